@@ -1,0 +1,42 @@
+/*
+ * buf - a growable byte buffer with a hard maximum.
+ *
+ * Every dynamically built string in the gateway (canonical requests, JSON,
+ * URLs, upstream bodies) goes through a buf so that no input can grow memory
+ * without bound. The buffer is always NUL-terminated (data[len] == 0) once
+ * anything has been appended. Owned by whoever called buf_init; no I/O.
+ */
+#ifndef BGW_BUF_H
+#define BGW_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data;     /* NUL-terminated when len > 0 or after any append */
+    size_t len;     /* bytes used, not counting the terminator */
+    size_t cap;     /* bytes allocated */
+    size_t max_len; /* hard limit on len; appends past it fail */
+};
+
+/* Caller-owned storage; max_len 0 means BUF_DEFAULT_MAX. */
+#define BUF_DEFAULT_MAX (16u * 1024u * 1024u)
+void buf_init(struct buf *b, size_t max_len);
+void buf_clean_up(struct buf *b);
+/* Wipes the contents (for secrets) and then frees. */
+void buf_clean_up_secure(struct buf *b);
+void buf_reset(struct buf *b);
+
+/* Each returns 0 on success, -1 when memory runs out or max_len would be
+ * exceeded (the buffer is left unchanged). */
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_append_str(struct buf *b, const char *s);
+int buf_append_char(struct buf *b, char c);
+int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vappendf(struct buf *b, const char *fmt, va_list ap);
+
+/* Hands the data to the caller (free() it) and leaves b empty. Never NULL
+ * unless memory runs out: an empty buffer yields "". */
+char *buf_detach(struct buf *b);
+
+#endif
