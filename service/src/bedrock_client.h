@@ -31,6 +31,13 @@ int bedrock_endpoint_parse(const char *url, struct bedrock_endpoint *out, char *
                            size_t err_len);
 /* https://bedrock.<region>.amazonaws.com */
 int bedrock_endpoint_default(const char *region, struct bedrock_endpoint *out);
+/* The Host header value: host (IPv6 in brackets), ":port" only when the port
+ * is explicit and not the scheme's default. Returns the length, or -1 when
+ * out (out_len bytes) is too small. */
+int bedrock_endpoint_host_header(const struct bedrock_endpoint *ep, char *out, size_t out_len);
+/* Appends "scheme://host[:port][base_path]" (the explicit port is kept even
+ * when it is the default) to out, e.g. for logs and cache keys. 0 or -1. */
+int bedrock_endpoint_format(const struct bedrock_endpoint *ep, struct buf *out);
 
 /* A ready-to-send upstream request. All strings heap-owned; free with
  * bedrock_http_request_clean_up (which wipes the header storage). */

@@ -18,26 +18,40 @@
 
 #include "buf.h"
 
+/* Limits; a request beyond any of them is refused (-1), never truncated. */
+#define SIGV4_MAX_HEADERS 64                    /* signed headers per request */
+#define SIGV4_MAX_HEADER_NAME_BYTES 256         /* one header name */
+#define SIGV4_MAX_QUERY_PARAMS 256              /* query parameters per request */
+#define SIGV4_MAX_CANONICAL_BYTES (1u << 20)    /* any intermediate text */
+#define SIGV4_MAX_SCOPE_PART_BYTES 128          /* access key id, region, service */
+#define SIGV4_MAX_SECRET_BYTES 1024             /* secret access key */
+#define SIGV4_MAX_PRESIGN_EXPIRES_S 604800      /* 7 days, the AWS maximum */
+#define SIGV4_MAX_EPOCH_S INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
 struct sigv4_kv {
     const char *name;
     const char *value;
 };
 
 struct sigv4_request {
-    const char *method; /* "GET" */
+    const char *method; /* "GET"; an HTTP token */
     /* The path as it appears on the request line (may itself be
      * percent-encoded); the signer normalizes (when asked) and URI-encodes
-     * it per the SigV4 rules for non-S3 services. */
+     * it per the SigV4 rules for non-S3 services. Must start with '/';
+     * NULL or "" means "/". */
     const char *path;
     /* Query parameters, names and values already percent-DECODED; the signer
      * encodes and sorts them. Order and duplicates are allowed. */
     const struct sigv4_kv *query;
     size_t n_query;
     /* Headers to sign, names in any case, values untrimmed; a repeated name
-     * is joined with ',' in the given order. */
+     * is joined with ',' in the given order. Each value is trimmed and every
+     * run of blanks in it (folded line breaks included) becomes one space;
+     * other control bytes are refused. At least one header (host). */
     const struct sigv4_kv *headers;
     size_t n_headers;
-    /* Lower-case hex SHA-256 of the body; NULL = the hash of an empty body. */
+    /* Lower-case hex SHA-256 of the body (or "UNSIGNED-PAYLOAD");
+     * NULL = the hash of an empty body. */
     const char *payload_sha256_hex;
 };
 
@@ -74,14 +88,22 @@ int sigv4_signature(const unsigned char key[32], const char *string_to_sign, cha
 /* All stages for header signing. authorization receives
  * "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
  *  SignedHeaders=host;x-amz-date, Signature=<hex>". The optional debug
- * buffers (may be NULL) receive the canonical request and string to sign. */
+ * buffers (may be NULL) receive the canonical request and string to sign.
+ * creds->session_token is not used here: sign it by putting
+ * x-amz-security-token in req->headers. All outputs are appended to; on -1
+ * none of them is changed. */
 int sigv4_sign_headers(const struct sigv4_request *req, const struct sigv4_credentials *creds,
                        const struct sigv4_options *opts, struct buf *authorization,
                        struct buf *canonical_request_out, struct buf *string_to_sign_out);
 
 /* Presigning (query-string auth): appends the X-Amz-* query parameters,
  * including X-Amz-Signature, URI-encoded and '&'-joined, to query_out
- * (without a leading '&'). Headers signed are those in req (normally host). */
+ * (without a leading '&'), in the order AWS SDKs send them (Algorithm,
+ * Credential, Date, SignedHeaders, Expires, Security-Token, Signature).
+ * Headers signed are those in req (normally host; no x-amz-date). When
+ * creds->session_token is set, X-Amz-Security-Token is signed and emitted;
+ * a caller that must not sign the token passes NULL and appends it itself.
+ * 1 <= expires_s <= SIGV4_MAX_PRESIGN_EXPIRES_S. */
 int sigv4_presign_query(const struct sigv4_request *req, const struct sigv4_credentials *creds,
                         const struct sigv4_options *opts, int64_t expires_s, struct buf *query_out,
                         struct buf *canonical_request_out, struct buf *string_to_sign_out);
@@ -100,7 +122,18 @@ void sigv4_sha256_hex(const void *data, size_t len, char hex_out[65]);
 
 /* Parsed "Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=...,
  * Signature=..." (for the emulator, which verifies signatures). Fields point
- * into storage, which the parser fills; returns 0 or -1 when malformed. */
+ * into storage, which the parser fills; returns 0 or -1 when malformed.
+ *
+ * header_value is the field value only (no "Authorization:"), without
+ * surrounding whitespace, and may be hostile: the parser reads at most
+ * sizeof(storage) bytes of it and rejects anything longer. Strict: exactly
+ * "AWS4-HMAC-SHA256", one space, then Credential, SignedHeaders and
+ * Signature each exactly once (any order), separated by ',' plus at most
+ * one space. Credential is AKID/YYYYMMDD/region/service/aws4_request (AKID
+ * letters and digits; region and service letters, digits, '-', '_', '.');
+ * SignedHeaders is non-empty, lower-case header names joined by ';', in
+ * strictly ascending order; Signature is 64 lower-case hex digits. On -1
+ * every field is NULL. */
 struct sigv4_auth_header {
     char storage[2048];
     const char *access_key_id;

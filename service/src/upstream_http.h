@@ -3,6 +3,9 @@
  * driven by a libevent event_base. Owns the CURLM handle and every easy
  * handle in flight. Runs only on the loop thread that owns the event_base;
  * never blocks it. Knows nothing of Bedrock or SigV4.
+ *
+ * The process calls curl_global_init(CURL_GLOBAL_DEFAULT) once, before the
+ * first upstream_http_new and before any other thread starts (main does).
  */
 #ifndef BGW_UPSTREAM_HTTP_H
 #define BGW_UPSTREAM_HTTP_H
@@ -42,8 +45,12 @@ struct upstream_response {
 };
 
 /* Callback, always on the loop thread and never from inside
- * upstream_http_start. resp and everything it points to are valid only
- * during the call. */
+ * upstream_http_get. resp and everything it points to are valid only
+ * during the call. It may call upstream_http_get, upstream_http_cancel
+ * (cancelling the request being reported is a no-op) and
+ * upstream_http_destroy. transport_error is a fixed text: curl's short
+ * description of the error, "response too large", "out of memory" or
+ * "no HTTP response"; never the URL or headers. */
 typedef void (*upstream_http_cb)(void *arg, const struct upstream_response *resp);
 
 struct upstream_http *upstream_http_new(struct event_base *base,
@@ -53,7 +60,10 @@ void upstream_http_destroy(struct upstream_http *u);
 
 /* Starts a GET of url with the given "Name: value" header lines (copied).
  * timeout_ms bounds the whole exchange (> 0). Returns a handle usable with
- * upstream_http_cancel until the callback has run, or NULL on failure. */
+ * upstream_http_cancel until the callback has run, or NULL on failure (bad
+ * arguments, a header line containing CR or LF, out of memory). When curl
+ * refuses the request itself, the handle is still returned and the failure
+ * arrives through the callback as UPSTREAM_TRANSPORT. */
 struct upstream_request *upstream_http_get(struct upstream_http *u, const char *url,
                                            char *const *headers, size_t n_headers,
                                            int64_t timeout_ms, upstream_http_cb cb, void *arg);

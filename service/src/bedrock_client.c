@@ -1,0 +1,905 @@
+/*
+ * bedrock_client - the I/O-free half of talking to Bedrock's
+ * ListModelImportJobs. See bedrock_client.h.
+ *
+ * Owns nothing beyond what it hands back: the request description
+ * (bedrock_http_request, freed and wiped by bedrock_http_request_clean_up)
+ * and the parsed page (jobs_response, freed by jobs_response_clean_up).
+ * Never does I/O, never reads the clock, and never copies a credential, a
+ * signature or an upstream message that may contain them into a bgw_error.
+ * Every temporary buffer that held the session token or the Authorization
+ * value is wiped before it is freed.
+ */
+#include "bedrock_client.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "timeutil.h"
+
+/* Bedrock's signing name (DESIGN.md section 2). */
+#define S_SIGNING_SERVICE "bedrock"
+#define S_OPERATION_PATH "/model-import-jobs"
+/* URL bound: nextToken (2048) may triple when encoded; the rest is small. */
+#define S_URL_MAX (16u * 1024u)
+/* Header line bound: the session token is the longest (STS tokens run to a
+ * few KiB). */
+#define S_HEADER_MAX (16u * 1024u)
+/* How much of Bedrock's error message a client may see. */
+#define S_UPSTREAM_MESSAGE_MAX 200
+/* How long an error type name may be before it is cut. */
+#define S_ERROR_TYPE_MAX 64
+#define S_RETRY_AFTER_MIN_S 1
+#define S_RETRY_AFTER_MAX_S 3600
+#define S_RETRY_AFTER_DEFAULT_S 1
+#define S_REGION_MAX 64
+/* 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z, google.protobuf.Timestamp's
+ * range. */
+#define S_EPOCH_MIN_S (-62135596800LL)
+#define S_EPOCH_MAX_S 253402300799LL
+
+/* ------------------------------------------------------------------------ */
+/* endpoint                                                                  */
+
+static int s_fail(char *err_msg, size_t err_len, const char *reason)
+{
+    if (err_msg && err_len > 0)
+        snprintf(err_msg, err_len, "%s", reason);
+    return -1;
+}
+
+static bool s_is_unreserved(unsigned char c)
+{
+    return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* Checks "/a/b" (already without trailing slashes): unreserved characters
+ * only, no empty, "." or ".." segments, so that the path sent on the wire is
+ * exactly the path SigV4 signs after normalization. */
+static int s_check_base_path(const char *p, size_t len, char *err_msg, size_t err_len)
+{
+    size_t seg_start = 1;
+    for (size_t i = 1; i <= len; i++) {
+        if (i == len || p[i] == '/') {
+            size_t seg_len = i - seg_start;
+            if (seg_len == 0)
+                return s_fail(err_msg, err_len, "endpoint URL path must not contain '//'");
+            if ((seg_len == 1 && p[seg_start] == '.') ||
+                (seg_len == 2 && p[seg_start] == '.' && p[seg_start + 1] == '.'))
+                return s_fail(err_msg, err_len,
+                              "endpoint URL path must not contain '.' or '..' segments");
+            seg_start = i + 1;
+            continue;
+        }
+        if (!s_is_unreserved((unsigned char)p[i]))
+            return s_fail(err_msg, err_len,
+                          "endpoint URL path may contain only letters, digits, '-', '.', '_', "
+                          "'~' and '/'");
+    }
+    return 0;
+}
+
+static int s_parse_port(const char *p, size_t len, int *port_out, char *err_msg, size_t err_len)
+{
+    if (len == 0)
+        return s_fail(err_msg, err_len, "endpoint URL has an empty port");
+    if (len > 5)
+        return s_fail(err_msg, err_len, "endpoint URL port must be 1-65535");
+    long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return s_fail(err_msg, err_len, "endpoint URL port must be a decimal number");
+        v = v * 10 + (p[i] - '0');
+    }
+    if (v < 1 || v > 65535)
+        return s_fail(err_msg, err_len, "endpoint URL port must be 1-65535");
+    *port_out = (int)v;
+    return 0;
+}
+
+int bedrock_endpoint_parse(const char *url, struct bedrock_endpoint *out, char *err_msg,
+                           size_t err_len)
+{
+    struct bedrock_endpoint ep;
+    memset(&ep, 0, sizeof(ep));
+    if (err_msg && err_len > 0)
+        err_msg[0] = '\0';
+    if (!url || !out)
+        return s_fail(err_msg, err_len, "endpoint URL is missing");
+    if (url[0] == '\0')
+        return s_fail(err_msg, err_len, "endpoint URL is empty");
+    for (const char *c = url; *c; c++) {
+        unsigned char uc = (unsigned char)*c;
+        if (uc <= 0x20 || uc >= 0x7f)
+            return s_fail(err_msg, err_len,
+                          "endpoint URL must not contain spaces, control or non-ASCII characters");
+    }
+    if (strchr(url, '?'))
+        return s_fail(err_msg, err_len, "endpoint URL must not contain a query ('?')");
+    if (strchr(url, '#'))
+        return s_fail(err_msg, err_len, "endpoint URL must not contain a fragment ('#')");
+
+    const char *rest;
+    if (strncasecmp(url, "https://", 8) == 0) {
+        snprintf(ep.scheme, sizeof(ep.scheme), "https");
+        rest = url + 8;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        snprintf(ep.scheme, sizeof(ep.scheme), "http");
+        rest = url + 7;
+    } else {
+        return s_fail(err_msg, err_len, "endpoint URL must start with http:// or https://");
+    }
+
+    size_t auth_len = strcspn(rest, "/");
+    const char *path = rest + auth_len;
+    if (memchr(rest, '@', auth_len))
+        return s_fail(err_msg, err_len, "endpoint URL must not contain user info ('@')");
+    if (auth_len == 0)
+        return s_fail(err_msg, err_len, "endpoint URL has no host");
+
+    /* host and optional port */
+    const char *host;
+    size_t host_len;
+    const char *port_p = NULL;
+    size_t port_len = 0;
+    bool ipv6 = false;
+    if (rest[0] == '[') {
+        const char *close = memchr(rest, ']', auth_len);
+        if (!close)
+            return s_fail(err_msg, err_len, "endpoint URL has an unterminated IPv6 literal");
+        host = rest + 1;
+        host_len = (size_t)(close - host);
+        size_t after = (size_t)(close + 1 - rest);
+        if (after < auth_len) {
+            if (rest[after] != ':')
+                return s_fail(err_msg, err_len, "endpoint URL has junk after the IPv6 literal");
+            port_p = rest + after + 1;
+            port_len = auth_len - after - 1;
+        }
+        ipv6 = true;
+    } else {
+        const char *colon = memchr(rest, ':', auth_len);
+        host = rest;
+        host_len = colon ? (size_t)(colon - rest) : auth_len;
+        if (colon) {
+            port_p = colon + 1;
+            port_len = auth_len - host_len - 1;
+        }
+    }
+    if (host_len == 0)
+        return s_fail(err_msg, err_len, "endpoint URL has no host");
+    if (host_len >= sizeof(ep.host))
+        return s_fail(err_msg, err_len, "endpoint URL host is too long");
+    memcpy(ep.host, host, host_len);
+    ep.host[host_len] = '\0';
+    if (ipv6) {
+        unsigned char addr[16];
+        if (inet_pton(AF_INET6, ep.host, addr) != 1)
+            return s_fail(err_msg, err_len, "endpoint URL has an invalid IPv6 literal");
+    } else {
+        for (size_t i = 0; i < host_len; i++) {
+            unsigned char c = (unsigned char)ep.host[i];
+            if (!(isalnum(c) || c == '-' || c == '.' || c == '_'))
+                return s_fail(err_msg, err_len,
+                              "endpoint URL host may contain only letters, digits, '-', '.' "
+                              "and '_'");
+            ep.host[i] = (char)tolower(c);
+        }
+        if (ep.host[0] == '.' || ep.host[0] == '-')
+            return s_fail(err_msg, err_len, "endpoint URL host is not a valid name");
+    }
+    if (port_p && s_parse_port(port_p, port_len, &ep.port, err_msg, err_len) != 0)
+        return -1;
+
+    /* optional base path, trailing slashes dropped */
+    size_t path_len = strlen(path);
+    while (path_len > 0 && path[path_len - 1] == '/')
+        path_len--;
+    if (path_len > 0) {
+        if (path_len >= sizeof(ep.base_path) - strlen(S_OPERATION_PATH))
+            return s_fail(err_msg, err_len, "endpoint URL path is too long");
+        if (s_check_base_path(path, path_len, err_msg, err_len) != 0)
+            return -1;
+        memcpy(ep.base_path, path, path_len);
+        ep.base_path[path_len] = '\0';
+    }
+
+    *out = ep;
+    return 0;
+}
+
+int bedrock_endpoint_default(const char *region, struct bedrock_endpoint *out)
+{
+    if (!region || !out)
+        return -1;
+    size_t len = strlen(region);
+    if (len == 0 || len > S_REGION_MAX)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        char c = region[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return -1;
+    }
+    struct bedrock_endpoint ep;
+    memset(&ep, 0, sizeof(ep));
+    snprintf(ep.scheme, sizeof(ep.scheme), "https");
+    int n = snprintf(ep.host, sizeof(ep.host), "bedrock.%s.amazonaws.com", region);
+    if (n < 0 || (size_t)n >= sizeof(ep.host))
+        return -1;
+    *out = ep;
+    return 0;
+}
+
+static int s_default_port(const struct bedrock_endpoint *ep)
+{
+    return strcmp(ep->scheme, "http") == 0 ? 80 : 443;
+}
+
+int bedrock_endpoint_host_header(const struct bedrock_endpoint *ep, char *out, size_t out_len)
+{
+    bool ipv6 = strchr(ep->host, ':') != NULL;
+    bool with_port = ep->port != 0 && ep->port != s_default_port(ep);
+    int n;
+    if (with_port)
+        n = snprintf(out, out_len, ipv6 ? "[%s]:%d" : "%s:%d", ep->host, ep->port);
+    else
+        n = snprintf(out, out_len, ipv6 ? "[%s]" : "%s", ep->host);
+    if (n < 0 || (size_t)n >= out_len)
+        return -1;
+    return n;
+}
+
+int bedrock_endpoint_format(const struct bedrock_endpoint *ep, struct buf *out)
+{
+    bool ipv6 = strchr(ep->host, ':') != NULL;
+    if (buf_appendf(out, ipv6 ? "%s://[%s]" : "%s://%s", ep->scheme, ep->host) != 0)
+        return -1;
+    if (ep->port != 0 && buf_appendf(out, ":%d", ep->port) != 0)
+        return -1;
+    return buf_append_str(out, ep->base_path);
+}
+
+/* ------------------------------------------------------------------------ */
+/* request                                                                   */
+
+void bedrock_http_request_clean_up(struct bedrock_http_request *r)
+{
+    if (!r)
+        return;
+    if (r->url) {
+        OPENSSL_cleanse(r->url, strlen(r->url));
+        free(r->url);
+    }
+    for (size_t i = 0; i < r->n_headers && i < BEDROCK_MAX_HEADERS; i++) {
+        if (r->headers[i]) {
+            OPENSSL_cleanse(r->headers[i], strlen(r->headers[i]));
+            free(r->headers[i]);
+        }
+    }
+    memset(r, 0, sizeof(*r));
+}
+
+static int s_kv_cmp(const void *a, const void *b)
+{
+    const struct sigv4_kv *x = a;
+    const struct sigv4_kv *y = b;
+    return strcmp(x->name, y->name);
+}
+
+/* Appends "name: value" as a new heap header line of out. */
+static int s_add_header(struct bedrock_http_request *out, const char *name, const char *value)
+{
+    if (out->n_headers >= BEDROCK_MAX_HEADERS)
+        return -1;
+    struct buf line;
+    buf_init(&line, S_HEADER_MAX);
+    if (buf_appendf(&line, "%s: %s", name, value) != 0) {
+        buf_clean_up_secure(&line);
+        return -1;
+    }
+    char *s = buf_detach(&line);
+    if (!s)
+        return -1;
+    out->headers[out->n_headers++] = s;
+    return 0;
+}
+
+enum bgw_status bedrock_build_list_request(const struct jobs_request *req,
+                                           const struct bedrock_request_options *opts,
+                                           struct bedrock_http_request *out,
+                                           struct bgw_error *err)
+{
+    enum bgw_status rc = BGW_ERR_INTERNAL;
+    struct buf path, url, auth;
+    char after_s[TIMEUTIL_FMT_MAX];
+    char before_s[TIMEUTIL_FMT_MAX];
+    char max_s[24];
+    char amz_date[17];
+    char host[300];
+    struct sigv4_kv query[8];
+    size_t n_query = 0;
+    struct sigv4_kv headers[3];
+    struct sigv4_request sreq;
+    struct sigv4_options sopts;
+    const struct sigv4_credentials *creds = NULL;
+    bool have_token = false;
+
+    buf_init(&path, 0);
+    buf_init(&url, S_URL_MAX);
+    buf_init(&auth, 0);
+    if (out)
+        memset(out, 0, sizeof(*out));
+    if (err)
+        bgw_error_clear(err);
+
+    if (!req || !opts || !out || !err || !opts->endpoint || !opts->region ||
+        !opts->credentials || !opts->credentials->access_key_id ||
+        !opts->credentials->secret_access_key) {
+        if (err)
+            bgw_error_set(err, BGW_ERR_INTERNAL, NULL,
+                          "upstream request: missing endpoint, region or credentials");
+        goto cleanup;
+    }
+    creds = opts->credentials;
+    have_token = creds->session_token && creds->session_token[0] != '\0';
+
+    /* Query parameters, values decoded; the signer encodes and sorts them and
+     * the URL below is built from the same sorted, encoded list. */
+    if (req->has_creation_time_after) {
+        if (timeutil_format_rfc3339(req->creation_time_after, after_s, sizeof(after_s)) < 0) {
+            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "creationTimeAfter",
+                          "creationTimeAfter is out of range");
+            goto cleanup;
+        }
+        query[n_query++] = (struct sigv4_kv){"creationTimeAfter", after_s};
+    }
+    if (req->has_creation_time_before) {
+        if (timeutil_format_rfc3339(req->creation_time_before, before_s, sizeof(before_s)) < 0) {
+            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "creationTimeBefore",
+                          "creationTimeBefore is out of range");
+            goto cleanup;
+        }
+        query[n_query++] = (struct sigv4_kv){"creationTimeBefore", before_s};
+    }
+    if (req->status_equals != 0) {
+        const char *v = jobs_status_bedrock(req->status_equals);
+        if (!v) {
+            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "statusEquals",
+                          "statusEquals has an unknown value");
+            goto cleanup;
+        }
+        query[n_query++] = (struct sigv4_kv){"statusEquals", v};
+    }
+    if (req->name_contains) {
+        query[n_query++] = (struct sigv4_kv){"nameContains", req->name_contains};
+    }
+    if (req->has_max_results || opts->default_max_results > 0) {
+        int64_t v = req->has_max_results ? req->max_results : opts->default_max_results;
+        snprintf(max_s, sizeof(max_s), "%lld", (long long)v);
+        query[n_query++] = (struct sigv4_kv){"maxResults", max_s};
+    }
+    if (req->next_token) {
+        query[n_query++] = (struct sigv4_kv){"nextToken", req->next_token};
+    }
+    if (req->sort_by != 0) {
+        const char *v = jobs_sort_by_bedrock(req->sort_by);
+        if (!v) {
+            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "sortBy", "sortBy has an unknown value");
+            goto cleanup;
+        }
+        query[n_query++] = (struct sigv4_kv){"sortBy", v};
+    }
+    if (req->sort_order != 0) {
+        const char *v = jobs_sort_order_bedrock(req->sort_order);
+        if (!v) {
+            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "sortOrder",
+                          "sortOrder has an unknown value");
+            goto cleanup;
+        }
+        query[n_query++] = (struct sigv4_kv){"sortOrder", v};
+    }
+    /* The names are distinct and need no encoding, so sorting by the raw
+     * name is the canonical (encoded, byte-wise) order. */
+    qsort(query, n_query, sizeof(query[0]), s_kv_cmp);
+
+    if (buf_append_str(&path, opts->endpoint->base_path) != 0 ||
+        buf_append_str(&path, S_OPERATION_PATH) != 0)
+        goto nomem;
+
+    if (bedrock_endpoint_format(opts->endpoint, &url) != 0 ||
+        buf_append_str(&url, S_OPERATION_PATH) != 0)
+        goto nomem;
+    for (size_t i = 0; i < n_query; i++) {
+        if (buf_append_char(&url, i == 0 ? '?' : '&') != 0 ||
+            sigv4_uri_encode(query[i].name, strlen(query[i].name), false, &url) != 0 ||
+            buf_append_char(&url, '=') != 0 ||
+            sigv4_uri_encode(query[i].value, strlen(query[i].value), false, &url) != 0)
+            goto nomem;
+    }
+
+    if (bedrock_endpoint_host_header(opts->endpoint, host, sizeof(host)) < 0) {
+        bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream request: endpoint host too long");
+        goto cleanup;
+    }
+    if (sigv4_amz_date(opts->now_s, amz_date) != 0) {
+        bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream request: signing time out of range");
+        goto cleanup;
+    }
+
+    headers[0] = (struct sigv4_kv){"host", host};
+    headers[1] = (struct sigv4_kv){"x-amz-date", amz_date};
+    headers[2] = (struct sigv4_kv){"x-amz-security-token", have_token ? creds->session_token : ""};
+    sreq = (struct sigv4_request){
+        .method = "GET",
+        .path = path.data,
+        .query = query,
+        .n_query = n_query,
+        .headers = headers,
+        .n_headers = have_token ? 3 : 2,
+        .payload_sha256_hex = NULL,
+    };
+    sopts = (struct sigv4_options){
+        .region = opts->region,
+        .service = S_SIGNING_SERVICE,
+        .epoch_s = opts->now_s,
+        .normalize_path = true,
+    };
+    if (sigv4_sign_headers(&sreq, creds, &sopts, &auth, NULL, NULL) != 0) {
+        bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream request: signing failed");
+        goto cleanup;
+    }
+
+    if (s_add_header(out, "host", host) != 0 || s_add_header(out, "x-amz-date", amz_date) != 0)
+        goto nomem;
+    if (have_token && s_add_header(out, "x-amz-security-token", creds->session_token) != 0)
+        goto nomem;
+    if (s_add_header(out, "accept", "application/json") != 0 ||
+        s_add_header(out, "authorization", auth.data) != 0)
+        goto nomem;
+    out->url = buf_detach(&url);
+    if (!out->url)
+        goto nomem;
+
+    rc = BGW_OK;
+    goto cleanup;
+
+nomem:
+    bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory building the upstream request");
+    rc = BGW_ERR_NOMEM;
+cleanup:
+    if (rc != BGW_OK) {
+        if (out)
+            bedrock_http_request_clean_up(out);
+        if (err && err->status == BGW_OK)
+            bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream request: invalid options");
+        rc = err ? err->status : rc;
+    }
+    buf_clean_up(&path);
+    buf_clean_up_secure(&url);
+    buf_clean_up_secure(&auth);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* success responses                                                         */
+
+#define S_MALFORMED "upstream returned a malformed response: "
+
+/* A timestamp field: absent or null -> *has = false; string ISO 8601 or a
+ * number of epoch seconds -> the time; anything else -> -1. */
+static int s_get_time(json_t *obj, const char *key, bool *has, struct bgw_time *t)
+{
+    json_t *v = json_object_get(obj, key);
+    *has = false;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_string(v)) {
+        if (timeutil_parse_iso8601(json_string_value(v), t) != 0)
+            return -1;
+    } else if (json_is_integer(v)) {
+        json_int_t secs = json_integer_value(v);
+        if (secs < S_EPOCH_MIN_S || secs > S_EPOCH_MAX_S)
+            return -1;
+        t->seconds = (int64_t)secs;
+        t->nanos = 0;
+    } else if (json_is_real(v)) {
+        if (timeutil_from_epoch_double(json_real_value(v), t) != 0)
+            return -1;
+    } else {
+        return -1;
+    }
+    *has = true;
+    return 0;
+}
+
+/* An optional string field: absent or null -> NULL; string -> heap copy (1
+ * on allocation failure); anything else -> -1. */
+static int s_get_opt_string(json_t *obj, const char *key, char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return -1;
+    *out = strdup(json_string_value(v));
+    return *out ? 0 : 1;
+}
+
+static int s_status_from_bedrock(const char *s)
+{
+    for (int v = JOBS_STATUS_IN_PROGRESS; v <= JOBS_STATUS_FAILED; v++) {
+        const char *name = jobs_status_bedrock(v);
+        if (name && strcmp(name, s) == 0)
+            return v;
+    }
+    return JOBS_STATUS_UNSPECIFIED;
+}
+
+/* Fills s from one element of modelImportJobSummaries. Returns BGW_OK, or
+ * an error already set in err. */
+static enum bgw_status s_parse_summary(json_t *item, size_t idx, struct jobs_summary *s,
+                                       struct bgw_error *err)
+{
+    static const char *const time_keys[3] = {"lastModifiedTime", "creationTime", "endTime"};
+    if (!json_is_object(item))
+        return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                             S_MALFORMED "modelImportJobSummaries[%zu] is not an object", idx);
+
+    static const char *const req_keys[2] = {"jobArn", "jobName"};
+    char **req_dst[2] = {&s->job_arn, &s->job_name};
+    for (int k = 0; k < 2; k++) {
+        json_t *v = json_object_get(item, req_keys[k]);
+        if (!v || json_is_null(v))
+            return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                                 S_MALFORMED "modelImportJobSummaries[%zu].%s is missing", idx,
+                                 req_keys[k]);
+        if (!json_is_string(v))
+            return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                                 S_MALFORMED "modelImportJobSummaries[%zu].%s is not a string",
+                                 idx, req_keys[k]);
+        if (json_string_length(v) == 0)
+            return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                                 S_MALFORMED "modelImportJobSummaries[%zu].%s is empty", idx,
+                                 req_keys[k]);
+        *req_dst[k] = strdup(json_string_value(v));
+        if (!*req_dst[k])
+            return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory parsing the upstream "
+                                                           "response");
+    }
+
+    json_t *st = json_object_get(item, "status");
+    if (st && !json_is_null(st)) {
+        if (!json_is_string(st))
+            return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                                 S_MALFORMED "modelImportJobSummaries[%zu].status is not a string",
+                                 idx);
+        s->status = s_status_from_bedrock(json_string_value(st));
+    }
+
+    bool *has[3] = {&s->has_last_modified_time, &s->has_creation_time, &s->has_end_time};
+    struct bgw_time *tv[3] = {&s->last_modified_time, &s->creation_time, &s->end_time};
+    for (int k = 0; k < 3; k++) {
+        if (s_get_time(item, time_keys[k], has[k], tv[k]) != 0)
+            return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                                 S_MALFORMED "modelImportJobSummaries[%zu].%s is not a timestamp",
+                                 idx, time_keys[k]);
+    }
+
+    static const char *const opt_keys[2] = {"importedModelArn", "importedModelName"};
+    char **opt_dst[2] = {&s->imported_model_arn, &s->imported_model_name};
+    for (int k = 0; k < 2; k++) {
+        int r = s_get_opt_string(item, opt_keys[k], opt_dst[k]);
+        if (r < 0)
+            return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                                 S_MALFORMED "modelImportJobSummaries[%zu].%s is not a string",
+                                 idx, opt_keys[k]);
+        if (r > 0)
+            return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory parsing the upstream "
+                                                           "response");
+    }
+    return BGW_OK;
+}
+
+static enum bgw_status s_parse_success(const struct bedrock_http_response *resp,
+                                       struct jobs_response *out, struct bgw_error *err)
+{
+    enum bgw_status rc = BGW_ERR_BAD_GATEWAY;
+    json_error_t jerr;
+    json_t *root = NULL;
+
+    if (!resp->body || resp->body_len == 0) {
+        rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL, S_MALFORMED "empty body");
+        goto cleanup;
+    }
+    root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+    if (!root) {
+        rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL, S_MALFORMED "body is not JSON");
+        goto cleanup;
+    }
+    if (!json_is_object(root)) {
+        rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                           S_MALFORMED "body is not a JSON object");
+        goto cleanup;
+    }
+
+    json_t *list = json_object_get(root, "modelImportJobSummaries");
+    if (list && !json_is_null(list)) {
+        if (!json_is_array(list)) {
+            rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                               S_MALFORMED "modelImportJobSummaries is not an array");
+            goto cleanup;
+        }
+        size_t n = json_array_size(list);
+        if (n > 0) {
+            out->summaries = calloc(n, sizeof(*out->summaries));
+            if (!out->summaries) {
+                rc = bgw_error_set(err, BGW_ERR_NOMEM, NULL,
+                                   "out of memory parsing the upstream response");
+                goto cleanup;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            /* Count the element first so that cleanup frees what it holds. */
+            out->n_summaries = i + 1;
+            rc = s_parse_summary(json_array_get(list, i), i, &out->summaries[i], err);
+            if (rc != BGW_OK)
+                goto cleanup;
+        }
+    }
+
+    json_t *tok = json_object_get(root, "nextToken");
+    if (tok && !json_is_null(tok)) {
+        if (!json_is_string(tok)) {
+            rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                               S_MALFORMED "nextToken is not a string");
+            goto cleanup;
+        }
+        if (json_string_length(tok) > 0) {
+            out->next_token = strdup(json_string_value(tok));
+            if (!out->next_token) {
+                rc = bgw_error_set(err, BGW_ERR_NOMEM, NULL,
+                                   "out of memory parsing the upstream response");
+                goto cleanup;
+            }
+        }
+    }
+    rc = BGW_OK;
+
+cleanup:
+    if (rc != BGW_OK)
+        jobs_response_clean_up(out);
+    json_decref(root);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* error responses                                                           */
+
+/* Copies the error type name out of raw: for a header, the text before ':'
+ * then after the last '#'; for a body field, after the last '#' then before
+ * ':'. Keeps [A-Za-z0-9_.-] only (stops at anything else) so that the name
+ * is safe to show. */
+static void s_extract_type(const char *raw, bool header_form, char out[S_ERROR_TYPE_MAX])
+{
+    out[0] = '\0';
+    if (!raw)
+        return;
+    size_t len = strlen(raw);
+    const char *start = raw;
+    if (header_form) {
+        const char *colon = memchr(raw, ':', len);
+        if (colon)
+            len = (size_t)(colon - raw);
+        for (size_t i = len; i > 0; i--) {
+            if (raw[i - 1] == '#') {
+                start = raw + i;
+                break;
+            }
+        }
+        len -= (size_t)(start - raw);
+    } else {
+        const char *hash = strrchr(raw, '#');
+        if (hash)
+            start = hash + 1;
+        len = strcspn(start, ":");
+    }
+    while (len > 0 && isspace((unsigned char)*start)) {
+        start++;
+        len--;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 1 < S_ERROR_TYPE_MAX; i++) {
+        unsigned char c = (unsigned char)start[i];
+        if (!(isalnum(c) || c == '_' || c == '.' || c == '-'))
+            break;
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+}
+
+/* Copies at most S_UPSTREAM_MESSAGE_MAX bytes of msg into out, dropping
+ * control characters (tabs and newlines become a space) and never cutting a
+ * UTF-8 sequence in half; a cut message ends in "...". */
+static void s_sanitize_message(const char *msg, char out[S_UPSTREAM_MESSAGE_MAX + 1])
+{
+    size_t n = 0;
+    bool cut = false;
+    out[0] = '\0';
+    if (!msg)
+        return;
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        unsigned char c = *p;
+        if (c == '\t' || c == '\n' || c == '\r')
+            c = ' ';
+        else if (c < 0x20 || c == 0x7f)
+            continue;
+        if (n >= S_UPSTREAM_MESSAGE_MAX) {
+            cut = true;
+            break;
+        }
+        out[n++] = (char)c;
+    }
+    if (cut) {
+        n = S_UPSTREAM_MESSAGE_MAX - 3;
+        /* back off over UTF-8 continuation bytes and the lead byte */
+        while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
+            n--;
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    /* trailing spaces look odd after the ": " */
+    while (n > 0 && out[n - 1] == ' ' && !cut)
+        n--;
+    out[n] = '\0';
+}
+
+/* Retry-After as delta-seconds, clamped; an HTTP-date or junk -> fallback
+ * (we have no clock to compare a date with). */
+static int s_retry_after(const char *v, int fallback)
+{
+    if (!v)
+        return fallback;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (*v < '0' || *v > '9')
+        return fallback;
+    long secs = 0;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        if (secs < S_RETRY_AFTER_MAX_S)
+            secs = secs * 10 + (*v - '0');
+    }
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (*v != '\0')
+        return fallback;
+    if (secs < S_RETRY_AFTER_MIN_S)
+        secs = S_RETRY_AFTER_MIN_S;
+    if (secs > S_RETRY_AFTER_MAX_S)
+        secs = S_RETRY_AFTER_MAX_S;
+    return (int)secs;
+}
+
+static bool s_is_credential_error(const char *type)
+{
+    static const char *const names[] = {
+        "UnrecognizedClientException",         "InvalidSignatureException",
+        "ExpiredTokenException",               "IncompleteSignatureException",
+        "MissingAuthenticationTokenException", "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(type, names[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static enum bgw_status s_parse_error(const struct bedrock_http_response *resp,
+                                     struct bgw_error *err)
+{
+    char type[S_ERROR_TYPE_MAX];
+    char msg[S_UPSTREAM_MESSAGE_MAX + 1];
+    json_t *root = NULL;
+    enum bgw_status st;
+
+    msg[0] = '\0';
+    s_extract_type(resp->error_type, true, type);
+    if (resp->body && resp->body_len > 0) {
+        json_error_t jerr;
+        root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+        if (root && !json_is_object(root)) {
+            json_decref(root);
+            root = NULL;
+        }
+    }
+    if (root) {
+        if (type[0] == '\0') {
+            json_t *c = json_object_get(root, "code");
+            if (!json_is_string(c))
+                c = json_object_get(root, "__type");
+            if (json_is_string(c))
+                s_extract_type(json_string_value(c), false, type);
+        }
+        json_t *m = json_object_get(root, "message");
+        if (!json_is_string(m))
+            m = json_object_get(root, "Message");
+        if (json_is_string(m))
+            s_sanitize_message(json_string_value(m), msg);
+    }
+
+    long code = resp->status;
+    if (type[0] != '\0' && s_is_credential_error(type)) {
+        /* Bedrock may quote the canonical request (and so the session token)
+         * in these messages: never pass them on. */
+        st = bgw_error_set(err, BGW_ERR_PERMISSION_DENIED, NULL,
+                           "upstream rejected the gateway's AWS credentials (%s)", type);
+        goto cleanup;
+    }
+
+    if (strcmp(type, "ValidationException") == 0)
+        st = BGW_ERR_INVALID_ARGUMENT;
+    else if (strcmp(type, "AccessDeniedException") == 0)
+        st = BGW_ERR_PERMISSION_DENIED;
+    else if (strcmp(type, "ThrottlingException") == 0 ||
+             strcmp(type, "TooManyRequestsException") == 0)
+        st = BGW_ERR_RESOURCE_EXHAUSTED;
+    else if (strcmp(type, "InternalServerException") == 0 ||
+             strcmp(type, "ServiceUnavailableException") == 0)
+        st = BGW_ERR_UNAVAILABLE;
+    else if (strcmp(type, "ResourceNotFoundException") == 0)
+        st = BGW_ERR_NOT_FOUND;
+    else if (code >= 500 && code <= 599)
+        st = BGW_ERR_UNAVAILABLE;
+    else if (code == 429)
+        st = BGW_ERR_RESOURCE_EXHAUSTED;
+    else if (code == 403 && type[0] == '\0')
+        st = BGW_ERR_PERMISSION_DENIED;
+    else if (code >= 400 && code <= 499)
+        st = BGW_ERR_INTERNAL;
+    else
+        st = BGW_ERR_BAD_GATEWAY;
+
+    if (type[0] != '\0' && msg[0] != '\0')
+        bgw_error_set(err, st, NULL, "upstream %s: %s", type, msg);
+    else if (type[0] != '\0')
+        bgw_error_set(err, st, NULL, "upstream %s (HTTP %ld)", type, code);
+    else if (st == BGW_ERR_BAD_GATEWAY)
+        bgw_error_set(err, st, NULL, "upstream returned unexpected HTTP status %ld", code);
+    else if (msg[0] != '\0')
+        bgw_error_set(err, st, NULL, "upstream error (HTTP %ld): %s", code, msg);
+    else
+        bgw_error_set(err, st, NULL, "upstream error (HTTP %ld)", code);
+
+    if (st == BGW_ERR_RESOURCE_EXHAUSTED)
+        err->retry_after_s = s_retry_after(resp->retry_after, S_RETRY_AFTER_DEFAULT_S);
+    else if (st == BGW_ERR_UNAVAILABLE)
+        err->retry_after_s = s_retry_after(resp->retry_after, 0);
+
+cleanup:
+    json_decref(root);
+    return st;
+}
+
+enum bgw_status bedrock_parse_list_response(const struct bedrock_http_response *resp,
+                                            struct jobs_response *out, struct bgw_error *err)
+{
+    if (out)
+        memset(out, 0, sizeof(*out));
+    if (err)
+        bgw_error_clear(err);
+    if (!resp || !out || !err) {
+        if (err)
+            return bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream response: bad arguments");
+        return BGW_ERR_INTERNAL;
+    }
+    if (resp->status >= 200 && resp->status <= 299)
+        return s_parse_success(resp, out, err);
+    return s_parse_error(resp, err);
+}

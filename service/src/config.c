@@ -1,0 +1,490 @@
+/*
+ * config - JSON config file + AWS environment -> struct config.
+ * See config.h. Only I/O: reading the file.
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct s_ctx {
+    const char *name;
+    struct buf *err;
+};
+
+static int s_fail(struct s_ctx *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int s_fail(struct s_ctx *c, const char *key, const char *fmt, ...)
+{
+    buf_appendf(c->err, "%s: %s: ", c->name, key);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vappendf(c->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Every key of obj must be in allowed (NULL-terminated). */
+static int s_check_keys(struct s_ctx *c, json_t *obj, const char *path,
+                        const char *const *allowed)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        (void)v;
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++) {
+            if (strcmp(*a, k) == 0)
+                ok = 1;
+        }
+        if (!ok) {
+            char full[256];
+            snprintf(full, sizeof(full), "%s%s%s", path, *path ? "." : "", k);
+            return s_fail(c, full, "unknown key");
+        }
+    }
+    return 0;
+}
+
+static int s_object(struct s_ctx *c, json_t *parent, const char *key, const char *path,
+                    json_t **out)
+{
+    *out = json_object_get(parent, key);
+    if (*out && !json_is_object(*out))
+        return s_fail(c, path, "must be an object");
+    return 0;
+}
+
+static int s_string(struct s_ctx *c, json_t *obj, const char *key, const char *path, char *out,
+                    size_t out_len)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return s_fail(c, path, "must be a string");
+    const char *s = json_string_value(v);
+    if (strlen(s) >= out_len)
+        return s_fail(c, path, "too long (at most %zu characters)", out_len - 1);
+    if (memchr(s, '\0', json_string_length(v)))
+        return s_fail(c, path, "must not contain NUL");
+    snprintf(out, out_len, "%s", s);
+    return 0;
+}
+
+static int s_int(struct s_ctx *c, json_t *obj, const char *key, const char *path, int64_t min,
+                 int64_t max, int64_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_integer(v))
+        return s_fail(c, path, "must be an integer");
+    json_int_t n = json_integer_value(v);
+    if (n < min || n > max)
+        return s_fail(c, path, "must be between %lld and %lld, got %lld", (long long)min,
+                      (long long)max, (long long)n);
+    *out = n;
+    return 0;
+}
+
+static int s_size(struct s_ctx *c, json_t *obj, const char *key, const char *path, int64_t min,
+                  int64_t max, size_t *out)
+{
+    int64_t v = (int64_t)*out;
+    if (s_int(c, obj, key, path, min, max, &v) != 0)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+int config_split_host_port(const char *s, char *host, size_t host_len, int *port)
+{
+    const char *colon;
+    const char *h = s;
+    size_t hl;
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        h = s + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return -1;
+        hl = (size_t)(colon - s);
+        if (memchr(s, ':', hl))
+            return -1; /* bare IPv6 needs brackets */
+    }
+    if (hl == 0 || hl >= host_len)
+        return -1;
+    const char *p = colon + 1;
+    if (!*p || strlen(p) > 5)
+        return -1;
+    int n = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        n = n * 10 + (*p - '0');
+    }
+    if (n > 65535)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = n;
+    return 0;
+}
+
+static int s_listen(struct s_ctx *c, json_t *obj, const char *path, char *out, size_t out_len)
+{
+    if (s_string(c, obj, "listen", path, out, out_len) != 0)
+        return -1;
+    char host[256];
+    int port;
+    if (config_split_host_port(out, host, sizeof(host), &port) != 0)
+        return s_fail(c, path, "must be host:port (port 0-65535; IPv6 as [addr]:port), got \"%s\"",
+                      out);
+    return 0;
+}
+
+static int s_load_grpc(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *g;
+    if (s_object(c, root, "grpc", "grpc", &g) != 0)
+        return -1;
+    if (!g)
+        return 0;
+    static const char *const keys[] = {"listen", "max_message_bytes", NULL};
+    if (s_check_keys(c, g, "grpc", keys) != 0 ||
+        s_listen(c, g, "grpc.listen", cfg->grpc_listen, sizeof(cfg->grpc_listen)) != 0 ||
+        s_size(c, g, "max_message_bytes", "grpc.max_message_bytes", 1024, 16 << 20,
+               &cfg->grpc_max_message_bytes) != 0)
+        return -1;
+    return 0;
+}
+
+static int s_origin_ok(const char *o)
+{
+    if (strcmp(o, "*") == 0)
+        return 1;
+    if (strncmp(o, "http://", 7) != 0 && strncmp(o, "https://", 8) != 0)
+        return 0;
+    const char *host = strstr(o, "://") + 3;
+    if (!*host || strchr(host, '/') || strchr(host, '?') || strchr(host, '#'))
+        return 0;
+    for (const char *p = o; *p; p++) {
+        if (*p <= ' ' || *p >= 127)
+            return 0;
+    }
+    return 1;
+}
+
+static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *h;
+    if (s_object(c, root, "http", "http", &h) != 0)
+        return -1;
+    if (!h)
+        return 0;
+    static const char *const keys[] = {"listen",           "cors_allowed_origins",
+                                       "cors_allow_credentials", "cors_max_age_s",
+                                       "max_header_bytes", "max_body_bytes",
+                                       "timeout_ms",       NULL};
+    if (s_check_keys(c, h, "http", keys) != 0 ||
+        s_listen(c, h, "http.listen", cfg->http_listen, sizeof(cfg->http_listen)) != 0 ||
+        s_size(c, h, "max_header_bytes", "http.max_header_bytes", 1024, 1 << 20,
+               &cfg->http_max_header_bytes) != 0 ||
+        s_size(c, h, "max_body_bytes", "http.max_body_bytes", 0, 1 << 20,
+               &cfg->http_max_body_bytes) != 0 ||
+        s_int(c, h, "timeout_ms", "http.timeout_ms", 100, 3600000, &cfg->http_timeout_ms) != 0 ||
+        s_int(c, h, "cors_max_age_s", "http.cors_max_age_s", 0, 86400, &cfg->cors_max_age_s) != 0)
+        return -1;
+    json_t *cred = json_object_get(h, "cors_allow_credentials");
+    if (cred) {
+        if (!json_is_boolean(cred))
+            return s_fail(c, "http.cors_allow_credentials", "must be true or false");
+        cfg->cors_allow_credentials = json_is_true(cred);
+    }
+    json_t *origins = json_object_get(h, "cors_allowed_origins");
+    if (!origins)
+        return 0;
+    if (!json_is_array(origins))
+        return s_fail(c, "http.cors_allowed_origins", "must be an array of origins");
+    size_t n = json_array_size(origins);
+    cfg->cors_origins = calloc(n ? n : 1, sizeof(char *));
+    if (!cfg->cors_origins)
+        return s_fail(c, "http.cors_allowed_origins", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(origins, i);
+        char path[64];
+        snprintf(path, sizeof(path), "http.cors_allowed_origins[%zu]", i);
+        if (!json_is_string(o) || !s_origin_ok(json_string_value(o)))
+            return s_fail(c, path,
+                          "must be \"*\" or an origin like \"https://app.example.com[:port]\"");
+        if (strcmp(json_string_value(o), "*") == 0 && cfg->cors_allow_credentials)
+            return s_fail(c, path, "\"*\" cannot be combined with cors_allow_credentials");
+        cfg->cors_origins[i] = strdup(json_string_value(o));
+        if (!cfg->cors_origins[i])
+            return s_fail(c, path, "out of memory");
+        cfg->n_cors_origins = i + 1;
+    }
+    return 0;
+}
+
+static int s_load_aws(struct s_ctx *c, json_t *root, const struct config_env *env,
+                      struct config *cfg)
+{
+    json_t *a;
+    char endpoint[512] = "";
+    if (s_object(c, root, "aws", "aws", &a) != 0)
+        return -1;
+    if (a) {
+        static const char *const keys[] = {"region",     "endpoint",   "timeout_ms",
+                                           "connect_timeout_ms", "max_response_bytes",
+                                           "ca_file",    NULL};
+        if (s_check_keys(c, a, "aws", keys) != 0 ||
+            s_string(c, a, "region", "aws.region", cfg->region, sizeof(cfg->region)) != 0 ||
+            s_string(c, a, "endpoint", "aws.endpoint", endpoint, sizeof(endpoint)) != 0 ||
+            s_string(c, a, "ca_file", "aws.ca_file", cfg->ca_file, sizeof(cfg->ca_file)) != 0 ||
+            s_int(c, a, "timeout_ms", "aws.timeout_ms", 100, 600000, &cfg->upstream_timeout_ms) !=
+                0 ||
+            s_int(c, a, "connect_timeout_ms", "aws.connect_timeout_ms", 100, 60000,
+                  &cfg->upstream_connect_timeout_ms) != 0 ||
+            s_size(c, a, "max_response_bytes", "aws.max_response_bytes", 4096, 256 << 20,
+                   &cfg->upstream_max_body_bytes) != 0)
+            return -1;
+    }
+    const char *region_key = "aws.region";
+    if (env->region && *env->region) {
+        snprintf(cfg->region, sizeof(cfg->region), "%s", env->region);
+        region_key = "AWS_REGION";
+    } else if (env->default_region && *env->default_region) {
+        snprintf(cfg->region, sizeof(cfg->region), "%s", env->default_region);
+        region_key = "AWS_DEFAULT_REGION";
+    }
+    if (!cfg->region[0])
+        return s_fail(c, "aws.region", "required (or set AWS_REGION / AWS_DEFAULT_REGION)");
+    for (const char *p = cfg->region; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return s_fail(c, region_key, "\"%s\" is not a region name ([a-z0-9-]+)", cfg->region);
+    }
+    const char *ep_key = "aws.endpoint";
+    cfg->endpoint_source = endpoint[0] ? "config" : "default";
+    if (env->endpoint_url_bedrock && *env->endpoint_url_bedrock) {
+        snprintf(endpoint, sizeof(endpoint), "%s", env->endpoint_url_bedrock);
+        ep_key = cfg->endpoint_source = "AWS_ENDPOINT_URL_BEDROCK";
+    } else if (env->endpoint_url && *env->endpoint_url) {
+        snprintf(endpoint, sizeof(endpoint), "%s", env->endpoint_url);
+        ep_key = cfg->endpoint_source = "AWS_ENDPOINT_URL";
+    }
+    if (endpoint[0]) {
+        char why[200];
+        if (bedrock_endpoint_parse(endpoint, &cfg->endpoint, why, sizeof(why)) != 0)
+            return s_fail(c, ep_key, "invalid endpoint URL: %s", why);
+        snprintf(cfg->endpoint_url, sizeof(cfg->endpoint_url), "%s", endpoint);
+    } else if (bedrock_endpoint_default(cfg->region, &cfg->endpoint) != 0) {
+        return s_fail(c, region_key, "cannot derive the Bedrock endpoint");
+    } else {
+        snprintf(cfg->endpoint_url, sizeof(cfg->endpoint_url), "https://bedrock.%s.amazonaws.com",
+                 cfg->region);
+    }
+    return 0;
+}
+
+static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *g;
+    if (s_object(c, root, "gateway", "gateway", &g) != 0)
+        return -1;
+    if (!g)
+        return 0;
+    static const char *const keys[] = {"default_page_size", "max_inflight",
+                                       "shutdown_grace_ms", "log_level", NULL};
+    if (s_check_keys(c, g, "gateway", keys) != 0 ||
+        s_int(c, g, "default_page_size", "gateway.default_page_size", 1, 1000,
+              &cfg->default_page_size) != 0 ||
+        s_size(c, g, "max_inflight", "gateway.max_inflight", 1, 1000000, &cfg->max_inflight) !=
+            0 ||
+        s_int(c, g, "shutdown_grace_ms", "gateway.shutdown_grace_ms", 0, 600000,
+              &cfg->shutdown_grace_ms) != 0 ||
+        s_string(c, g, "log_level", "gateway.log_level", cfg->log_level,
+                 sizeof(cfg->log_level)) != 0)
+        return -1;
+    if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
+        strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
+        return s_fail(c, "gateway.log_level", "must be debug, info, warn or error");
+    return 0;
+}
+
+static int s_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > TENANT_ID_MAX)
+        return 0;
+    for (const char *p = id; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *ts = json_object_get(root, "tenants");
+    if (!ts || !json_is_array(ts) || json_array_size(ts) == 0)
+        return s_fail(c, "tenants", "required: a non-empty array of tenants");
+    size_t n = json_array_size(ts);
+    cfg->tenants.tenants = calloc(n, sizeof(struct tenant));
+    if (!cfg->tenants.tenants)
+        return s_fail(c, "tenants", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_array_get(ts, i);
+        char path[96];
+        snprintf(path, sizeof(path), "tenants[%zu]", i);
+        if (!json_is_object(t))
+            return s_fail(c, path, "must be an object");
+        static const char *const keys[] = {"id", "api_keys", NULL};
+        if (s_check_keys(c, t, path, keys) != 0)
+            return -1;
+        struct tenant *tn = &cfg->tenants.tenants[i];
+        cfg->tenants.n_tenants = i + 1;
+        json_t *id = json_object_get(t, "id");
+        snprintf(path, sizeof(path), "tenants[%zu].id", i);
+        if (!json_is_string(id) || !s_id_ok(json_string_value(id)))
+            return s_fail(c, path, "required: 1-%d characters of [A-Za-z0-9._-]", TENANT_ID_MAX);
+        snprintf(tn->id, sizeof(tn->id), "%s", json_string_value(id));
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->tenants.tenants[j].id, tn->id) == 0)
+                return s_fail(c, path, "duplicate tenant id \"%s\"", tn->id);
+        }
+        json_t *keys_arr = json_object_get(t, "api_keys");
+        snprintf(path, sizeof(path), "tenants[%zu].api_keys", i);
+        if (!json_is_array(keys_arr) || json_array_size(keys_arr) == 0)
+            return s_fail(c, path, "required: a non-empty array of SHA-256 hex digests of keys");
+        size_t nk = json_array_size(keys_arr);
+        tn->key_hashes = calloc(nk, 32);
+        if (!tn->key_hashes)
+            return s_fail(c, path, "out of memory");
+        for (size_t k = 0; k < nk; k++) {
+            json_t *kv = json_array_get(keys_arr, k);
+            snprintf(path, sizeof(path), "tenants[%zu].api_keys[%zu]", i, k);
+            if (!json_is_string(kv) ||
+                tenant_parse_key_hash(json_string_value(kv), tn->key_hashes[k]) != 0)
+                return s_fail(c, path,
+                              "must be the SHA-256 of the key as 64 hex digits "
+                              "(printf %%s KEY | sha256sum)");
+            tn->n_keys = k + 1;
+            /* A hash shared by two tenants would make a key ambiguous. */
+            for (size_t a = 0; a <= i; a++) {
+                struct tenant *o = &cfg->tenants.tenants[a];
+                size_t lim = a == i ? k : o->n_keys;
+                for (size_t b = 0; b < lim; b++) {
+                    if (memcmp(o->key_hashes[b], tn->key_hashes[k], 32) == 0)
+                        return s_fail(c, path, "the same key is already listed (tenant \"%s\")",
+                                      o->id);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+static void s_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->grpc_listen, sizeof(cfg->grpc_listen), "%s", CONFIG_DEFAULT_GRPC_LISTEN);
+    snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s", CONFIG_DEFAULT_HTTP_LISTEN);
+    cfg->grpc_max_message_bytes = CONFIG_DEFAULT_GRPC_MAX_MESSAGE_BYTES;
+    cfg->cors_max_age_s = CONFIG_DEFAULT_CORS_MAX_AGE_S;
+    cfg->http_max_header_bytes = CONFIG_DEFAULT_HTTP_MAX_HEADER_BYTES;
+    cfg->http_max_body_bytes = CONFIG_DEFAULT_HTTP_MAX_BODY_BYTES;
+    cfg->http_timeout_ms = CONFIG_DEFAULT_HTTP_TIMEOUT_MS;
+    cfg->upstream_timeout_ms = CONFIG_DEFAULT_UPSTREAM_TIMEOUT_MS;
+    cfg->upstream_connect_timeout_ms = CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
+    cfg->upstream_max_body_bytes = CONFIG_DEFAULT_MAX_UPSTREAM_BODY;
+    cfg->default_page_size = CONFIG_DEFAULT_PAGE_SIZE;
+    cfg->max_inflight = CONFIG_DEFAULT_MAX_INFLIGHT;
+    cfg->shutdown_grace_ms = CONFIG_DEFAULT_SHUTDOWN_GRACE_MS;
+    snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+}
+
+int config_load_string(const char *json_text, const char *name, const struct config_env *env,
+                       struct config *out, struct buf *err)
+{
+    struct s_ctx c = {name, err};
+    s_defaults(out);
+    json_error_t jerr;
+    json_t *root = json_loads(json_text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        buf_appendf(err, "%s: line %d column %d: %s", name, jerr.line, jerr.column, jerr.text);
+        return -1;
+    }
+    int rc = -1;
+    static const char *const keys[] = {"grpc", "http", "aws", "gateway", "tenants", NULL};
+    if (!json_is_object(root)) {
+        s_fail(&c, "(top level)", "must be a JSON object");
+        goto cleanup;
+    }
+    if (s_check_keys(&c, root, "", keys) != 0 || s_load_grpc(&c, root, out) != 0 ||
+        s_load_http(&c, root, out) != 0 || s_load_aws(&c, root, env, out) != 0 ||
+        s_load_gateway(&c, root, out) != 0 || s_load_tenants(&c, root, out) != 0)
+        goto cleanup;
+    rc = 0;
+cleanup:
+    json_decref(root);
+    if (rc != 0)
+        config_clean_up(out);
+    return rc;
+}
+
+int config_load(const char *path, const struct config_env *env, struct config *out,
+                struct buf *err)
+{
+    int rc = -1;
+    struct buf text;
+    buf_init(&text, 4u << 20);
+    FILE *f = fopen(path, "rb");
+    s_defaults(out);
+    if (!f) {
+        buf_appendf(err, "%s: cannot open: %m", path);
+        goto cleanup;
+    }
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_append(&text, chunk, n) != 0) {
+            buf_appendf(err, "%s: too large (over 4 MiB)", path);
+            goto cleanup;
+        }
+    }
+    if (ferror(f)) {
+        buf_appendf(err, "%s: read error", path);
+        goto cleanup;
+    }
+    if (!text.data)
+        buf_append_str(&text, "");
+    rc = config_load_string(text.data, path, env, out, err);
+cleanup:
+    if (f)
+        fclose(f);
+    buf_clean_up(&text);
+    return rc;
+}
+
+void config_clean_up(struct config *c)
+{
+    for (size_t i = 0; i < c->n_cors_origins; i++)
+        free(c->cors_origins[i]);
+    free(c->cors_origins);
+    c->cors_origins = NULL;
+    c->n_cors_origins = 0;
+    tenant_table_clean_up(&c->tenants);
+}

@@ -1,0 +1,86 @@
+/*
+ * config - the gateway's configuration: a JSON file plus the standard AWS
+ * environment overrides, turned into one immutable struct config.
+ *
+ * Unknown keys are errors (a typo must not silently fall back to a
+ * default). Every error names the file, the key path and the problem.
+ * Environment values are passed in (struct config_env) so that loading is
+ * testable; the only I/O is reading the file.
+ */
+#ifndef BGW_CONFIG_H
+#define BGW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bedrock_client.h"
+#include "buf.h"
+#include "tenant.h"
+
+/* Defaults for every limit (README "Configuration reference"). */
+#define CONFIG_DEFAULT_GRPC_LISTEN "127.0.0.1:50051"
+#define CONFIG_DEFAULT_HTTP_LISTEN "127.0.0.1:8080"
+#define CONFIG_DEFAULT_PAGE_SIZE 100
+#define CONFIG_DEFAULT_UPSTREAM_TIMEOUT_MS 10000
+#define CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 3000
+#define CONFIG_DEFAULT_MAX_UPSTREAM_BODY (8u * 1024u * 1024u)
+#define CONFIG_DEFAULT_MAX_INFLIGHT 1024
+#define CONFIG_DEFAULT_SHUTDOWN_GRACE_MS 10000
+#define CONFIG_DEFAULT_HTTP_MAX_HEADER_BYTES 8192
+#define CONFIG_DEFAULT_HTTP_MAX_BODY_BYTES 4096
+#define CONFIG_DEFAULT_HTTP_TIMEOUT_MS 30000
+#define CONFIG_DEFAULT_GRPC_MAX_MESSAGE_BYTES 65536
+#define CONFIG_DEFAULT_CORS_MAX_AGE_S 600
+
+struct config_env {
+    const char *endpoint_url_bedrock; /* AWS_ENDPOINT_URL_BEDROCK */
+    const char *endpoint_url;         /* AWS_ENDPOINT_URL */
+    const char *region;               /* AWS_REGION */
+    const char *default_region;       /* AWS_DEFAULT_REGION */
+};
+
+struct config {
+    char grpc_listen[300];
+    size_t grpc_max_message_bytes;
+
+    char http_listen[300];
+    char **cors_origins; /* heap array of heap strings; "*" allowed alone */
+    size_t n_cors_origins;
+    bool cors_allow_credentials;
+    int64_t cors_max_age_s;
+    size_t http_max_header_bytes;
+    size_t http_max_body_bytes;
+    int64_t http_timeout_ms;
+
+    char region[64];
+    char endpoint_url[512]; /* what was chosen, for logs ("" = default) */
+    const char *endpoint_source; /* "AWS_ENDPOINT_URL_BEDROCK" | "AWS_ENDPOINT_URL" | "config" | "default" */
+    struct bedrock_endpoint endpoint;
+    int64_t upstream_timeout_ms;
+    int64_t upstream_connect_timeout_ms;
+    size_t upstream_max_body_bytes;
+    char ca_file[512]; /* "" = system default */
+
+    int64_t default_page_size;
+    size_t max_inflight;
+    int64_t shutdown_grace_ms;
+    char log_level[16];
+
+    struct tenant_table tenants;
+};
+
+/* Loads path. On failure returns -1 and appends "<path>: <key>: <problem>"
+ * to err; out is left cleaned up. */
+int config_load(const char *path, const struct config_env *env, struct config *out,
+                struct buf *err);
+/* Same, from a JSON text (name is used in messages). */
+int config_load_string(const char *json_text, const char *name, const struct config_env *env,
+                       struct config *out, struct buf *err);
+void config_clean_up(struct config *c);
+
+/* Splits "host:port" / "[v6]:port" into host (no brackets) and port 0-65535.
+ * 0 or -1. */
+int config_split_host_port(const char *s, char *host, size_t host_len, int *port);
+
+#endif

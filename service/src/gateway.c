@@ -1,0 +1,339 @@
+/*
+ * gateway - loop-thread orchestration: frontends -> handler -> upstream ->
+ * reply, plus drain on signals and the access log. See gateway.h.
+ */
+#include "gateway.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "grpc_frontend.h"
+#include "handler.h"
+#include "log.h"
+#include "rest_frontend.h"
+#include "upstream_http.h"
+
+/* One call waiting on Bedrock; also the upstream callback's argument. */
+struct s_link {
+    struct s_link *prev, *next;
+    struct handler_call *call;
+    struct gateway *g;
+};
+
+struct gateway {
+    const struct config *cfg;
+    struct handler_ctx ctx;
+    struct event_base *base;
+    struct upstream_http *up;
+    struct grpc_frontend *grpc;
+    struct rest_frontend *rest;
+    struct event *sigterm, *sigint, *grace_timer;
+    struct s_link inflight; /* sentinel of the list of calls waiting upstream */
+    size_t n_inflight;
+    bool draining;
+    bool closed; /* loop finished: answer anything new with UNAVAILABLE */
+};
+
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *s_transport(const struct handler_call *c)
+{
+    return c->transport == HANDLER_GRPC ? "grpc" : "rest";
+}
+
+static void s_access_log(const struct handler_call *c, const struct jobs_response *resp,
+                         const struct bgw_error *err)
+{
+    const struct jobs_request *q = &c->req;
+    json_t *params = json_object();
+    if (q->has_creation_time_after)
+        json_object_set_new(params, "creationTimeAfter", json_integer(q->creation_time_after.seconds));
+    if (q->has_creation_time_before)
+        json_object_set_new(params, "creationTimeBefore", json_integer(q->creation_time_before.seconds));
+    if (q->status_equals)
+        json_object_set_new(params, "statusEquals", json_integer(q->status_equals));
+    if (q->name_contains)
+        json_object_set_new(params, "nameContains", json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
+    if (q->has_max_results)
+        json_object_set_new(params, "maxResults", json_integer(q->max_results));
+    if (q->next_token)
+        json_object_set_new(params, "nextTokenLength", json_integer((json_int_t)strlen(q->next_token)));
+    if (q->sort_by)
+        json_object_set_new(params, "sortBy", json_integer(q->sort_by));
+    if (q->sort_order)
+        json_object_set_new(params, "sortOrder", json_integer(q->sort_order));
+    enum bgw_status st = err ? err->status : BGW_OK;
+    json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:I}", "request_id", c->request_id,
+                          "transport", s_transport(c), "tenant", c->tenant ? c->tenant->id : "",
+                          "peer", c->peer, "params", params, "code", bgw_status_grpc_name(st),
+                          "grpc_code", bgw_status_grpc_code(st), "http_status", bgw_status_http(st),
+                          "latency_ms", (json_int_t)(s_mono_ms() - c->received_ms));
+    if (!f)
+        return;
+    if (c->upstream_status || c->upstream_ms) {
+        json_object_set_new(f, "upstream_status", json_integer(c->upstream_status));
+        json_object_set_new(f, "upstream_ms", json_integer(c->upstream_ms));
+    }
+    if (resp)
+        json_object_set_new(f, "items", json_integer((json_int_t)resp->n_summaries));
+    if (err)
+        json_object_set_new(f, "error", json_string(err->message));
+    log_event(err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO, "access", f);
+}
+
+static void s_maybe_exit(struct gateway *g)
+{
+    if (g->draining && g->n_inflight == 0)
+        event_base_loopexit(g->base, NULL);
+}
+
+static void s_finish(struct gateway *g, struct handler_call *c, const struct jobs_response *resp,
+                     const struct bgw_error *err)
+{
+    s_access_log(c, resp, err);
+    c->reply(c, resp, err); /* frees c */
+    (void)g;
+}
+
+static void s_track(struct gateway *g, struct handler_call *c, struct s_link *l)
+{
+    l->next = g->inflight.next;
+    l->prev = &g->inflight;
+    g->inflight.next->prev = l;
+    g->inflight.next = l;
+    c->gateway_link = l;
+    g->n_inflight++;
+}
+
+static void s_untrack(struct gateway *g, struct handler_call *c)
+{
+    struct s_link *l = c->gateway_link;
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    free(l);
+    c->gateway_link = NULL;
+    g->n_inflight--;
+}
+
+static void s_on_upstream(void *arg, const struct upstream_response *r)
+{
+    struct s_link *l = arg;
+    struct gateway *g = l->g;
+    struct handler_call *c = l->call;
+    c->upstream = NULL;
+    s_untrack(g, c);
+    c->upstream_status = r->status;
+    c->upstream_ms = r->elapsed_ms;
+
+    enum handler_upstream_outcome o = HANDLER_UPSTREAM_RESPONSE;
+    if (r->outcome == UPSTREAM_TIMEOUT)
+        o = HANDLER_UPSTREAM_TIMEOUT;
+    else if (r->outcome == UPSTREAM_TRANSPORT)
+        o = HANDLER_UPSTREAM_TRANSPORT;
+    if (o != HANDLER_UPSTREAM_RESPONSE)
+        log_event(LOG_WARN, "upstream_failed",
+                  json_pack("{s:s,s:s,s:s}", "request_id", c->request_id, "outcome",
+                            o == HANDLER_UPSTREAM_TIMEOUT ? "timeout" : "transport", "detail",
+                            r->transport_error ? r->transport_error : ""));
+    struct bedrock_http_response hr = {r->status, r->error_type, r->retry_after, r->body,
+                                       r->body_len};
+    struct jobs_response resp;
+    memset(&resp, 0, sizeof(resp));
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    if (handler_complete(&g->ctx, c, o, &hr, &resp, &err) == BGW_OK)
+        s_finish(g, c, &resp, NULL);
+    else
+        s_finish(g, c, NULL, &err);
+    jobs_response_clean_up(&resp);
+    s_maybe_exit(g);
+}
+
+static void s_submit(void *arg, struct handler_call *c)
+{
+    struct gateway *g = arg;
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    if (g->closed || g->draining) {
+        bgw_error_set(&err, BGW_ERR_UNAVAILABLE, NULL, "gateway is shutting down");
+        err.retry_after_s = 1;
+        s_finish(g, c, NULL, &err);
+        return;
+    }
+    if (g->n_inflight >= g->cfg->max_inflight) {
+        bgw_error_set(&err, BGW_ERR_UNAVAILABLE, NULL, "gateway overloaded: too many calls in flight");
+        err.retry_after_s = 1;
+        s_finish(g, c, NULL, &err);
+        return;
+    }
+    struct bedrock_http_request hreq;
+    memset(&hreq, 0, sizeof(hreq));
+    int64_t timeout_ms = 0;
+    if (handler_prepare(&g->ctx, c, s_mono_ms(), (int64_t)time(NULL), &hreq, &timeout_ms, &err) !=
+        BGW_OK) {
+        bedrock_http_request_clean_up(&hreq);
+        s_finish(g, c, NULL, &err);
+        return;
+    }
+    struct s_link *l = malloc(sizeof(*l));
+    if (l) {
+        l->g = g;
+        l->call = c;
+        c->upstream = upstream_http_get(g->up, hreq.url, hreq.headers, hreq.n_headers, timeout_ms,
+                                        s_on_upstream, l);
+    }
+    bedrock_http_request_clean_up(&hreq);
+    if (!c->upstream) {
+        free(l);
+        bgw_error_set(&err, BGW_ERR_UNAVAILABLE, NULL, "cannot start the upstream request");
+        s_finish(g, c, NULL, &err);
+        return;
+    }
+    s_track(g, c, l);
+}
+
+/* Grace period over: answer everything still waiting, then stop. */
+static void s_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *g = arg;
+    log_msg(LOG_WARN, "drain_timeout", "cancelling %zu call(s) still waiting on Bedrock",
+            g->n_inflight);
+    while (g->inflight.next != &g->inflight) {
+        struct handler_call *c = g->inflight.next->call;
+        upstream_http_cancel(c->upstream);
+        c->upstream = NULL;
+        s_untrack(g, c);
+        struct bgw_error err;
+        bgw_error_set(&err, BGW_ERR_UNAVAILABLE, NULL, "gateway is shutting down");
+        err.retry_after_s = 1;
+        s_finish(g, c, NULL, &err);
+    }
+    event_base_loopexit(g->base, NULL);
+}
+
+static void s_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct gateway *g = arg;
+    if (g->draining) {
+        log_msg(LOG_WARN, "shutdown_forced", "second signal %d: stopping now", (int)sig);
+        s_on_grace(-1, 0, g);
+        return;
+    }
+    g->draining = true;
+    log_event(LOG_INFO, "draining",
+              json_pack("{s:i,s:I,s:I}", "signal", (int)sig, "inflight", (json_int_t)g->n_inflight,
+                        "grace_ms", (json_int_t)g->cfg->shutdown_grace_ms));
+    grpc_frontend_stop_accepting(g->grpc);
+    rest_frontend_stop_accepting(g->rest);
+    if (g->n_inflight == 0) {
+        event_base_loopexit(g->base, NULL);
+        return;
+    }
+    struct timeval tv = {(time_t)(g->cfg->shutdown_grace_ms / 1000),
+                         (suseconds_t)((g->cfg->shutdown_grace_ms % 1000) * 1000)};
+    g->grace_timer = evtimer_new(g->base, s_on_grace, g);
+    if (g->grace_timer)
+        evtimer_add(g->grace_timer, &tv);
+}
+
+struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
+{
+    struct gateway *g = calloc(1, sizeof(*g));
+    if (!g) {
+        buf_append_str(err, "out of memory");
+        return NULL;
+    }
+    g->cfg = opts->cfg;
+    g->ctx.cfg = opts->cfg;
+    g->ctx.credentials = opts->credentials;
+    g->inflight.next = g->inflight.prev = &g->inflight;
+    g->base = event_base_new();
+    if (!g->base) {
+        buf_append_str(err, "cannot create the event loop");
+        goto fail;
+    }
+    struct upstream_http_options uo = {
+        .connect_timeout_ms = g->cfg->upstream_connect_timeout_ms,
+        .max_body_bytes = g->cfg->upstream_max_body_bytes,
+        .max_connections = 64,
+        .ca_file = g->cfg->ca_file[0] ? g->cfg->ca_file : NULL,
+    };
+    g->up = upstream_http_new(g->base, &uo);
+    if (!g->up) {
+        buf_append_str(err, "cannot create the upstream HTTP client");
+        goto fail;
+    }
+    struct grpc_frontend_options go = {
+        .listen = g->cfg->grpc_listen,
+        .max_message_bytes = g->cfg->grpc_max_message_bytes,
+        .max_queued = g->cfg->max_inflight,
+        .base = g->base,
+        .submit = s_submit,
+        .submit_arg = g,
+    };
+    g->grpc = grpc_frontend_new(&go, err);
+    if (!g->grpc)
+        goto fail;
+    struct rest_frontend_options ro = {g->cfg, g->base, s_submit, g};
+    g->rest = rest_frontend_new(&ro, err);
+    if (!g->rest)
+        goto fail;
+    g->sigterm = evsignal_new(g->base, SIGTERM, s_on_signal, g);
+    g->sigint = evsignal_new(g->base, SIGINT, s_on_signal, g);
+    if (!g->sigterm || !g->sigint || evsignal_add(g->sigterm, NULL) != 0 ||
+        evsignal_add(g->sigint, NULL) != 0) {
+        buf_append_str(err, "cannot install signal handlers");
+        goto fail;
+    }
+    return g;
+fail:
+    gateway_destroy(g);
+    return NULL;
+}
+
+int gateway_run(struct gateway *g)
+{
+    log_event(LOG_INFO, "ready",
+              json_pack("{s:i,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port", grpc_frontend_port(g->grpc),
+                        "http_port", rest_frontend_port(g->rest), "version", BGW_VERSION,
+                        "region", g->cfg->region, "endpoint", g->cfg->endpoint_url,
+                        "endpoint_source", g->cfg->endpoint_source, "tenants",
+                        (int)g->cfg->tenants.n_tenants));
+    int rc = event_base_dispatch(g->base);
+    g->closed = true;
+    log_msg(LOG_INFO, "stopped", "event loop finished");
+    return rc < 0 ? 1 : 0;
+}
+
+void gateway_destroy(struct gateway *g)
+{
+    if (!g)
+        return;
+    g->closed = true;
+    /* gRPC first: its hand-off queue may still hold calls, which s_submit
+     * answers with UNAVAILABLE now that the gateway is closed. */
+    grpc_frontend_destroy(g->grpc);
+    rest_frontend_destroy(g->rest);
+    upstream_http_destroy(g->up);
+    if (g->sigterm)
+        event_free(g->sigterm);
+    if (g->sigint)
+        event_free(g->sigint);
+    if (g->grace_timer)
+        event_free(g->grace_timer);
+    if (g->base)
+        event_base_free(g->base);
+    free(g);
+}

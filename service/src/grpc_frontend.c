@@ -1,0 +1,536 @@
+/*
+ * grpc_frontend - gRPC C core server, CQ thread, protobuf <-> jobs model.
+ * See grpc_frontend.h.
+ *
+ * Threads: everything in this file runs on the CQ thread except
+ * s_on_loop_item and s_reply (loop thread) and new/stop/destroy (main or
+ * loop thread, as documented). An s_rpc is owned by the CQ thread until it is
+ * pushed to the loop, by the loop until its reply batch is started, and by
+ * the CQ thread again when that batch completes.
+ */
+#include "grpc_frontend.h"
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bedrockgw/v1/model_import_jobs.pb-c.h"
+#include "log.h"
+#include "loop_queue.h"
+
+#define S_METHOD_LIST "/bedrockgw.v1.ModelImportJobs/ListModelImportJobs"
+#define S_METHOD_HEALTH "/grpc.health.v1.Health/Check"
+#define S_PENDING_REQUESTS 8 /* grpc_server_request_call kept outstanding */
+
+enum s_tag_kind { S_TAG_NEW_CALL, S_TAG_RECV, S_TAG_SENT, S_TAG_SHUTDOWN };
+
+struct s_tag {
+    enum s_tag_kind kind;
+    struct s_rpc *rpc;
+};
+
+struct s_rpc {
+    struct grpc_frontend *fe;
+    grpc_call *call;
+    grpc_call_details details;
+    grpc_metadata_array md;
+    grpc_byte_buffer *recv_buf;
+    struct s_tag tag_new, tag_recv, tag_sent;
+    /* reply storage, alive until the send batch completes */
+    grpc_byte_buffer *send_buf;
+    grpc_metadata initial_md[1];
+    grpc_metadata trailing_md[1];
+    char retry_after[16];
+    char request_id[24];
+    int cancelled;
+};
+
+struct grpc_frontend {
+    grpc_server *server;
+    grpc_completion_queue *cq;
+    pthread_t thread;
+    bool thread_started;
+    int port;
+    size_t max_message_bytes;
+    struct loop_queue *queue;
+    grpc_frontend_submit_fn submit;
+    void *submit_arg;
+    struct s_tag shutdown_tag;
+    atomic_bool shutdown_requested;
+    atomic_bool draining;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool shutdown_done;
+    atomic_ulong next_id;
+};
+
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_rpc_free(struct s_rpc *r)
+{
+    if (r->call)
+        grpc_call_unref(r->call);
+    grpc_call_details_destroy(&r->details);
+    grpc_metadata_array_destroy(&r->md);
+    if (r->recv_buf)
+        grpc_byte_buffer_destroy(r->recv_buf);
+    if (r->send_buf)
+        grpc_byte_buffer_destroy(r->send_buf);
+    free(r);
+}
+
+static void s_request_new(struct grpc_frontend *fe)
+{
+    if (atomic_load(&fe->shutdown_requested))
+        return;
+    struct s_rpc *r = calloc(1, sizeof(*r));
+    if (!r)
+        return;
+    r->fe = fe;
+    r->tag_new = (struct s_tag){S_TAG_NEW_CALL, r};
+    r->tag_recv = (struct s_tag){S_TAG_RECV, r};
+    r->tag_sent = (struct s_tag){S_TAG_SENT, r};
+    grpc_call_details_init(&r->details);
+    grpc_metadata_array_init(&r->md);
+    if (grpc_server_request_call(fe->server, &r->call, &r->details, &r->md, fe->cq, fe->cq,
+                                 &r->tag_new) != GRPC_CALL_OK) {
+        s_rpc_free(r);
+    }
+}
+
+/* Starts the final batch: initial metadata, message (if any), status, and
+ * close. Any thread. */
+static void s_send(struct s_rpc *r, grpc_status_code code, const char *message,
+                   const void *body, size_t body_len, int retry_after_s)
+{
+    grpc_op ops[4];
+    memset(ops, 0, sizeof(ops));
+    size_t n = 0;
+    ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+    if (r->request_id[0]) {
+        r->initial_md[0].key = grpc_slice_from_static_string("x-request-id");
+        r->initial_md[0].value = grpc_slice_from_static_string(r->request_id);
+        ops[n].data.send_initial_metadata.count = 1;
+        ops[n].data.send_initial_metadata.metadata = r->initial_md;
+    }
+    n++;
+    if (body) {
+        grpc_slice s = grpc_slice_from_copied_buffer(body, body_len);
+        r->send_buf = grpc_raw_byte_buffer_create(&s, 1);
+        grpc_slice_unref(s);
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n].data.send_message.send_message = r->send_buf;
+        n++;
+    }
+    grpc_slice details = grpc_slice_from_copied_string(message ? message : "");
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = code;
+    ops[n].data.send_status_from_server.status_details = &details;
+    if (retry_after_s > 0) {
+        snprintf(r->retry_after, sizeof(r->retry_after), "%d", retry_after_s);
+        r->trailing_md[0].key = grpc_slice_from_static_string("retry-after");
+        r->trailing_md[0].value = grpc_slice_from_static_string(r->retry_after);
+        ops[n].data.send_status_from_server.trailing_metadata_count = 1;
+        ops[n].data.send_status_from_server.trailing_metadata = r->trailing_md;
+    }
+    n++;
+    ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[n].data.recv_close_on_server.cancelled = &r->cancelled;
+    n++;
+    grpc_call_error e = grpc_call_start_batch(r->call, ops, n, &r->tag_sent, NULL);
+    grpc_slice_unref(details);
+    if (e != GRPC_CALL_OK) {
+        /* No tag will come: free here. Only happens on a programming error. */
+        log_msg(LOG_ERROR, "grpc_send_failed", "grpc_call_start_batch: %d", (int)e);
+        s_rpc_free(r);
+    }
+}
+
+static bool s_slice_eq(grpc_slice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return GRPC_SLICE_LENGTH(s) == n && memcmp(GRPC_SLICE_START_PTR(s), lit, n) == 0;
+}
+
+static char *s_slice_dup(grpc_slice s)
+{
+    size_t n = GRPC_SLICE_LENGTH(s);
+    if (memchr(GRPC_SLICE_START_PTR(s), '\0', n))
+        return NULL;
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, GRPC_SLICE_START_PTR(s), n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+static void s_time_from_proto(const Google__Protobuf__Timestamp *t, bool *has,
+                              struct bgw_time *out)
+{
+    *has = t != NULL;
+    if (t) {
+        out->seconds = t->seconds;
+        out->nanos = t->nanos;
+    }
+}
+
+static char *s_opt_str(const char *s)
+{
+    return (s && *s) ? strdup(s) : NULL;
+}
+
+/* Decodes the request message into call->req, or marks decode_failed. */
+static void s_decode(struct s_rpc *r, struct handler_call *c)
+{
+    grpc_byte_buffer_reader reader;
+    if (!r->recv_buf || !grpc_byte_buffer_reader_init(&reader, r->recv_buf)) {
+        c->decode_failed = true;
+        bgw_error_set(&c->decode_error, BGW_ERR_INVALID_ARGUMENT, NULL,
+                      "missing request message");
+        return;
+    }
+    grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    Bedrockgw__V1__ListModelImportJobsRequest *m = bedrockgw__v1__list_model_import_jobs_request__unpack(
+        NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+    grpc_slice_unref(all);
+    if (!m) {
+        c->decode_failed = true;
+        bgw_error_set(&c->decode_error, BGW_ERR_INVALID_ARGUMENT, NULL,
+                      "request is not a valid bedrockgw.v1.ListModelImportJobsRequest");
+        return;
+    }
+    struct jobs_request *q = &c->req;
+    s_time_from_proto(m->creation_time_after, &q->has_creation_time_after,
+                      &q->creation_time_after);
+    s_time_from_proto(m->creation_time_before, &q->has_creation_time_before,
+                      &q->creation_time_before);
+    q->status_equals = (int)m->status_equals;
+    q->name_contains = s_opt_str(m->name_contains);
+    /* proto3 int32 has no presence: 0 means "not set" (see the .proto). */
+    q->has_max_results = m->max_results != 0;
+    q->max_results = m->max_results;
+    q->next_token = s_opt_str(m->next_token);
+    q->sort_by = (int)m->sort_by;
+    q->sort_order = (int)m->sort_order;
+    if ((m->name_contains && *m->name_contains && !q->name_contains) ||
+        (m->next_token && *m->next_token && !q->next_token)) {
+        c->decode_failed = true;
+        bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
+    }
+    bedrockgw__v1__list_model_import_jobs_request__free_unpacked(m, NULL);
+}
+
+static void s_copy_metadata(struct s_rpc *r, struct handler_call *c)
+{
+    for (size_t i = 0; i < r->md.count; i++) {
+        grpc_metadata *md = &r->md.metadata[i];
+        char **dst = NULL;
+        if (s_slice_eq(md->key, "authorization"))
+            dst = &c->authorization;
+        else if (s_slice_eq(md->key, "x-api-key"))
+            dst = &c->x_api_key;
+        if (dst && !*dst) /* first occurrence wins */
+            *dst = s_slice_dup(md->value);
+    }
+}
+
+static int64_t s_deadline_ms(struct s_rpc *r, int64_t now_ms)
+{
+    gpr_timespec d = gpr_convert_clock_type(r->details.deadline, GPR_CLOCK_MONOTONIC);
+    if (gpr_time_cmp(d, gpr_inf_future(GPR_CLOCK_MONOTONIC)) >= 0)
+        return 0;
+    gpr_timespec left = gpr_time_sub(d, gpr_now(GPR_CLOCK_MONOTONIC));
+    int64_t ms = (int64_t)left.tv_sec * 1000 + left.tv_nsec / 1000000;
+    if (ms < 1)
+        ms = 1; /* already due: the handler answers DEADLINE_EXCEEDED */
+    if (ms > (int64_t)365 * 24 * 3600 * 1000)
+        return 0;
+    return now_ms + ms;
+}
+
+static void s_reply(struct handler_call *c, const struct jobs_response *resp,
+                    const struct bgw_error *err);
+
+static void s_on_received(struct s_rpc *r, bool ok)
+{
+    struct grpc_frontend *fe = r->fe;
+    if (!ok) {
+        s_send(r, GRPC_STATUS_CANCELLED, "call cancelled", NULL, 0, 0);
+        return;
+    }
+    struct handler_call *c = handler_call_new(HANDLER_GRPC);
+    if (!c) {
+        s_send(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL, 0, 0);
+        return;
+    }
+    c->received_ms = s_mono_ms();
+    c->deadline_ms = s_deadline_ms(r, c->received_ms);
+    snprintf(c->request_id, sizeof(c->request_id), "g%lx-%lx", (unsigned long)time(NULL),
+             (unsigned long)atomic_fetch_add(&fe->next_id, 1));
+    snprintf(r->request_id, sizeof(r->request_id), "%s", c->request_id);
+    char *peer = grpc_call_get_peer(r->call);
+    if (peer) {
+        snprintf(c->peer, sizeof(c->peer), "%s", peer);
+        gpr_free(peer);
+    }
+    s_copy_metadata(r, c);
+    s_decode(r, c);
+    c->reply = s_reply;
+    c->frontend_data = r;
+    if (loop_queue_push(fe->queue, c) != 0) {
+        handler_call_free(c);
+        s_send(r, GRPC_STATUS_UNAVAILABLE, "gateway overloaded or shutting down", NULL, 0, 1);
+    }
+}
+
+static void s_on_new_call(struct s_rpc *r, bool ok)
+{
+    struct grpc_frontend *fe = r->fe;
+    if (!ok) { /* server shutting down */
+        r->call = NULL;
+        s_rpc_free(r);
+        return;
+    }
+    s_request_new(fe);
+    if (s_slice_eq(r->details.method, S_METHOD_LIST)) {
+        grpc_op op;
+        memset(&op, 0, sizeof(op));
+        op.op = GRPC_OP_RECV_MESSAGE;
+        op.data.recv_message.recv_message = &r->recv_buf;
+        if (grpc_call_start_batch(r->call, &op, 1, &r->tag_recv, NULL) != GRPC_CALL_OK)
+            s_send(r, GRPC_STATUS_INTERNAL, "cannot read request", NULL, 0, 0);
+    } else if (s_slice_eq(r->details.method, S_METHOD_HEALTH)) {
+        /* grpc.health.v1.HealthCheckResponse{status: SERVING(1) | NOT_SERVING(2)} */
+        unsigned char msg[2] = {0x08, atomic_load(&fe->draining) ? 2 : 1};
+        s_send(r, GRPC_STATUS_OK, "", msg, sizeof(msg), 0);
+    } else {
+        s_send(r, GRPC_STATUS_UNIMPLEMENTED, "unknown method", NULL, 0, 0);
+    }
+}
+
+static void *s_cq_thread(void *arg)
+{
+    struct grpc_frontend *fe = arg;
+    for (int i = 0; i < S_PENDING_REQUESTS; i++)
+        s_request_new(fe);
+    for (;;) {
+        grpc_event ev = grpc_completion_queue_next(fe->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        if (ev.type == GRPC_QUEUE_SHUTDOWN)
+            break;
+        if (ev.type != GRPC_OP_COMPLETE)
+            continue;
+        struct s_tag *t = ev.tag;
+        switch (t->kind) {
+        case S_TAG_NEW_CALL:
+            s_on_new_call(t->rpc, ev.success);
+            break;
+        case S_TAG_RECV:
+            s_on_received(t->rpc, ev.success);
+            break;
+        case S_TAG_SENT:
+            s_rpc_free(t->rpc);
+            break;
+        case S_TAG_SHUTDOWN:
+            pthread_mutex_lock(&fe->lock);
+            fe->shutdown_done = true;
+            pthread_cond_broadcast(&fe->cond);
+            pthread_mutex_unlock(&fe->lock);
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* ---- loop thread ------------------------------------------------------- */
+
+static Google__Protobuf__Timestamp *s_ts(Google__Protobuf__Timestamp *slot, bool has,
+                                         struct bgw_time t)
+{
+    if (!has)
+        return NULL;
+    google__protobuf__timestamp__init(slot);
+    slot->seconds = t.seconds;
+    slot->nanos = t.nanos;
+    return slot;
+}
+
+static char *s_str(char *s)
+{
+    return s ? s : (char *)protobuf_c_empty_string;
+}
+
+static void s_reply(struct handler_call *c, const struct jobs_response *resp,
+                    const struct bgw_error *err)
+{
+    struct s_rpc *r = c->frontend_data;
+    if (err) {
+        s_send(r, (grpc_status_code)bgw_status_grpc_code(err->status), err->message, NULL, 0,
+               err->retry_after_s);
+        handler_call_free(c);
+        return;
+    }
+    size_t n = resp->n_summaries;
+    Bedrockgw__V1__ModelImportJobSummary *items = calloc(n ? n : 1, sizeof(*items));
+    Bedrockgw__V1__ModelImportJobSummary **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+    Google__Protobuf__Timestamp *ts = calloc(n ? 3 * n : 1, sizeof(*ts));
+    uint8_t *packed = NULL;
+    if (!items || !ptrs || !ts)
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        const struct jobs_summary *s = &resp->summaries[i];
+        Bedrockgw__V1__ModelImportJobSummary *m = &items[i];
+        bedrockgw__v1__model_import_job_summary__init(m);
+        m->job_arn = s_str(s->job_arn);
+        m->job_name = s_str(s->job_name);
+        m->status = (Bedrockgw__V1__ModelImportJobStatus)s->status;
+        m->last_modified_time = s_ts(&ts[3 * i], s->has_last_modified_time, s->last_modified_time);
+        m->creation_time = s_ts(&ts[3 * i + 1], s->has_creation_time, s->creation_time);
+        m->end_time = s_ts(&ts[3 * i + 2], s->has_end_time, s->end_time);
+        m->imported_model_arn = s_str(s->imported_model_arn);
+        m->imported_model_name = s_str(s->imported_model_name);
+        ptrs[i] = m;
+    }
+    Bedrockgw__V1__ListModelImportJobsResponse out = BEDROCKGW__V1__LIST_MODEL_IMPORT_JOBS_RESPONSE__INIT;
+    out.n_model_import_job_summaries = n;
+    out.model_import_job_summaries = ptrs;
+    out.next_token = s_str(resp->next_token);
+    size_t len = bedrockgw__v1__list_model_import_jobs_response__get_packed_size(&out);
+    packed = malloc(len ? len : 1);
+    if (!packed)
+        goto nomem;
+    bedrockgw__v1__list_model_import_jobs_response__pack(&out, packed);
+    s_send(r, GRPC_STATUS_OK, "", packed, len, 0);
+    goto cleanup;
+nomem:
+    s_send(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL, 0, 0);
+cleanup:
+    free(packed);
+    free(items);
+    free(ptrs);
+    free(ts);
+    handler_call_free(c);
+}
+
+static void s_on_loop_item(void *item, void *arg)
+{
+    struct grpc_frontend *fe = arg;
+    fe->submit(fe->submit_arg, item);
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts,
+                                        struct buf *err)
+{
+    struct grpc_frontend *fe = calloc(1, sizeof(*fe));
+    if (!fe) {
+        buf_append_str(err, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&fe->lock, NULL);
+    pthread_cond_init(&fe->cond, NULL);
+    fe->submit = opts->submit;
+    fe->submit_arg = opts->submit_arg;
+    fe->max_message_bytes = opts->max_message_bytes;
+    fe->shutdown_tag.kind = S_TAG_SHUTDOWN;
+    fe->queue = loop_queue_new(opts->base, opts->max_queued, s_on_loop_item, fe);
+    if (!fe->queue) {
+        buf_append_str(err, "cannot create the hand-off queue");
+        goto fail;
+    }
+    grpc_arg args[2];
+    args[0].type = GRPC_ARG_INTEGER;
+    args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+    args[0].value.integer = (int)opts->max_message_bytes;
+    args[1].type = GRPC_ARG_INTEGER;
+    args[1].key = GRPC_ARG_ALLOW_REUSEPORT;
+    args[1].value.integer = 0;
+    grpc_channel_args chargs = {2, args};
+    fe->cq = grpc_completion_queue_create_for_next(NULL);
+    fe->server = grpc_server_create(&chargs, NULL);
+    grpc_server_register_completion_queue(fe->server, fe->cq, NULL);
+    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    fe->port = grpc_server_add_http2_port(fe->server, opts->listen, creds);
+    grpc_server_credentials_release(creds);
+    if (fe->port <= 0) {
+        buf_appendf(err, "grpc.listen: cannot listen on %s", opts->listen);
+        grpc_server_destroy(fe->server);
+        fe->server = NULL;
+        goto fail;
+    }
+    grpc_server_start(fe->server);
+    if (pthread_create(&fe->thread, NULL, s_cq_thread, fe) != 0) {
+        buf_append_str(err, "cannot start the gRPC thread");
+        goto fail;
+    }
+    fe->thread_started = true;
+    return fe;
+fail:
+    grpc_frontend_destroy(fe);
+    return NULL;
+}
+
+int grpc_frontend_port(const struct grpc_frontend *f)
+{
+    return f->port;
+}
+
+void grpc_frontend_stop_accepting(struct grpc_frontend *f)
+{
+    atomic_store(&f->draining, true);
+    if (f->server && !atomic_exchange(&f->shutdown_requested, true))
+        grpc_server_shutdown_and_notify(f->server, f->cq, &f->shutdown_tag);
+}
+
+void grpc_frontend_destroy(struct grpc_frontend *f)
+{
+    if (!f)
+        return;
+    if (f->server) {
+        grpc_frontend_stop_accepting(f);
+        grpc_server_cancel_all_calls(f->server);
+        if (f->thread_started) {
+            pthread_mutex_lock(&f->lock);
+            while (!f->shutdown_done)
+                pthread_cond_wait(&f->cond, &f->lock);
+            pthread_mutex_unlock(&f->lock);
+        }
+    }
+    /* Calls the CQ thread pushed but the loop never took are answered here
+     * (the submit function replies UNAVAILABLE once the gateway is closed). */
+    if (f->queue)
+        loop_queue_destroy(f->queue);
+    if (f->server)
+        grpc_server_destroy(f->server);
+    if (f->cq) {
+        grpc_completion_queue_shutdown(f->cq);
+        if (f->thread_started)
+            pthread_join(f->thread, NULL);
+        else {
+            while (grpc_completion_queue_next(f->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
+                       .type != GRPC_QUEUE_SHUTDOWN) {
+            }
+        }
+        grpc_completion_queue_destroy(f->cq);
+    }
+    pthread_cond_destroy(&f->cond);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}

@@ -1,0 +1,48 @@
+/*
+ * grpc_frontend - the gRPC transport on gRPC C core.
+ *
+ * Owns the grpc_server, its completion queue and the thread that polls it
+ * (the "CQ thread"). The CQ thread decodes each ListModelImportJobs call into
+ * a handler_call and hands it to the loop thread through a loop_queue; it
+ * never touches gateway state. The loop answers through the call's reply
+ * function, which starts the send batch (grpc_call_start_batch is
+ * thread-safe); the CQ thread frees the call when that batch completes.
+ * Also serves /grpc.health.v1.Health/Check (SERVING, or NOT_SERVING while
+ * draining) on the CQ thread.
+ */
+#ifndef BGW_GRPC_FRONTEND_H
+#define BGW_GRPC_FRONTEND_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "handler.h"
+
+struct event_base;
+struct grpc_frontend;
+
+/* Runs on the loop thread; takes ownership of call and must eventually
+ * invoke call->reply exactly once. */
+typedef void (*grpc_frontend_submit_fn)(void *arg, struct handler_call *call);
+
+struct grpc_frontend_options {
+    const char *listen; /* "host:port"; port 0 = pick one */
+    size_t max_message_bytes;
+    size_t max_queued; /* hand-off queue bound: beyond it calls get UNAVAILABLE */
+    struct event_base *base;
+    grpc_frontend_submit_fn submit;
+    void *submit_arg;
+};
+
+/* Binds, starts serving and the CQ thread. NULL with a reason in err. Call
+ * grpc_init() before (main does). */
+struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts,
+                                        struct buf *err);
+int grpc_frontend_port(const struct grpc_frontend *f);
+/* Loop thread: stop taking new calls; calls already received still finish. */
+void grpc_frontend_stop_accepting(struct grpc_frontend *f);
+/* After the loop has stopped: cancels what is left, joins the CQ thread,
+ * frees everything. */
+void grpc_frontend_destroy(struct grpc_frontend *f);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * main - command line, configuration, process-wide library init, and the
+ * gateway's lifetime. Everything else lives in the modules.
+ */
+#include <curl/curl.h>
+#include <grpc/grpc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "credentials.h"
+#include "gateway.h"
+#include "log.h"
+
+static void s_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: bedrockgw --config FILE     run the gateway\n"
+            "       bedrockgw --check-config FILE  validate FILE and exit\n"
+            "       bedrockgw --help | --version\n"
+            "\n"
+            "Environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (credentials);\n"
+            "AWS_ENDPOINT_URL_BEDROCK, then AWS_ENDPOINT_URL (endpoint override);\n"
+            "AWS_REGION, then AWS_DEFAULT_REGION (region override).\n");
+}
+
+static const char *s_env(const char *name)
+{
+    return getenv(name);
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = NULL;
+    int check_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            s_usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("bedrockgw %s\n", BGW_VERSION);
+            return 0;
+        }
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--check-config") == 0) &&
+            i + 1 < argc) {
+            check_only = strcmp(argv[i], "--check-config") == 0;
+            path = argv[++i];
+            continue;
+        }
+        fprintf(stderr, "bedrockgw: unknown or incomplete argument: %s\n", argv[i]);
+        s_usage(stderr);
+        return 2;
+    }
+    if (!path) {
+        s_usage(stderr);
+        return 2;
+    }
+
+    struct config_env env = {getenv("AWS_ENDPOINT_URL_BEDROCK"), getenv("AWS_ENDPOINT_URL"),
+                             getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")};
+    struct config cfg;
+    struct buf err;
+    buf_init(&err, 4096);
+    if (config_load(path, &env, &cfg, &err) != 0) {
+        fprintf(stderr, "bedrockgw: config error: %s\n", err.data ? err.data : path);
+        buf_clean_up(&err);
+        return 1;
+    }
+    if (check_only) {
+        printf("%s: OK (%zu tenant(s), region %s, endpoint %s)\n", path, cfg.tenants.n_tenants,
+               cfg.region, cfg.endpoint_url);
+        config_clean_up(&cfg);
+        buf_clean_up(&err);
+        return 0;
+    }
+    enum log_level lvl = LOG_INFO;
+    log_level_parse(cfg.log_level, &lvl);
+    log_set_level(lvl);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    struct gateway *g = NULL;
+    struct bgw_error cerr;
+    bgw_error_clear(&cerr);
+    struct credentials_provider *creds = credentials_provider_env_new(s_env, &cerr);
+    if (!creds) {
+        fprintf(stderr, "bedrockgw: %s\n", cerr.message);
+        goto out_cfg;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "bedrockgw: curl_global_init failed\n");
+        goto out_creds;
+    }
+    grpc_init();
+    struct gateway_options go = {&cfg, creds};
+    g = gateway_new(&go, &err);
+    if (!g) {
+        fprintf(stderr, "bedrockgw: %s\n", err.data ? err.data : "cannot start");
+    } else {
+        rc = gateway_run(g);
+        gateway_destroy(g);
+    }
+    grpc_shutdown();
+    curl_global_cleanup();
+out_creds:
+    credentials_provider_destroy(creds);
+out_cfg:
+    config_clean_up(&cfg);
+    buf_clean_up(&err);
+    return rc;
+}

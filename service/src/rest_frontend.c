@@ -1,0 +1,339 @@
+/*
+ * rest_frontend - evhttp server, routing, CORS, JSON replies.
+ * See rest_frontend.h. Loop thread only.
+ */
+#include "rest_frontend.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "json_mapping.h"
+#include "log.h"
+
+#define S_PATH_LIST "/v1/model-import-jobs"
+#define S_PATH_HEALTH "/healthz"
+#define S_ALLOW "GET, HEAD, OPTIONS"
+#define S_ALLOW_HEADERS "authorization, x-api-key, content-type, x-request-id"
+#define S_EXPOSE_HEADERS "retry-after, x-request-id"
+
+struct rest_frontend {
+    const struct config *cfg;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    int port;
+    bool draining;
+    rest_frontend_submit_fn submit;
+    void *submit_arg;
+    unsigned long next_id;
+};
+
+/* Per-request state that outlives the evhttp callback. */
+struct s_pending {
+    struct evhttp_request *req;
+    struct rest_frontend *fe;
+    bool head;
+    char cors_origin[256]; /* value for Access-Control-Allow-Origin, or "" */
+};
+
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The Access-Control-Allow-Origin value for origin, or NULL if not allowed. */
+static const char *s_cors_allow(const struct rest_frontend *fe, const char *origin)
+{
+    if (!origin)
+        return NULL;
+    for (size_t i = 0; i < fe->cfg->n_cors_origins; i++) {
+        const char *o = fe->cfg->cors_origins[i];
+        if (strcmp(o, "*") == 0)
+            return "*"; /* config forbids "*" together with credentials */
+        if (strcasecmp(o, origin) == 0)
+            return origin;
+    }
+    return NULL;
+}
+
+static void s_add_cors(const struct rest_frontend *fe, struct evkeyvalq *h, const char *allow)
+{
+    evhttp_add_header(h, "Vary", "Origin");
+    if (!allow || !*allow)
+        return;
+    evhttp_add_header(h, "Access-Control-Allow-Origin", allow);
+    if (fe->cfg->cors_allow_credentials && strcmp(allow, "*") != 0)
+        evhttp_add_header(h, "Access-Control-Allow-Credentials", "true");
+    evhttp_add_header(h, "Access-Control-Expose-Headers", S_EXPOSE_HEADERS);
+}
+
+static void s_send_json(struct evhttp_request *req, int code, const char *body, size_t len,
+                        bool head)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    struct evbuffer *out = evbuffer_new();
+    if (out && !head)
+        evbuffer_add(out, body, len);
+    const char *reason = code == 200 ? "OK" : NULL;
+    evhttp_send_reply(req, code, reason, out);
+    if (out)
+        evbuffer_free(out);
+}
+
+static void s_send_error(struct evhttp_request *req, const struct bgw_error *e, bool head)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    if (e->retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", e->retry_after_s);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
+    }
+    if (json_mapping_render_error(e, &b) != 0) {
+        buf_reset(&b);
+        buf_append_str(&b, "{\"code\":13,\"message\":\"internal error\",\"details\":[]}");
+    }
+    s_send_json(req, bgw_status_http(e->status), b.data, b.len, head);
+    buf_clean_up(&b);
+}
+
+static void s_send_simple_error(struct evhttp_request *req, enum bgw_status st, const char *msg)
+{
+    struct bgw_error e;
+    bgw_error_clear(&e);
+    bgw_error_set(&e, st, NULL, "%s", msg);
+    s_send_error(req, &e, evhttp_request_get_command(req) == EVHTTP_REQ_HEAD);
+}
+
+static void s_reply(struct handler_call *c, const struct jobs_response *resp,
+                    const struct bgw_error *err)
+{
+    struct s_pending *p = c->frontend_data;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(p->req);
+    evhttp_add_header(h, "X-Request-Id", c->request_id);
+    s_add_cors(p->fe, h, p->cors_origin);
+    if (err) {
+        s_send_error(p->req, err, p->head);
+    } else {
+        struct buf b;
+        buf_init(&b, 0);
+        if (json_mapping_render_response(resp, &b) == 0) {
+            s_send_json(p->req, 200, b.data, b.len, p->head);
+        } else {
+            s_send_simple_error(p->req, BGW_ERR_INTERNAL, "cannot render the response");
+        }
+        buf_clean_up(&b);
+    }
+    free(p);
+    handler_call_free(c);
+}
+
+static char *s_dup_header(struct evkeyvalq *h, const char *name)
+{
+    const char *v = evhttp_find_header(h, name);
+    return v ? strdup(v) : NULL;
+}
+
+static void s_peer(struct evhttp_request *req, char *out, size_t len)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    out[0] = '\0';
+    if (conn) {
+        evhttp_connection_get_peer(conn, &addr, &port);
+        if (addr)
+            snprintf(out, len, "%s:%u", addr, (unsigned)port);
+    }
+}
+
+static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
+                          const char *query, const char *cors, bool head)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    struct handler_call *c = handler_call_new(HANDLER_REST);
+    struct s_pending *p = calloc(1, sizeof(*p));
+    if (!c || !p) {
+        free(p);
+        handler_call_free(c);
+        s_send_simple_error(req, BGW_ERR_NOMEM, "out of memory");
+        return;
+    }
+    p->req = req;
+    p->fe = fe;
+    p->head = head;
+    snprintf(p->cors_origin, sizeof(p->cors_origin), "%s", cors ? cors : "");
+    c->received_ms = s_mono_ms();
+    snprintf(c->request_id, sizeof(c->request_id), "r%lx-%lx", (unsigned long)time(NULL),
+             ++fe->next_id);
+    s_peer(req, c->peer, sizeof(c->peer));
+    c->authorization = s_dup_header(in, "Authorization");
+    c->x_api_key = s_dup_header(in, "X-Api-Key");
+    if (json_mapping_parse_query(query, &c->req, &c->decode_error) != BGW_OK)
+        c->decode_failed = true;
+    c->reply = s_reply;
+    c->frontend_data = p;
+    fe->submit(fe->submit_arg, c);
+}
+
+static void s_handle_preflight(struct rest_frontend *fe, struct evhttp_request *req,
+                               const char *origin, const char *cors)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    const char *want = evhttp_find_header(in, "Access-Control-Request-Method");
+    if (!origin || !want) { /* plain OPTIONS */
+        evhttp_add_header(h, "Allow", S_ALLOW);
+        evhttp_send_reply(req, 204, "No Content", NULL);
+        return;
+    }
+    evhttp_add_header(h, "Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
+    if (!cors) {
+        s_send_simple_error(req, BGW_ERR_PERMISSION_DENIED, "origin not allowed by CORS policy");
+        return;
+    }
+    if (strcmp(want, "GET") != 0 && strcmp(want, "HEAD") != 0) {
+        s_send_simple_error(req, BGW_ERR_PERMISSION_DENIED,
+                            "CORS preflight: only GET is allowed on this resource");
+        return;
+    }
+    evhttp_add_header(h, "Access-Control-Allow-Origin", cors);
+    if (fe->cfg->cors_allow_credentials && strcmp(cors, "*") != 0)
+        evhttp_add_header(h, "Access-Control-Allow-Credentials", "true");
+    evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+    evhttp_add_header(h, "Access-Control-Allow-Headers", S_ALLOW_HEADERS);
+    char age[24];
+    snprintf(age, sizeof(age), "%lld", (long long)fe->cfg->cors_max_age_s);
+    evhttp_add_header(h, "Access-Control-Max-Age", age);
+    evhttp_send_reply(req, 204, "No Content", NULL);
+}
+
+static void s_on_request(struct evhttp_request *req, void *arg)
+{
+    struct rest_frontend *fe = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    const char *origin = evhttp_find_header(in, "Origin");
+    const char *cors = s_cors_allow(fe, origin);
+    bool head = cmd == EVHTTP_REQ_HEAD;
+
+    if (!path) {
+        s_send_simple_error(req, BGW_ERR_INVALID_ARGUMENT, "malformed request target");
+        return;
+    }
+    if (strcmp(path, S_PATH_LIST) == 0) {
+        if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
+            s_handle_list(fe, req, query, cors, head);
+            return;
+        }
+        if (cmd == EVHTTP_REQ_OPTIONS) {
+            s_handle_preflight(fe, req, origin, cors);
+            return;
+        }
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", S_ALLOW);
+        s_add_cors(fe, evhttp_request_get_output_headers(req), cors);
+        s_send_simple_error(req, BGW_ERR_METHOD_NOT_ALLOWED,
+                            "method not allowed: use GET " S_PATH_LIST);
+        return;
+    }
+    if (strcmp(path, S_PATH_HEALTH) == 0 && (cmd == EVHTTP_REQ_GET || head)) {
+        const char *body = fe->draining ? "{\"status\":\"NOT_SERVING\"}" : "{\"status\":\"SERVING\"}";
+        s_send_json(req, fe->draining ? 503 : 200, body, strlen(body), head);
+        return;
+    }
+    s_add_cors(fe, evhttp_request_get_output_headers(req), cors);
+    s_send_simple_error(req, BGW_ERR_NOT_FOUND, "no such resource; the API is GET " S_PATH_LIST);
+}
+
+struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
+                                        struct buf *err)
+{
+    const struct config *cfg = opts->cfg;
+    char host[256];
+    int port = 0;
+    struct rest_frontend *fe = calloc(1, sizeof(*fe));
+    if (!fe) {
+        buf_append_str(err, "out of memory");
+        return NULL;
+    }
+    fe->cfg = cfg;
+    fe->submit = opts->submit;
+    fe->submit_arg = opts->submit_arg;
+    if (config_split_host_port(cfg->http_listen, host, sizeof(host), &port) != 0) {
+        buf_appendf(err, "http.listen: bad address %s", cfg->http_listen);
+        goto fail;
+    }
+    fe->http = evhttp_new(opts->base);
+    if (!fe->http) {
+        buf_append_str(err, "cannot create the HTTP server");
+        goto fail;
+    }
+    evhttp_set_max_headers_size(fe->http, (ev_ssize_t)cfg->http_max_header_bytes);
+    evhttp_set_max_body_size(fe->http, (ev_ssize_t)cfg->http_max_body_bytes);
+    struct timeval tv = {(time_t)(cfg->http_timeout_ms / 1000),
+                         (suseconds_t)((cfg->http_timeout_ms % 1000) * 1000)};
+    evhttp_set_timeout_tv(fe->http, &tv);
+    evhttp_set_allowed_methods(fe->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
+                                             EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
+    evhttp_set_default_content_type(fe->http, "application/json; charset=utf-8");
+    evhttp_set_gencb(fe->http, s_on_request, fe);
+    fe->bound = evhttp_bind_socket_with_handle(fe->http, host, (ev_uint16_t)port);
+    if (!fe->bound) {
+        buf_appendf(err, "http.listen: cannot listen on %s", cfg->http_listen);
+        goto fail;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getsockname(evhttp_bound_socket_get_fd(fe->bound), (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            fe->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            fe->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    return fe;
+fail:
+    rest_frontend_destroy(fe);
+    return NULL;
+}
+
+int rest_frontend_port(const struct rest_frontend *f)
+{
+    return f->port;
+}
+
+void rest_frontend_stop_accepting(struct rest_frontend *f)
+{
+    f->draining = true;
+    if (f->bound) {
+        evhttp_del_accept_socket(f->http, f->bound);
+        f->bound = NULL;
+    }
+}
+
+void rest_frontend_destroy(struct rest_frontend *f)
+{
+    if (!f)
+        return;
+    if (f->http)
+        evhttp_free(f->http);
+    free(f);
+}

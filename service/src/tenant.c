@@ -1,0 +1,120 @@
+/*
+ * tenant - tenant table and constant-time API-key authentication.
+ * See tenant.h. No I/O.
+ */
+#include "tenant.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void tenant_table_clean_up(struct tenant_table *t)
+{
+    for (size_t i = 0; i < t->n_tenants; i++) {
+        if (t->tenants[i].key_hashes)
+            OPENSSL_cleanse(t->tenants[i].key_hashes, 32 * t->tenants[i].n_keys);
+        free(t->tenants[i].key_hashes);
+    }
+    free(t->tenants);
+    t->tenants = NULL;
+    t->n_tenants = 0;
+}
+
+static int s_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int tenant_parse_key_hash(const char *hex, unsigned char out[32])
+{
+    if (strlen(hex) != 64)
+        return -1;
+    for (size_t i = 0; i < 32; i++) {
+        int hi = s_hexval(hex[2 * i]);
+        int lo = s_hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+static int s_is_blank(const char *s)
+{
+    for (; *s; s++) {
+        if (*s != ' ' && *s != '\t')
+            return 0;
+    }
+    return 1;
+}
+
+int tenant_extract_key(const char *authorization, const char *x_api_key, const char **key,
+                       size_t *key_len, const char **reason)
+{
+    const char *k = NULL;
+    if (authorization && !s_is_blank(authorization)) {
+        const char *p = authorization;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncasecmp(p, "bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t')) {
+            *reason = "authorization must use the Bearer scheme";
+            return -1;
+        }
+        p += 6;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        k = p;
+    } else if (x_api_key) {
+        k = x_api_key;
+        while (*k == ' ' || *k == '\t')
+            k++;
+    }
+    if (!k) {
+        *reason = "missing API key: send 'authorization: Bearer <key>' or 'x-api-key: <key>'";
+        return -1;
+    }
+    size_t n = strlen(k);
+    while (n > 0 && (k[n - 1] == ' ' || k[n - 1] == '\t'))
+        n--;
+    if (n == 0) {
+        *reason = "empty API key";
+        return -1;
+    }
+    if (n > TENANT_KEY_MAX) {
+        *reason = "API key too long";
+        return -1;
+    }
+    *key = k;
+    *key_len = n;
+    return 0;
+}
+
+const struct tenant *tenant_authenticate(const struct tenant_table *t, const char *key,
+                                         size_t key_len)
+{
+    unsigned char digest[32];
+    unsigned int dlen = 0;
+    if (EVP_Digest(key, key_len, digest, &dlen, EVP_sha256(), NULL) != 1 || dlen != 32)
+        return NULL;
+    const struct tenant *found = NULL;
+    for (size_t i = 0; i < t->n_tenants; i++) {
+        for (size_t j = 0; j < t->tenants[i].n_keys; j++) {
+            /* Branch-free select: every hash is compared, whatever matched. */
+            int eq = CRYPTO_memcmp(digest, t->tenants[i].key_hashes[j], 32) == 0;
+            uintptr_t mask = (uintptr_t)0 - (uintptr_t)eq;
+            found = (const struct tenant *)(((uintptr_t)found & ~mask) |
+                                            ((uintptr_t)&t->tenants[i] & mask));
+        }
+    }
+    OPENSSL_cleanse(digest, sizeof(digest));
+    return found;
+}

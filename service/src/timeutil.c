@@ -1,0 +1,257 @@
+/*
+ * timeutil - RFC 3339 / ISO 8601 instants <-> struct bgw_time. See
+ * timeutil.h.
+ *
+ * Calendar arithmetic is done here (days-from-civil and civil-from-days on
+ * the proleptic Gregorian calendar, after H. Hinnant's public-domain
+ * algorithms) so that nothing depends on the C library's time zone state:
+ * never gmtime, timegm, mktime or strptime, never TZ. Owns nothing, no I/O,
+ * no clock.
+ *
+ * Leap seconds: the strict RFC 3339 parser rejects a seconds field of 60
+ * (like Go's protojson and most proto3 JSON parsers: Timestamp has no leap
+ * seconds). The lenient upstream parser accepts 60 and folds it into the
+ * following second (23:59:60Z reads as 00:00:00Z of the next day), the way
+ * POSIX time arithmetic does, so one odd upstream row cannot fail a page.
+ */
+#include "timeutil.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* google.protobuf.Timestamp range: 0001-01-01T00:00:00Z ..
+ * 9999-12-31T23:59:59.999999999Z. */
+#define S_MIN_SECONDS (-62135596800LL)
+#define S_MAX_SECONDS (253402300799LL)
+#define S_SECONDS_PER_DAY 86400LL
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12, d 1..31). */
+static int64_t s_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;                                  /* [0, 399] */
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* [0, 365] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
+    return era * 146097 + doe - 719468;
+}
+
+static void s_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int s_is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int s_days_in_month(int64_t y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && s_is_leap(y) ? 29 : days[m - 1];
+}
+
+static int64_t s_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+
+/* Reads exactly n ASCII digits at *p, advancing it. */
+static int s_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+static int s_is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* One parser for both dialects; strict = RFC 3339 as timeutil.h says. */
+static int s_parse(const char *s, int strict, struct bgw_time *out)
+{
+    int year, mon, day, hour, min, sec, off_h = 0, off_m = 0, off_sign = 0;
+    int32_t nanos = 0;
+    const char *p = s;
+
+    if (!s)
+        return -1;
+    if (s_digits(&p, 4, &year) || *p++ != '-' || s_digits(&p, 2, &mon) || *p++ != '-' ||
+        s_digits(&p, 2, &day))
+        return -1;
+    if (*p == 'T' || *p == 't' || (!strict && *p == ' '))
+        p++;
+    else
+        return -1;
+    if (s_digits(&p, 2, &hour) || *p++ != ':' || s_digits(&p, 2, &min) || *p++ != ':' ||
+        s_digits(&p, 2, &sec))
+        return -1;
+    if (*p == '.' || (!strict && *p == ',')) {
+        p++;
+        int n = 0;
+        while (s_is_digit(*p)) {
+            if (n < 9)
+                nanos = nanos * 10 + (*p - '0');
+            else if (strict)
+                return -1;
+            n++;
+            p++;
+        }
+        if (n == 0)
+            return -1;
+        for (int i = n; i < 9; i++)
+            nanos *= 10;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        off_sign = *p == '-' ? -1 : 1;
+        p++;
+        if (s_digits(&p, 2, &off_h))
+            return -1;
+        if (*p == ':') {
+            p++;
+            if (s_digits(&p, 2, &off_m))
+                return -1;
+        } else if (strict) {
+            return -1;
+        } else if (s_is_digit(*p)) {
+            if (s_digits(&p, 2, &off_m))
+                return -1;
+        }
+    } else if (strict || *p != '\0') {
+        return -1; /* strict: the offset is required */
+    }
+    if (*p != '\0')
+        return -1;
+
+    if (year < 1 || mon < 1 || mon > 12 || day < 1 || day > s_days_in_month(year, mon))
+        return -1;
+    if (hour > 23 || min > 59 || sec > (strict ? 59 : 60))
+        return -1;
+    if (off_h > 23 || off_m > 59)
+        return -1;
+
+    int64_t secs = s_days_from_civil(year, mon, day) * S_SECONDS_PER_DAY + hour * 3600LL +
+                   min * 60LL + sec;
+    secs -= (int64_t)off_sign * (off_h * 3600LL + off_m * 60LL);
+    if (secs < S_MIN_SECONDS || secs > S_MAX_SECONDS)
+        return -1;
+    out->seconds = secs;
+    out->nanos = nanos;
+    return 0;
+}
+
+int timeutil_parse_rfc3339(const char *s, struct bgw_time *out)
+{
+    return s_parse(s, 1, out);
+}
+
+int timeutil_parse_iso8601(const char *s, struct bgw_time *out)
+{
+    return s_parse(s, 0, out);
+}
+
+/* Rounded to the millisecond, as the AWS SDKs do for epoch-seconds
+ * timestamps (the protocols define them with millisecond precision);
+ * anything finer in a double is float noise. */
+int timeutil_from_epoch_double(double secs, struct bgw_time *out)
+{
+    /* The negated form also rejects NaN. */
+    if (!(secs >= (double)S_MIN_SECONDS && secs < (double)S_MAX_SECONDS + 1.0))
+        return -1;
+    double x = secs * 1000.0;
+    int64_t ms = (int64_t)x; /* truncates toward zero */
+    double rest = x - (double)ms;
+    if (rest >= 0.5)
+        ms++;
+    else if (rest <= -0.5)
+        ms--;
+    int64_t s = s_floor_div(ms, 1000);
+    int64_t frac_ms = ms - s * 1000;
+    if (s < S_MIN_SECONDS || s > S_MAX_SECONDS)
+        return -1;
+    out->seconds = s;
+    out->nanos = (int32_t)(frac_ms * 1000000);
+    return 0;
+}
+
+/* Splits a valid time into civil fields. */
+static int s_split(int64_t secs, int64_t *y, int *mon, int *d, int *h, int *mi, int *s)
+{
+    if (secs < S_MIN_SECONDS || secs > S_MAX_SECONDS)
+        return -1;
+    int64_t days = s_floor_div(secs, S_SECONDS_PER_DAY);
+    int64_t sod = secs - days * S_SECONDS_PER_DAY;
+    s_civil_from_days(days, y, mon, d);
+    *h = (int)(sod / 3600);
+    *mi = (int)(sod / 60 % 60);
+    *s = (int)(sod % 60);
+    return 0;
+}
+
+int timeutil_format_rfc3339(struct bgw_time t, char *out, size_t out_len)
+{
+    int64_t y;
+    int mon, d, h, mi, s;
+    char frac[11] = "";
+
+    if (!out || t.nanos < 0 || t.nanos > 999999999 || s_split(t.seconds, &y, &mon, &d, &h, &mi, &s))
+        return -1;
+    if (t.nanos == 0)
+        frac[0] = '\0';
+    else if (t.nanos % 1000000 == 0)
+        snprintf(frac, sizeof(frac), ".%03d", (int)(t.nanos / 1000000));
+    else if (t.nanos % 1000 == 0)
+        snprintf(frac, sizeof(frac), ".%06d", (int)(t.nanos / 1000));
+    else
+        snprintf(frac, sizeof(frac), ".%09d", (int)t.nanos);
+    int n = snprintf(out, out_len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", (int)y, mon, d, h, mi, s,
+                     frac);
+    if (n < 0 || (size_t)n >= out_len)
+        return -1;
+    return n;
+}
+
+int timeutil_format_amz_date(int64_t epoch_s, char *out, size_t out_len)
+{
+    int64_t y;
+    int mon, d, h, mi, s;
+
+    if (!out || s_split(epoch_s, &y, &mon, &d, &h, &mi, &s))
+        return -1;
+    int n = snprintf(out, out_len, "%04d%02d%02dT%02d%02d%02dZ", (int)y, mon, d, h, mi, s);
+    if (n < 0 || (size_t)n >= out_len)
+        return -1;
+    return n;
+}
+
+int timeutil_compare(struct bgw_time a, struct bgw_time b)
+{
+    if (a.seconds != b.seconds)
+        return a.seconds < b.seconds ? -1 : 1;
+    if (a.nanos != b.nanos)
+        return a.nanos < b.nanos ? -1 : 1;
+    return 0;
+}
