@@ -262,13 +262,19 @@ static int s_load_aws(struct s_ctx *c, json_t *root, const struct config_env *en
             return -1;
     }
     const char *region_key = "aws.region";
+    const char *env_region = NULL;
     if (env->region && *env->region) {
-        snprintf(cfg->region, sizeof(cfg->region), "%s", env->region);
+        env_region = env->region;
         region_key = "AWS_REGION";
     } else if (env->default_region && *env->default_region) {
-        snprintf(cfg->region, sizeof(cfg->region), "%s", env->default_region);
+        env_region = env->default_region;
         region_key = "AWS_DEFAULT_REGION";
     }
+    /* Too long is an error: truncating would pick a different region. */
+    if (env_region && strlen(env_region) >= sizeof(cfg->region))
+        return s_fail(c, region_key, "too long (at most %zu characters)", sizeof(cfg->region) - 1);
+    if (env_region)
+        snprintf(cfg->region, sizeof(cfg->region), "%s", env_region);
     if (!cfg->region[0])
         return s_fail(c, "aws.region", "required (or set AWS_REGION / AWS_DEFAULT_REGION)");
     for (const char *p = cfg->region; *p; p++) {
@@ -277,13 +283,19 @@ static int s_load_aws(struct s_ctx *c, json_t *root, const struct config_env *en
     }
     const char *ep_key = "aws.endpoint";
     cfg->endpoint_source = endpoint[0] ? "config" : "default";
+    const char *env_endpoint = NULL;
     if (env->endpoint_url_bedrock && *env->endpoint_url_bedrock) {
-        snprintf(endpoint, sizeof(endpoint), "%s", env->endpoint_url_bedrock);
+        env_endpoint = env->endpoint_url_bedrock;
         ep_key = cfg->endpoint_source = "AWS_ENDPOINT_URL_BEDROCK";
     } else if (env->endpoint_url && *env->endpoint_url) {
-        snprintf(endpoint, sizeof(endpoint), "%s", env->endpoint_url);
+        env_endpoint = env->endpoint_url;
         ep_key = cfg->endpoint_source = "AWS_ENDPOINT_URL";
     }
+    /* Too long is an error: truncating could yield another valid URL. */
+    if (env_endpoint && strlen(env_endpoint) >= sizeof(endpoint))
+        return s_fail(c, ep_key, "too long (at most %zu characters)", sizeof(endpoint) - 1);
+    if (env_endpoint)
+        snprintf(endpoint, sizeof(endpoint), "%s", env_endpoint);
     if (endpoint[0]) {
         char why[200];
         if (bedrock_endpoint_parse(endpoint, &cfg->endpoint, why, sizeof(why)) != 0)

@@ -31,7 +31,8 @@ struct gateway {
     struct upstream_http *up;
     struct grpc_frontend *grpc;
     struct rest_frontend *rest;
-    struct event *sigterm, *sigint, *grace_timer;
+    struct event *sigterm, *sigint, *grace_timer, *flush_timer;
+    int64_t flush_deadline_ms;
     struct s_link inflight; /* sentinel of the list of calls waiting upstream */
     size_t n_inflight;
     bool draining;
@@ -90,10 +91,35 @@ static void s_access_log(const struct handler_call *c, const struct jobs_respons
     log_event(err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO, "access", f);
 }
 
+#define S_FLUSH_POLL_MS 5
+#define S_FLUSH_MAX_MS 1000
+
+/* Draining and nothing waits on Bedrock: stop once the REST replies have
+ * been written (bounded: a reply to a vanished peer never completes). */
+static void s_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *g = arg;
+    if (rest_frontend_unsent(g->rest) == 0 || s_mono_ms() >= g->flush_deadline_ms) {
+        event_base_loopexit(g->base, NULL);
+        return;
+    }
+    struct timeval tv = {0, S_FLUSH_POLL_MS * 1000};
+    evtimer_add(g->flush_timer, &tv);
+}
+
 static void s_maybe_exit(struct gateway *g)
 {
-    if (g->draining && g->n_inflight == 0)
+    if (!g->draining || g->n_inflight != 0 || g->flush_timer)
+        return;
+    g->flush_deadline_ms = s_mono_ms() + S_FLUSH_MAX_MS;
+    g->flush_timer = evtimer_new(g->base, s_on_flush, g);
+    if (!g->flush_timer) {
         event_base_loopexit(g->base, NULL);
+        return;
+    }
+    s_on_flush(-1, 0, g);
 }
 
 static void s_finish(struct gateway *g, struct handler_call *c, const struct jobs_response *resp,
@@ -219,7 +245,7 @@ static void s_on_grace(evutil_socket_t fd, short what, void *arg)
         err.retry_after_s = 1;
         s_finish(g, c, NULL, &err);
     }
-    event_base_loopexit(g->base, NULL);
+    s_maybe_exit(g);
 }
 
 static void s_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -229,6 +255,7 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
     if (g->draining) {
         log_msg(LOG_WARN, "shutdown_forced", "second signal %d: stopping now", (int)sig);
         s_on_grace(-1, 0, g);
+        event_base_loopexit(g->base, NULL);
         return;
     }
     g->draining = true;
@@ -238,7 +265,7 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
     grpc_frontend_stop_accepting(g->grpc);
     rest_frontend_stop_accepting(g->rest);
     if (g->n_inflight == 0) {
-        event_base_loopexit(g->base, NULL);
+        s_maybe_exit(g);
         return;
     }
     struct timeval tv = {(time_t)(g->cfg->shutdown_grace_ms / 1000),
@@ -333,6 +360,8 @@ void gateway_destroy(struct gateway *g)
         event_free(g->sigint);
     if (g->grace_timer)
         event_free(g->grace_timer);
+    if (g->flush_timer)
+        event_free(g->flush_timer);
     if (g->base)
         event_base_free(g->base);
     free(g);

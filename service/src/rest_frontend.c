@@ -36,6 +36,7 @@ struct rest_frontend {
     rest_frontend_submit_fn submit;
     void *submit_arg;
     unsigned long next_id;
+    size_t n_unsent; /* requests received whose reply is not fully written */
 };
 
 /* Per-request state that outlives the evhttp callback. */
@@ -223,9 +224,22 @@ static void s_handle_preflight(struct rest_frontend *fe, struct evhttp_request *
     evhttp_send_reply(req, 204, "No Content", NULL);
 }
 
+static void s_on_complete(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    struct rest_frontend *fe = arg;
+    if (fe->n_unsent > 0)
+        fe->n_unsent--;
+}
+
 static void s_on_request(struct evhttp_request *req, void *arg)
 {
     struct rest_frontend *fe = arg;
+    /* Counted until libevent has written the reply, so a drain can wait for
+     * the bytes to leave (a reply to a peer that already hung up is never
+     * "completed": the drain's flush wait is bounded for that case). */
+    fe->n_unsent++;
+    evhttp_request_set_on_complete_cb(req, s_on_complete, fe);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
@@ -327,6 +341,11 @@ void rest_frontend_stop_accepting(struct rest_frontend *f)
         evhttp_del_accept_socket(f->http, f->bound);
         f->bound = NULL;
     }
+}
+
+size_t rest_frontend_unsent(const struct rest_frontend *f)
+{
+    return f->n_unsent;
 }
 
 void rest_frontend_destroy(struct rest_frontend *f)

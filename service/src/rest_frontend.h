@@ -35,6 +35,8 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
 int rest_frontend_port(const struct rest_frontend *f);
 /* Stop accepting connections; requests already read still get answers. */
 void rest_frontend_stop_accepting(struct rest_frontend *f);
+/* Requests whose reply has not been fully written yet. */
+size_t rest_frontend_unsent(const struct rest_frontend *f);
 void rest_frontend_destroy(struct rest_frontend *f);
 
 #endif

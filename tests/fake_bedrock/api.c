@@ -192,8 +192,7 @@ int api_token_decode(const char *token, const char *params_hash, struct dataset_
     char *version = strtok_r(text, "|", &save);
     char *hash = strtok_r(NULL, "|", &save);
     char *kind = strtok_r(NULL, "|", &save);
-    if (!version || strcmp(version, "v1") != 0 || !hash || strcmp(hash, params_hash) != 0 ||
-        !kind)
+    if (!version || strcmp(version, "v1") != 0 || !hash || strcmp(hash, params_hash) != 0 || !kind)
         return -1;
     if (strcmp(kind, "S") == 0) {
         if (strtok_r(NULL, "|", &save))
@@ -299,8 +298,8 @@ static int s_parse_list(const struct query_params *q, int64_t default_max_result
 
     s_check_time(&e, query_get(q, "creationTimeAfter"), "creationTimeAfter", &p->f.has_after,
                  &p->f.after);
-    s_check_time(&e, query_get(q, "creationTimeBefore"), "creationTimeBefore",
-                 &p->f.has_before, &p->f.before);
+    s_check_time(&e, query_get(q, "creationTimeBefore"), "creationTimeBefore", &p->f.has_before,
+                 &p->f.before);
 
     const char *status = query_get(q, "statusEquals");
     if (status) {
@@ -433,8 +432,8 @@ static enum s_list_outcome s_list(struct fake_server *s, const struct query_para
             json_array_append(arr, s->data->jobs[idx[i]].obj);
         if (more && n > 0) {
             const struct dataset_job *last = &s->data->jobs[idx[n - 1]];
-            struct dataset_cursor next = {.at_start = false, .created = last->created,
-                                          .arn = last->arn};
+            struct dataset_cursor next = {
+                .at_start = false, .created = last->created, .arn = last->arn};
             if (api_token_encode(p.hash, &next, token, sizeof(token)) != 0 ||
                 json_object_set_new(obj, "nextToken", json_string(token)) != 0)
                 goto cleanup;

@@ -121,8 +121,7 @@ static json_t *s_body_json(struct evhttp_request *req)
     json_t *root = json_loadb(data, len, 0, &jerr);
     if (!root) {
         char msg[256];
-        snprintf(msg, sizeof(msg), "request body is not JSON: %s (line %d)", jerr.text,
-                 jerr.line);
+        snprintf(msg, sizeof(msg), "request body is not JSON: %s (line %d)", jerr.text, jerr.line);
         s_send_error(req, 400, "ValidationException", msg);
     }
     return root;
@@ -145,11 +144,10 @@ static void s_get_requests(struct fake_server *s, struct evhttp_request *req)
 static void s_get_counters(struct fake_server *s, struct evhttp_request *req)
 {
     const struct fake_counters *c = &s->counters;
-    json_t *obj = json_pack("{sIsIsIsIsI}", "requests_total", (json_int_t)c->requests_total,
-                            "list_ok", (json_int_t)c->list_ok, "auth_failed",
-                            (json_int_t)c->auth_failed, "validation_failed",
-                            (json_int_t)c->validation_failed, "faults_injected",
-                            (json_int_t)c->faults_injected);
+    json_t *obj = json_pack(
+        "{sIsIsIsIsI}", "requests_total", (json_int_t)c->requests_total, "list_ok",
+        (json_int_t)c->list_ok, "auth_failed", (json_int_t)c->auth_failed, "validation_failed",
+        (json_int_t)c->validation_failed, "faults_injected", (json_int_t)c->faults_injected);
     s_send_json(req, 200, obj);
 }
 
@@ -198,9 +196,10 @@ static void s_post_faults(struct fake_server *s, struct evhttp_request *req)
         s_send_error(req, 400, "ValidationException", "fault must be a JSON object");
         goto cleanup;
     }
-    json_object_foreach(root, key, value) {
-        if (strcmp(key, "kind") != 0 && strcmp(key, "count") != 0 &&
-            strcmp(key, "delay_ms") != 0 && strcmp(key, "retry_after_s") != 0) {
+    json_object_foreach(root, key, value)
+    {
+        if (strcmp(key, "kind") != 0 && strcmp(key, "count") != 0 && strcmp(key, "delay_ms") != 0 &&
+            strcmp(key, "retry_after_s") != 0) {
             snprintf(msg, sizeof(msg), "unknown fault member \"%.64s\"", key);
             s_send_error(req, 400, "ValidationException", msg);
             goto cleanup;
@@ -255,8 +254,7 @@ static void s_put_jobs(struct fake_server *s, struct evhttp_request *req)
             seed = json_integer_value(seed_v);
         if (!json_is_integer(gen) || json_integer_value(gen) < 0 ||
             json_integer_value(gen) > FAKE_GENERATE_MAX) {
-            snprintf(err, sizeof(err), "\"generate\" must be an integer 0..%d",
-                     FAKE_GENERATE_MAX);
+            snprintf(err, sizeof(err), "\"generate\" must be an integer 0..%d", FAKE_GENERATE_MAX);
         } else {
             d = dataset_new_generated((size_t)json_integer_value(gen), (uint64_t)seed,
                                       s->cfg->region);

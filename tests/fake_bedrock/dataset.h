@@ -20,11 +20,11 @@
 #include "jobs.h"
 
 struct dataset_job {
-    json_t *obj;          /* owned reference */
+    json_t *obj; /* owned reference */
     struct bgw_time created;
-    const char *arn;      /* points into obj */
-    const char *name;     /* points into obj */
-    const char *status;   /* points into obj */
+    const char *arn;    /* points into obj */
+    const char *name;   /* points into obj */
+    const char *status; /* points into obj */
 };
 
 struct dataset {

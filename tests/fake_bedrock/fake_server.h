@@ -19,17 +19,17 @@
 
 /* Named limits, each with a default that the command line may change. */
 #define FAKE_DEFAULT_MAX_SKEW_S 900
-#define FAKE_DEFAULT_MAX_RESULTS 1000       /* Bedrock's maximum; see README */
+#define FAKE_DEFAULT_MAX_RESULTS 1000                     /* Bedrock's maximum; see README */
 #define FAKE_DEFAULT_MAX_BODY_BYTES (64u * 1024u * 1024u) /* PUT /_fake/jobs */
-#define FAKE_MAX_HEADERS_BYTES (32 * 1024)  /* request line + headers */
+#define FAKE_MAX_HEADERS_BYTES (32 * 1024)                /* request line + headers */
 #define FAKE_MAX_QUERY_PARAMS 64
 #define FAKE_MAX_HEADERS 128
-#define FAKE_LOG_MAX 1000                   /* request log entries kept */
-#define FAKE_FAULT_QUEUE_MAX 1024           /* queued fault entries (posts) */
-#define FAKE_FAULT_COUNT_MAX 1000000        /* "count" of one fault entry */
-#define FAKE_FAULT_DELAY_MAX_MS 600000
+#define FAKE_LOG_MAX 1000              /* request log entries kept */
+#define FAKE_FAULT_QUEUE_MAX 1024      /* queued fault entries (posts) */
+#define FAKE_FAULT_COUNT_MAX 1000000   /* "count" of one fault entry */
+#define FAKE_FAULT_DELAY_MAX_MS 120000 /* below FAKE_CONN_TIMEOUT_S */
 #define FAKE_GENERATE_MAX 1000000
-#define FAKE_CONN_TIMEOUT_S 120
+#define FAKE_CONN_TIMEOUT_S 300
 
 struct fake_config {
     const char *listen_host;

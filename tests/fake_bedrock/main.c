@@ -9,12 +9,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -27,17 +27,16 @@
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: fake-bedrock --listen HOST:PORT --region R --access-key AKID\n"
-            "                    --secret-key SECRET [--session-token TOK]\n"
-            "                    [--data FILE.json | --generate N [--seed S]]\n"
-            "                    [--max-skew-s 900] [--default-max-results 1000]\n"
-            "                    [--max-body-bytes 67108864]\n"
-            "\n"
-            "Emulates GET /model-import-jobs (Bedrock ListModelImportJobs) with SigV4\n"
-            "verification; control plane under /_fake/ (see README.md). PORT 0 picks a\n"
-            "free port. Once listening, prints {\"event\":\"ready\",\"port\":N} on stdout.\n"
-            "SIGTERM/SIGINT exit 0.\n");
+    fprintf(out, "usage: fake-bedrock --listen HOST:PORT --region R --access-key AKID\n"
+                 "                    --secret-key SECRET [--session-token TOK]\n"
+                 "                    [--data FILE.json | --generate N [--seed S]]\n"
+                 "                    [--max-skew-s 900] [--default-max-results 1000]\n"
+                 "                    [--max-body-bytes 67108864]\n"
+                 "\n"
+                 "Emulates GET /model-import-jobs (Bedrock ListModelImportJobs) with SigV4\n"
+                 "verification; control plane under /_fake/ (see README.md). PORT 0 picks a\n"
+                 "free port. Once listening, prints {\"event\":\"ready\",\"port\":N} on stdout.\n"
+                 "SIGTERM/SIGINT exit 0.\n");
 }
 
 static int s_parse_i64(const char *s, long long min, long long max, long long *out)
@@ -136,8 +135,19 @@ int main(int argc, char **argv)
     char host[256];
     json_t *root = NULL;
 
-    enum { O_LISTEN = 1000, O_REGION, O_AK, O_SK, O_TOK, O_DATA, O_GEN, O_SEED, O_SKEW,
-           O_DEFMAX, O_MAXBODY };
+    enum {
+        O_LISTEN = 1000,
+        O_REGION,
+        O_AK,
+        O_SK,
+        O_TOK,
+        O_DATA,
+        O_GEN,
+        O_SEED,
+        O_SKEW,
+        O_DEFMAX,
+        O_MAXBODY
+    };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"region", required_argument, NULL, O_REGION},
@@ -251,8 +261,8 @@ int main(int argc, char **argv)
             goto cleanup;
         }
     } else {
-        s->data = dataset_new_generated(cfg.generate_n > 0 ? (size_t)cfg.generate_n : 0,
-                                        cfg.seed, cfg.region);
+        s->data = dataset_new_generated(cfg.generate_n > 0 ? (size_t)cfg.generate_n : 0, cfg.seed,
+                                        cfg.region);
         if (!s->data) {
             fprintf(stderr, "fake-bedrock: out of memory\n");
             goto cleanup;
@@ -299,8 +309,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "fake-bedrock: signal setup failed\n");
         goto cleanup;
     }
-    fprintf(stderr, "fake-bedrock: listening on %s port %d, region %s, %zu jobs\n",
-            cfg.listen_host, port, cfg.region, s->data->n);
+    fprintf(stderr, "fake-bedrock: listening on %s port %d, region %s, %zu jobs\n", cfg.listen_host,
+            port, cfg.region, s->data->n);
     printf("{\"event\":\"ready\",\"port\":%d}\n", port);
     fflush(stdout);
 

@@ -23,11 +23,11 @@ struct evhttp_request;
 
 struct reply {
     int status;
-    char error_type[64];   /* "" = not an error */
-    const char *error_ns;  /* static; with error_type */
+    char error_type[64];     /* "" = not an error */
+    const char *error_ns;    /* static; with error_type */
     long long retry_after_s; /* > 0: Retry-After header */
-    const char *allow;     /* static; Allow header for 405 */
-    char *body;            /* heap, may be NULL */
+    const char *allow;       /* static; Allow header for 405 */
+    char *body;              /* heap, may be NULL */
     size_t body_len;
 };
 

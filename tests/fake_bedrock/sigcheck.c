@@ -108,8 +108,7 @@ static bool s_equal_ct(const char *a, const char *b)
 }
 
 enum sigcheck_result sigcheck_verify(const struct sigcheck_config *cfg,
-                                     const struct sigcheck_request *req,
-                                     struct sigcheck_error *err)
+                                     const struct sigcheck_request *req, struct sigcheck_error *err)
 {
     enum sigcheck_result rc = SIGCHECK_INTERNAL;
     struct sigv4_auth_header *auth = NULL;

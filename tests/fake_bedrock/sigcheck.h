@@ -29,7 +29,7 @@ struct sigcheck_config {
 
 struct sigcheck_request {
     const char *method;
-    const char *path; /* as on the request line, before '?' */
+    const char *path;                 /* as on the request line, before '?' */
     const struct query_params *query; /* decoded pairs */
     const struct sigv4_kv *headers;   /* every header received, in order */
     size_t n_headers;
