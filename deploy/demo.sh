@@ -25,6 +25,20 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# wait_ready PID PATTERN LOG: until LOG has PATTERN; fail fast if PID died.
+wait_ready() {
+    i=0
+    until grep -q "$2" "$3" 2>/dev/null; do
+        if ! kill -0 "$1" 2>/dev/null || [ $i -ge 150 ]; then
+            echo "demo: failed to start; its log:" >&2
+            cat "$3" >&2
+            exit 1
+        fi
+        i=$((i + 1))
+        sleep 0.1
+    done
+}
+
 sed -e "s/127.0.0.1:50051/127.0.0.1:$GRPC_PORT/" -e "s/127.0.0.1:8080/127.0.0.1:$HTTP_PORT/" \
     -e "s#http://127.0.0.1:4599#http://127.0.0.1:$FAKE_PORT#" deploy/config/demo.json > "$RUN/gateway.json"
 
@@ -33,11 +47,9 @@ if [ -z "${BGW_DEMO_REAL_AWS:-}" ]; then
     "$BUILD/bin/fake-bedrock" --listen "127.0.0.1:$FAKE_PORT" --region us-east-1 \
         --access-key AKIDDEMO0000000000 --secret-key demo-secret-not-a-real-key \
         --generate 60 --seed 42 > "$RUN/fake.log" 2>&1 &
-    pids="$pids $!"
-    i=0
-    until grep -q '"ready"' "$RUN/fake.log" 2>/dev/null; do
-        i=$((i + 1)); [ $i -lt 100 ] || { cat "$RUN/fake.log"; exit 1; }; sleep 0.1
-    done
+    fake=$!
+    pids="$pids $fake"
+    wait_ready "$fake" '"ready"' "$RUN/fake.log"
     export AWS_ACCESS_KEY_ID=AKIDDEMO0000000000 AWS_SECRET_ACCESS_KEY=demo-secret-not-a-real-key
     export AWS_ENDPOINT_URL_BEDROCK="http://127.0.0.1:$FAKE_PORT"
     export AWS_REGION=us-east-1
@@ -48,11 +60,9 @@ else
 fi
 
 "$BUILD/bin/bedrockgw" --config "$RUN/gateway.json" 2> "$RUN/gateway.log" &
-pids="$pids $!"
-i=0
-until grep -q '"event":"ready"' "$RUN/gateway.log" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 100 ] || { cat "$RUN/gateway.log"; exit 1; }; sleep 0.1
-done
+gw=$!
+pids="$pids $gw"
+wait_ready "$gw" '"event":"ready"' "$RUN/gateway.log"
 
 cat <<MSG
 

@@ -866,7 +866,13 @@ static enum bgw_status s_parse_error(const struct bedrock_http_response *resp,
     else
         st = BGW_ERR_BAD_GATEWAY;
 
-    if (type[0] != '\0' && msg[0] != '\0')
+    if (strcmp(type, "AccessDeniedException") == 0)
+        /* Bedrock's text names the gateway's own IAM principal (account id,
+         * role): that is the platform's business, not a tenant's. */
+        bgw_error_set(err, st, NULL,
+                      "upstream AccessDeniedException: the gateway's AWS identity is not allowed "
+                      "to list model import jobs");
+    else if (type[0] != '\0' && msg[0] != '\0')
         bgw_error_set(err, st, NULL, "upstream %s: %s", type, msg);
     else if (type[0] != '\0')
         bgw_error_set(err, st, NULL, "upstream %s (HTTP %ld)", type, code);

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -230,6 +231,8 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
                           "must be \"*\" or an origin like \"https://app.example.com[:port]\"");
         if (strcmp(json_string_value(o), "*") == 0 && cfg->cors_allow_credentials)
             return s_fail(c, path, "\"*\" cannot be combined with cors_allow_credentials");
+        if (strcmp(json_string_value(o), "*") == 0 && n > 1)
+            return s_fail(c, path, "\"*\" must be the only entry (it allows every origin)");
         cfg->cors_origins[i] = strdup(json_string_value(o));
         if (!cfg->cors_origins[i])
             return s_fail(c, path, "out of memory");
@@ -466,7 +469,7 @@ int config_load(const char *path, const struct config_env *env, struct config *o
     FILE *f = fopen(path, "rb");
     s_defaults(out);
     if (!f) {
-        buf_appendf(err, "%s: cannot open: %m", path);
+        buf_appendf(err, "%s: cannot open: %s", path, strerror(errno));
         goto cleanup;
     }
     char chunk[8192];

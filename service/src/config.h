@@ -45,7 +45,7 @@ struct config {
     size_t grpc_max_message_bytes;
 
     char http_listen[300];
-    char **cors_origins; /* heap array of heap strings; "*" allowed alone */
+    char **cors_origins; /* heap array of heap strings; or exactly one "*" */
     size_t n_cors_origins;
     bool cors_allow_credentials;
     int64_t cors_max_age_s;
@@ -54,7 +54,7 @@ struct config {
     int64_t http_timeout_ms;
 
     char region[64];
-    char endpoint_url[512]; /* what was chosen, for logs ("" = default) */
+    char endpoint_url[512]; /* the endpoint in use, for logs */
     const char *endpoint_source; /* "AWS_ENDPOINT_URL_BEDROCK" | "AWS_ENDPOINT_URL" | "config" | "default" */
     struct bedrock_endpoint endpoint;
     int64_t upstream_timeout_ms;

@@ -49,6 +49,8 @@ enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_ca
 
     if (call->decode_failed) {
         *err = call->decode_error;
+        if (err->status == BGW_OK) /* a frontend bug must not become a success */
+            return bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "request could not be decoded");
         return err->status;
     }
     enum bgw_status st = jobs_request_validate(&call->req, err);

@@ -92,6 +92,8 @@ class UpstreamErrors(GatewayTestCase):
         self.assertStatusError(st, body, 403, 7)
         self.assertIn("AccessDeniedException", body["message"])
         self.assertLessEqual(len(body["message"]), 300)
+        # Bedrock's own text names the gateway's IAM principal: never shown.
+        self.assertNotIn("arn:aws", body["message"])
 
     def test_delay_beyond_upstream_timeout(self):
         for transport in ("rest", "grpc"):

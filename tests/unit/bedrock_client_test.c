@@ -720,11 +720,14 @@ static void test_errors(void)
          "{\"__type\":\"com.amazon#AccessDeniedException\",\"Message\":\"bad\"}",
          BGW_ERR_INVALID_ARGUMENT, "upstream ValidationException: bad", 0},
         /* body code, then __type after '#'; message vs Message */
-        {403, NULL, NULL, "{\"code\":\"AccessDeniedException\",\"Message\":\"not allowed\"}",
-         BGW_ERR_PERMISSION_DENIED, "upstream AccessDeniedException: not allowed", 0},
+        /* AccessDenied text names the gateway's IAM principal: replaced */
+        {403, NULL, NULL, "{\"code\":\"AccessDeniedException\",\"Message\":\"User: arn:aws:sts::1:x\"}",
+         BGW_ERR_PERMISSION_DENIED, "upstream AccessDeniedException: the gateway's AWS identity is not allowed to list model import jobs", 0},
+        {404, NULL, NULL, "{\"code\":\"ResourceNotFoundException\",\"Message\":\"not there\"}",
+         BGW_ERR_NOT_FOUND, "upstream ResourceNotFoundException: not there", 0},
         {403, NULL, NULL,
          "{\"__type\":\"com.amazonaws.bedrock#AccessDeniedException\",\"message\":\"no\"}",
-         BGW_ERR_PERMISSION_DENIED, "upstream AccessDeniedException: no", 0},
+         BGW_ERR_PERMISSION_DENIED, "upstream AccessDeniedException: the gateway's AWS identity is not allowed to list model import jobs", 0},
         {400, NULL, NULL, "{\"code\":\"ns#ValidationException\",\"message\":\"m\",\"Message\":"
                           "\"M\"}",
          BGW_ERR_INVALID_ARGUMENT, "upstream ValidationException: m", 0},

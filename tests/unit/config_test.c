@@ -443,6 +443,9 @@ static void test_cors(void)
                  bad[i]);
         EXPECT_FAIL(text, "cfg.json: http.cors_allowed_origins[1]: must be \"*\" or an origin");
     }
+    EXPECT_FAIL("{\"http\":{\"cors_allowed_origins\":[\"https://a.example.com\",\"*\"]}," REGION
+                "," TENANTS "}",
+                "cfg.json: http.cors_allowed_origins[1]: \"*\" must be the only entry");
     EXPECT_FAIL("{\"http\":{\"cors_allowed_origins\":[5]}," REGION "," TENANTS "}",
                 "cfg.json: http.cors_allowed_origins[0]: must be");
     EXPECT_FAIL("{\"http\":{\"cors_allowed_origins\":[null]}," REGION "," TENANTS "}",

@@ -356,10 +356,12 @@ static void test_echo(struct ctx *c)
     const char *pq = "/echo?creationTimeAfter=2024-01-01T00%3A00%3A00Z&maxResults=2"
                      "&nameContains=a%2Bb%20c&sortOrder=Descending";
     s_url(url, sizeof(url), c->srv->port, pq);
+    static char auth[] = "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/"
+                         "us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date, "
+                         "Signature=abcdef0123";
     char *headers[] = {
         "X-Amz-Date: 20240101T000000Z",
-        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/bedrock/"
-        "aws4_request, SignedHeaders=host;x-amz-date, Signature=abcdef0123",
+        auth,
         "X-Amz-Security-Token: tok+en/=",
         "Accept: application/json",
     };
