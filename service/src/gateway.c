@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "fetcher.h"
 #include "grpc_frontend.h"
 #include "handler.h"
 #include "log.h"
 #include "rest_frontend.h"
-#include "upstream_http.h"
 
 /* One call waiting on Bedrock; also the upstream callback's argument. */
 struct s_link {
@@ -28,7 +28,7 @@ struct gateway {
     const struct config *cfg;
     struct handler_ctx ctx;
     struct event_base *base;
-    struct upstream_http *up;
+    struct fetcher *fetcher;
     struct grpc_frontend *grpc;
     struct rest_frontend *rest;
     struct event *sigterm, *sigint, *grace_timer, *flush_timer;
@@ -150,37 +150,34 @@ static void s_untrack(struct gateway *g, struct handler_call *c)
     g->n_inflight--;
 }
 
-static void s_on_upstream(void *arg, const struct upstream_response *r)
+static void s_on_page(void *arg, const struct fetcher_result *r)
 {
     struct s_link *l = arg;
     struct gateway *g = l->g;
     struct handler_call *c = l->call;
     c->upstream = NULL;
     s_untrack(g, c);
-    c->upstream_status = r->status;
-    c->upstream_ms = r->elapsed_ms;
-
-    enum handler_upstream_outcome o = HANDLER_UPSTREAM_RESPONSE;
-    if (r->outcome == UPSTREAM_TIMEOUT)
-        o = HANDLER_UPSTREAM_TIMEOUT;
-    else if (r->outcome == UPSTREAM_TRANSPORT)
-        o = HANDLER_UPSTREAM_TRANSPORT;
-    if (o != HANDLER_UPSTREAM_RESPONSE)
+    c->upstream_status = r->http_status;
+    c->upstream_ms = r->upstream_ms;
+    c->upstream_calls += r->attempts;
+    if (r->transport_error)
         log_event(LOG_WARN, "upstream_failed",
                   json_pack("{s:s,s:s,s:s}", "request_id", c->request_id, "outcome",
-                            o == HANDLER_UPSTREAM_TIMEOUT ? "timeout" : "transport", "detail",
-                            r->transport_error ? r->transport_error : ""));
-    struct bedrock_http_response hr = {r->status, r->error_type, r->retry_after, r->body,
-                                       r->body_len};
-    struct jobs_response resp;
-    memset(&resp, 0, sizeof(resp));
-    struct bgw_error err;
-    bgw_error_clear(&err);
-    if (handler_complete(&g->ctx, c, o, &hr, &resp, &err) == BGW_OK)
-        s_finish(g, c, &resp, NULL);
-    else
-        s_finish(g, c, NULL, &err);
-    jobs_response_clean_up(&resp);
+                            r->status == BGW_ERR_DEADLINE_EXCEEDED ? "timeout" : "transport",
+                            "detail", r->transport_error));
+    if (r->status != BGW_OK) {
+        s_finish(g, c, NULL, r->err);
+    } else {
+        struct jobs_response out;
+        memset(&out, 0, sizeof(out));
+        struct bgw_error err;
+        bgw_error_clear(&err);
+        if (handler_complete(&g->ctx, c, r->page, &out, &err) == BGW_OK)
+            s_finish(g, c, &out, NULL);
+        else
+            s_finish(g, c, NULL, &err);
+        jobs_response_clean_up(&out);
+    }
     s_maybe_exit(g);
 }
 
@@ -201,26 +198,25 @@ static void s_submit(void *arg, struct handler_call *c)
         s_finish(g, c, NULL, &err);
         return;
     }
-    struct bedrock_http_request hreq;
-    memset(&hreq, 0, sizeof(hreq));
-    int64_t timeout_ms = 0;
-    if (handler_prepare(&g->ctx, c, s_mono_ms(), (int64_t)time(NULL), &hreq, &timeout_ms, &err) !=
-        BGW_OK) {
-        bedrock_http_request_clean_up(&hreq);
+    struct jobs_request q;
+    if (handler_prepare(&g->ctx, c, &q, &err) != BGW_OK) {
+        jobs_request_clean_up(&q);
         s_finish(g, c, NULL, &err);
         return;
     }
     struct s_link *l = malloc(sizeof(*l));
-    if (l) {
-        l->g = g;
-        l->call = c;
-        c->upstream = upstream_http_get(g->up, hreq.url, hreq.headers, hreq.n_headers, timeout_ms,
-                                        s_on_upstream, l);
+    if (!l) {
+        jobs_request_clean_up(&q);
+        bgw_error_set(&err, BGW_ERR_NOMEM, NULL, "out of memory");
+        s_finish(g, c, NULL, &err);
+        return;
     }
-    bedrock_http_request_clean_up(&hreq);
+    l->g = g;
+    l->call = c;
+    c->upstream = fetcher_fetch_page(g->fetcher, &q, c->deadline_ms, s_on_page, l, &err);
+    jobs_request_clean_up(&q);
     if (!c->upstream) {
         free(l);
-        bgw_error_set(&err, BGW_ERR_UNAVAILABLE, NULL, "cannot start the upstream request");
         s_finish(g, c, NULL, &err);
         return;
     }
@@ -237,7 +233,7 @@ static void s_on_grace(evutil_socket_t fd, short what, void *arg)
             g->n_inflight);
     while (g->inflight.next != &g->inflight) {
         struct handler_call *c = g->inflight.next->call;
-        upstream_http_cancel(c->upstream);
+        fetcher_cancel(c->upstream);
         c->upstream = NULL;
         s_untrack(g, c);
         struct bgw_error err;
@@ -284,21 +280,15 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     }
     g->cfg = opts->cfg;
     g->ctx.cfg = opts->cfg;
-    g->ctx.credentials = opts->credentials;
     g->inflight.next = g->inflight.prev = &g->inflight;
     g->base = event_base_new();
     if (!g->base) {
         buf_append_str(err, "cannot create the event loop");
         goto fail;
     }
-    struct upstream_http_options uo = {
-        .connect_timeout_ms = g->cfg->upstream_connect_timeout_ms,
-        .max_body_bytes = g->cfg->upstream_max_body_bytes,
-        .max_connections = 64,
-        .ca_file = g->cfg->ca_file[0] ? g->cfg->ca_file : NULL,
-    };
-    g->up = upstream_http_new(g->base, &uo);
-    if (!g->up) {
+    struct fetcher_options fo = {g->cfg, g->base, opts->credentials};
+    g->fetcher = fetcher_new(&fo);
+    if (!g->fetcher) {
         buf_append_str(err, "cannot create the upstream HTTP client");
         goto fail;
     }
@@ -353,7 +343,7 @@ void gateway_destroy(struct gateway *g)
      * answers with UNAVAILABLE now that the gateway is closed. */
     grpc_frontend_destroy(g->grpc);
     rest_frontend_destroy(g->rest);
-    upstream_http_destroy(g->up);
+    fetcher_destroy(g->fetcher);
     if (g->sigterm)
         event_free(g->sigterm);
     if (g->sigint)

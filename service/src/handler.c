@@ -35,9 +35,9 @@ void handler_call_free(struct handler_call *c)
 }
 
 enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_call *call,
-                                int64_t now_ms, int64_t wall_s, struct bedrock_http_request *out,
-                                int64_t *timeout_ms, struct bgw_error *err)
+                                struct jobs_request *upstream_q, struct bgw_error *err)
 {
+    memset(upstream_q, 0, sizeof(*upstream_q));
     const char *key = NULL;
     size_t key_len = 0;
     const char *reason = NULL;
@@ -56,50 +56,23 @@ enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_ca
     enum bgw_status st = jobs_request_validate(&call->req, err);
     if (st != BGW_OK)
         return st;
-
-    int64_t budget = ctx->cfg->upstream_timeout_ms;
-    if (call->deadline_ms > 0) {
-        int64_t left = call->deadline_ms - now_ms - HANDLER_DEADLINE_MARGIN_MS;
-        if (left <= 0)
-            return bgw_error_set(err, BGW_ERR_DEADLINE_EXCEEDED, NULL,
-                                 "deadline expired before the upstream call");
-        if (left < budget)
-            budget = left;
+    if (jobs_request_copy(&call->req, upstream_q) != 0)
+        return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
+    if (!upstream_q->has_max_results) {
+        upstream_q->has_max_results = true;
+        upstream_q->max_results = ctx->cfg->default_page_size;
     }
-    *timeout_ms = budget;
-
-    const struct credentials *creds = credentials_provider_current(ctx->credentials, now_ms, err);
-    if (!creds)
-        return err->status;
-    struct sigv4_credentials sc = {creds->access_key_id, creds->secret_access_key,
-                                   creds->session_token};
-    struct bedrock_request_options o = {
-        .endpoint = &ctx->cfg->endpoint,
-        .region = ctx->cfg->region,
-        .credentials = &sc,
-        .now_s = wall_s,
-        .default_max_results = ctx->cfg->default_page_size,
-    };
-    return bedrock_build_list_request(&call->req, &o, out, err);
+    return BGW_OK;
 }
 
 enum bgw_status handler_complete(const struct handler_ctx *ctx, struct handler_call *call,
-                                 enum handler_upstream_outcome outcome,
-                                 const struct bedrock_http_response *resp,
-                                 struct jobs_response *out, struct bgw_error *err)
+                                 struct jobs_response *page, struct jobs_response *out,
+                                 struct bgw_error *err)
 {
     (void)ctx;
-    switch (outcome) {
-    case HANDLER_UPSTREAM_TIMEOUT:
-        if (call->deadline_ms > 0)
-            return bgw_error_set(err, BGW_ERR_DEADLINE_EXCEEDED, NULL,
-                                 "Bedrock did not answer within the call's deadline");
-        return bgw_error_set(err, BGW_ERR_DEADLINE_EXCEEDED, NULL,
-                             "Bedrock did not answer within the upstream timeout");
-    case HANDLER_UPSTREAM_TRANSPORT:
-        return bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "Bedrock is unreachable");
-    case HANDLER_UPSTREAM_RESPONSE:
-        break;
-    }
-    return bedrock_parse_list_response(resp, out, err);
+    (void)call;
+    (void)err;
+    *out = *page;
+    memset(page, 0, sizeof(*page));
+    return BGW_OK;
 }

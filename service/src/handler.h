@@ -1,11 +1,11 @@
 /*
  * handler - the I/O-free core of one ListModelImportJobs call:
- *   authenticate -> validate -> (deadline check) -> build the signed
- *   upstream request; and later: upstream outcome -> response or error.
+ *   authenticate -> validate -> the upstream query; and, once the fetcher
+ *   has the upstream page: page -> the caller's response.
  *
- * It never touches sockets and never reads the clock: the caller passes
- * now_ms (monotonic) and performs the HTTP exchange itself. The same code
- * serves both transports, which is what keeps their behaviour identical.
+ * It never touches sockets and never reads the clock; the gateway runs the
+ * upstream exchange (fetcher) in between. The same code serves both
+ * transports, which is what keeps their behaviour identical.
  */
 #ifndef BGW_HANDLER_H
 #define BGW_HANDLER_H
@@ -13,9 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bedrock_client.h"
 #include "config.h"
-#include "credentials.h"
 #include "jobs.h"
 #include "status.h"
 #include "tenant.h"
@@ -52,9 +50,10 @@ struct handler_call {
     void *frontend_data;
 
     /* Owned by the gateway while the call is in flight. */
-    void *upstream;
+    void *upstream; /* struct fetcher_fetch * */
     long upstream_status;
     int64_t upstream_ms;
+    int upstream_calls;
     void *gateway_link;
 };
 
@@ -63,35 +62,19 @@ void handler_call_free(struct handler_call *c);
 
 struct handler_ctx {
     const struct config *cfg;
-    struct credentials_provider *credentials;
 };
 
-/* How much of the client's deadline is kept back to deliver the reply. */
-#define HANDLER_DEADLINE_MARGIN_MS 20
-
-/* Authenticates, validates and builds the upstream request. On BGW_OK, out
- * holds the request and *timeout_ms the time the upstream exchange may take
- * (the configured upstream timeout, shortened to the client's deadline).
- * Otherwise err says why (UNAUTHENTICATED, INVALID_ARGUMENT,
- * DEADLINE_EXCEEDED, UNAVAILABLE when there are no credentials). */
-/* now_ms: monotonic milliseconds (deadlines); wall_s: Unix seconds (the
- * SigV4 signing time). */
+/* Authenticates (before anything else, so an unauthenticated caller learns
+ * nothing about validation), reports a frontend decode failure, validates,
+ * and fills upstream_q with the query to send to Bedrock. On failure err
+ * says why: UNAUTHENTICATED, INVALID_ARGUMENT (field named), ... */
 enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_call *call,
-                                int64_t now_ms, int64_t wall_s, struct bedrock_http_request *out,
-                                int64_t *timeout_ms, struct bgw_error *err);
+                                struct jobs_request *upstream_q, struct bgw_error *err);
 
-enum handler_upstream_outcome {
-    HANDLER_UPSTREAM_RESPONSE = 0, /* an HTTP response arrived: see resp */
-    HANDLER_UPSTREAM_TIMEOUT,
-    HANDLER_UPSTREAM_TRANSPORT,
-};
-
-/* Maps the upstream result. A timeout that ran into the client's deadline
- * (or the upstream timeout) is DEADLINE_EXCEEDED; a transport failure
- * UNAVAILABLE; a response goes through bedrock_parse_list_response. */
+/* Turns the upstream page into the caller's response. page is consumed (its
+ * contents move into out). */
 enum bgw_status handler_complete(const struct handler_ctx *ctx, struct handler_call *call,
-                                 enum handler_upstream_outcome outcome,
-                                 const struct bedrock_http_response *resp,
-                                 struct jobs_response *out, struct bgw_error *err);
+                                 struct jobs_response *page, struct jobs_response *out,
+                                 struct bgw_error *err);
 
 #endif

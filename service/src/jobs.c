@@ -29,6 +29,28 @@ void jobs_request_clean_up(struct jobs_request *r)
     memset(r, 0, sizeof(*r));
 }
 
+static int s_dup_opt(const char *src, char **dst)
+{
+    *dst = NULL;
+    if (!src)
+        return 0;
+    *dst = strdup(src);
+    return *dst ? 0 : -1;
+}
+
+int jobs_request_copy(const struct jobs_request *src, struct jobs_request *dst)
+{
+    *dst = *src;
+    dst->name_contains = NULL;
+    dst->next_token = NULL;
+    if (s_dup_opt(src->name_contains, &dst->name_contains) != 0 ||
+        s_dup_opt(src->next_token, &dst->next_token) != 0) {
+        jobs_request_clean_up(dst);
+        return -1;
+    }
+    return 0;
+}
+
 void jobs_summary_clean_up(struct jobs_summary *s)
 {
     if (!s)

@@ -85,6 +85,9 @@ struct jobs_response {
 };
 
 void jobs_request_clean_up(struct jobs_request *r);
+/* Deep copy into dst (overwritten). 0, or -1 when memory runs out (dst is
+ * then cleaned up). */
+int jobs_request_copy(const struct jobs_request *src, struct jobs_request *dst);
 void jobs_summary_clean_up(struct jobs_summary *s);
 void jobs_response_clean_up(struct jobs_response *r);
 
