@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "peer_identity.h"
+#include "ratelimit.h"
+
 struct s_ctx {
     const char *name;
     struct buf *err;
@@ -231,8 +234,9 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
     static const char *const keys[] = {"listen",           "cors_allowed_origins",
                                        "cors_allow_credentials", "cors_max_age_s",
                                        "max_header_bytes", "max_body_bytes",
-                                       "timeout_ms",       NULL};
-    if (s_check_keys(c, h, "http", keys) != 0 ||
+                                       "timeout_ms",       "tls",
+                                       NULL};
+    if (s_check_keys(c, h, "http", keys) != 0 || s_load_tls(c, h, "http.tls", &cfg->http_tls) != 0 ||
         s_listen(c, h, "http.listen", cfg->http_listen, sizeof(cfg->http_listen)) != 0 ||
         s_size(c, h, "max_header_bytes", "http.max_header_bytes", 1024, 1 << 20,
                &cfg->http_max_header_bytes) != 0 ||
@@ -385,6 +389,100 @@ static int s_id_ok(const char *id)
     return 1;
 }
 
+/* tenants[i].mtls_subjects: client-certificate names (peer_identity.h), each
+ * listed for one tenant only. */
+static int s_load_tenant_mtls(struct s_ctx *c, json_t *t, size_t i, struct config *cfg)
+{
+    struct tenant *tn = &cfg->tenants.tenants[i];
+    json_t *arr = json_object_get(t, "mtls_subjects");
+    char path[96];
+    snprintf(path, sizeof(path), "tenants[%zu].mtls_subjects", i);
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return s_fail(c, path, "must be a non-empty array like [\"CN=svc-a.internal\"]");
+    size_t n = json_array_size(arr);
+    tn->mtls_subjects = calloc(n, sizeof(char *));
+    if (!tn->mtls_subjects)
+        return s_fail(c, path, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        json_t *v = json_array_get(arr, k);
+        const char *why = NULL;
+        snprintf(path, sizeof(path), "tenants[%zu].mtls_subjects[%zu]", i, k);
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+            return s_fail(c, path, "must be a string");
+        if (peer_identity_subject_check(json_string_value(v), &why) != 0)
+            return s_fail(c, path, "%s", why);
+        /* The same subject for two tenants would make a certificate ambiguous. */
+        for (size_t a = 0; a <= i; a++) {
+            const struct tenant *o = &cfg->tenants.tenants[a];
+            size_t lim = a == i ? k : o->n_mtls_subjects;
+            for (size_t b = 0; b < lim; b++) {
+                if (peer_identity_subject_matches(o->mtls_subjects[b], json_string_value(v)))
+                    return s_fail(c, path, "\"%s\" is already listed (tenant \"%s\")",
+                                  json_string_value(v), o->id);
+            }
+        }
+        tn->mtls_subjects[k] = strdup(json_string_value(v));
+        if (!tn->mtls_subjects[k])
+            return s_fail(c, path, "out of memory");
+        tn->n_mtls_subjects = k + 1;
+    }
+    return 0;
+}
+
+/* tenants[i].rate_limit: {"rps": number > 0, "burst": integer >= 1}; absent =
+ * unlimited; burst defaults to rps rounded up. */
+static int s_load_tenant_rate_limit(struct s_ctx *c, json_t *t, size_t i, struct tenant *tn)
+{
+    json_t *o = json_object_get(t, "rate_limit");
+    char path[96], kp[128];
+    snprintf(path, sizeof(path), "tenants[%zu].rate_limit", i);
+    if (!o)
+        return 0;
+    if (!json_is_object(o))
+        return s_fail(c, path, "must be an object like {\"rps\": 5, \"burst\": 10}");
+    static const char *const keys[] = {"rps", "burst", NULL};
+    if (s_check_keys(c, o, path, keys) != 0)
+        return -1;
+    json_t *rps = json_object_get(o, "rps");
+    snprintf(kp, sizeof(kp), "%s.rps", path);
+    if (!rps || !json_is_number(rps))
+        return s_fail(c, kp, "required: requests per second, a number");
+    double r = json_number_value(rps);
+    if (!(r >= 0.001 && r <= RATELIMIT_MAX_RPS))
+        return s_fail(c, kp, "must be between 0.001 and %d", RATELIMIT_MAX_RPS);
+    tn->rate_limit.rate_mrps = (int64_t)(r * 1000.0 + 0.5);
+    int64_t burst = (int64_t)r;
+    if ((double)burst < r)
+        burst++;
+    if (burst < 1)
+        burst = 1;
+    snprintf(kp, sizeof(kp), "%s.burst", path);
+    if (s_int(c, o, "burst", kp, 1, RATELIMIT_MAX_BURST, &burst) != 0)
+        return -1;
+    tn->rate_limit.burst = burst;
+    return 0;
+}
+
+/* mtls_subjects can only ever match when some listener asks for client
+ * certificates. */
+static int s_check_mtls_listeners(struct s_ctx *c, const struct config *cfg)
+{
+    if (cfg->grpc_tls.client_ca_file[0] || cfg->http_tls.client_ca_file[0])
+        return 0;
+    for (size_t i = 0; i < cfg->tenants.n_tenants; i++) {
+        if (cfg->tenants.tenants[i].n_mtls_subjects > 0) {
+            char path[96];
+            snprintf(path, sizeof(path), "tenants[%zu].mtls_subjects", i);
+            return s_fail(c, path,
+                          "no listener asks for client certificates: set grpc.tls.client_ca_file "
+                          "or http.tls.client_ca_file");
+        }
+    }
+    return 0;
+}
+
 static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
 {
     json_t *ts = json_object_get(root, "tenants");
@@ -400,7 +498,7 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
         snprintf(path, sizeof(path), "tenants[%zu]", i);
         if (!json_is_object(t))
             return s_fail(c, path, "must be an object");
-        static const char *const keys[] = {"id", "api_keys", NULL};
+        static const char *const keys[] = {"id", "api_keys", "mtls_subjects", "rate_limit", NULL};
         if (s_check_keys(c, t, path, keys) != 0)
             return -1;
         struct tenant *tn = &cfg->tenants.tenants[i];
@@ -414,10 +512,17 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
             if (strcmp(cfg->tenants.tenants[j].id, tn->id) == 0)
                 return s_fail(c, path, "duplicate tenant id \"%s\"", tn->id);
         }
+        if (s_load_tenant_mtls(c, t, i, cfg) != 0 || s_load_tenant_rate_limit(c, t, i, tn) != 0)
+            return -1;
         json_t *keys_arr = json_object_get(t, "api_keys");
         snprintf(path, sizeof(path), "tenants[%zu].api_keys", i);
+        /* A tenant authenticated by client certificates alone needs no key. */
+        if (!keys_arr && tn->n_mtls_subjects > 0)
+            continue;
         if (!json_is_array(keys_arr) || json_array_size(keys_arr) == 0)
-            return s_fail(c, path, "required: a non-empty array of SHA-256 hex digests of keys");
+            return s_fail(c, path,
+                          "required: a non-empty array of SHA-256 hex digests of keys "
+                          "(may be omitted when mtls_subjects is set)");
         size_t nk = json_array_size(keys_arr);
         tn->key_hashes = calloc(nk, 32);
         if (!tn->key_hashes)
@@ -484,7 +589,8 @@ int config_load_string(const char *json_text, const char *name, const struct con
     }
     if (s_check_keys(&c, root, "", keys) != 0 || s_load_grpc(&c, root, out) != 0 ||
         s_load_http(&c, root, out) != 0 || s_load_aws(&c, root, env, out) != 0 ||
-        s_load_gateway(&c, root, out) != 0 || s_load_tenants(&c, root, out) != 0)
+        s_load_gateway(&c, root, out) != 0 || s_load_tenants(&c, root, out) != 0 ||
+        s_check_mtls_listeners(&c, out) != 0)
         goto cleanup;
     rc = 0;
 cleanup:

@@ -54,6 +54,7 @@ struct config {
     size_t grpc_max_message_bytes;
 
     char http_listen[300];
+    struct config_tls http_tls;
     char **cors_origins; /* heap array of heap strings; or exactly one "*" */
     size_t n_cors_origins;
     bool cors_allow_credentials;

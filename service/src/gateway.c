@@ -11,10 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
+#include "config_ref.h"
 #include "fetcher.h"
 #include "grpc_frontend.h"
 #include "handler.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "rest_frontend.h"
 
 /* One call waiting on Bedrock; also the upstream callback's argument. */
@@ -25,8 +28,14 @@ struct s_link {
 };
 
 struct gateway {
-    const struct config *cfg;
+    const struct config *cfg; /* the startup config: listeners, TLS, aws.*, drain */
     struct handler_ctx ctx;
+    struct config_ref *current; /* what new calls use (tenants, limits, CORS) */
+    struct ratelimit_bucket *buckets; /* one per tenant of current, same order */
+    const char *config_path;
+    const struct config_env *env;
+    unsigned long generation;
+    struct event *sighup;
     struct event_base *base;
     struct fetcher *fetcher;
     struct grpc_frontend *grpc;
@@ -84,6 +93,8 @@ static void s_access_log(const struct handler_call *c, const struct jobs_respons
         json_object_set_new(f, "upstream_status", json_integer(c->upstream_status));
         json_object_set_new(f, "upstream_ms", json_integer(c->upstream_ms));
     }
+    if (c->auth_method != AUTH_NONE)
+        json_object_set_new(f, "auth", json_string(auth_method_str(c->auth_method)));
     if (resp)
         json_object_set_new(f, "items", json_integer((json_int_t)resp->n_summaries));
     if (err)
@@ -125,9 +136,37 @@ static void s_maybe_exit(struct gateway *g)
 static void s_finish(struct gateway *g, struct handler_call *c, const struct jobs_response *resp,
                      const struct bgw_error *err)
 {
+    struct config_ref *ref = c->config_ref; /* c->tenant points into it */
     s_access_log(c, resp, err);
     c->reply(c, resp, err); /* frees c */
+    config_ref_release(ref);
     (void)g;
+}
+
+/* The handler context for c: the config snapshot the call started with. */
+static struct handler_ctx s_ctx(const struct gateway *g, const struct handler_call *c)
+{
+    struct handler_ctx ctx = g->ctx;
+    if (c->config_ref)
+        ctx.cfg = ((const struct config_ref *)c->config_ref)->cfg;
+    return ctx;
+}
+
+/* The tenant's token bucket (c authenticated against g->current). */
+static enum bgw_status s_rate_limit(struct gateway *g, const struct handler_call *c,
+                                    struct bgw_error *err)
+{
+    const struct tenant_table *tt = &g->current->cfg->tenants;
+    size_t i = (size_t)(c->tenant - tt->tenants);
+    int64_t wait_ms = 0;
+    if (i >= tt->n_tenants || ratelimit_take(&g->buckets[i], &c->tenant->rate_limit,
+                                             s_mono_ms(), &wait_ms))
+        return BGW_OK;
+    bgw_error_set(err, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
+                  "rate limit exceeded for tenant %s: retry after %lld ms", c->tenant->id,
+                  (long long)wait_ms);
+    err->retry_after_s = ratelimit_retry_after_s(wait_ms);
+    return err->status;
 }
 
 static void s_track(struct gateway *g, struct handler_call *c, struct s_link *l)
@@ -172,7 +211,8 @@ static void s_on_page(void *arg, const struct fetcher_result *r)
         memset(&out, 0, sizeof(out));
         struct bgw_error err;
         bgw_error_clear(&err);
-        if (handler_complete(&g->ctx, c, r->page, &out, &err) == BGW_OK)
+        struct handler_ctx ctx = s_ctx(g, c);
+        if (handler_complete(&ctx, c, r->page, &out, &err) == BGW_OK)
             s_finish(g, c, &out, NULL);
         else
             s_finish(g, c, NULL, &err);
@@ -198,8 +238,14 @@ static void s_submit(void *arg, struct handler_call *c)
         s_finish(g, c, NULL, &err);
         return;
     }
+    c->config_ref = config_ref_acquire(g->current);
+    struct handler_ctx ctx = s_ctx(g, c);
+    if (handler_authenticate(&ctx, c, &err) != BGW_OK || s_rate_limit(g, c, &err) != BGW_OK) {
+        s_finish(g, c, NULL, &err);
+        return;
+    }
     struct jobs_request q;
-    if (handler_prepare(&g->ctx, c, &q, &err) != BGW_OK) {
+    if (handler_prepare(&ctx, c, &q, &err) != BGW_OK) {
         jobs_request_clean_up(&q);
         s_finish(g, c, NULL, &err);
         return;
@@ -271,6 +317,83 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
         evtimer_add(g->grace_timer, &tv);
 }
 
+/* Buckets for next's tenants: a tenant that existed before (same id) keeps
+ * its bucket's level, a new one starts full. NULL on allocation failure. */
+static struct ratelimit_bucket *s_carry_buckets(const struct gateway *g,
+                                                const struct tenant_table *next)
+{
+    const struct tenant_table *old = g->current && g->buckets ? &g->current->cfg->tenants : NULL;
+    struct ratelimit_bucket *b = calloc(next->n_tenants ? next->n_tenants : 1, sizeof(*b));
+    if (!b)
+        return NULL;
+    for (size_t i = 0; i < next->n_tenants; i++) {
+        const struct ratelimit_bucket *prev = NULL;
+        for (size_t j = 0; old && j < old->n_tenants && !prev; j++) {
+            if (strcmp(old->tenants[j].id, next->tenants[i].id) == 0)
+                prev = &g->buckets[j];
+        }
+        ratelimit_bucket_carry(&b[i], prev, &next->tenants[i].rate_limit);
+    }
+    return b;
+}
+
+/* SIGHUP: load and validate the file, then swap it in for new calls. Calls
+ * in flight keep their reference to the old snapshot. */
+static void s_reload(struct gateway *g)
+{
+    struct buf err;
+    buf_init(&err, 4096);
+    if (!g->config_path) {
+        log_msg(LOG_WARN, "reload_failed", "no config file to reload");
+        goto cleanup;
+    }
+    if (g->draining) {
+        log_msg(LOG_WARN, "reload_ignored", "shutting down: SIGHUP ignored");
+        goto cleanup;
+    }
+    struct config_ref *next = config_ref_load(g->config_path, g->env, g->generation + 1, &err);
+    if (!next) {
+        log_event(LOG_ERROR, "reload_failed",
+                  json_pack("{s:s,s:s,s:s}", "file", g->config_path, "error",
+                            err.data ? err.data : "unknown error", "msg",
+                            "config not reloaded: the running config stays in effect"));
+        goto cleanup;
+    }
+    struct ratelimit_bucket *buckets = s_carry_buckets(g, &next->cfg->tenants);
+    if (!buckets) {
+        log_msg(LOG_ERROR, "reload_failed", "out of memory: the running config stays in effect");
+        config_ref_release(next);
+        goto cleanup;
+    }
+    g->generation++;
+    struct buf restart;
+    buf_init(&restart, 4096);
+    if (config_ref_restart_keys(g->cfg, next->cfg, &restart) > 0)
+        log_event(LOG_WARN, "reload_restart_required",
+                  json_pack("{s:s,s:s}", "keys", restart.data,
+                            "msg", "these settings changed but only apply after a restart"));
+    buf_clean_up(&restart);
+    struct config_ref *old = g->current;
+    free(g->buckets);
+    g->buckets = buckets;
+    g->current = next;
+    rest_frontend_set_config(g->rest, next->cfg);
+    config_ref_release(old); /* freed once the last call using it is answered */
+    log_event(LOG_INFO, "reloaded",
+              json_pack("{s:s,s:I,s:i,s:I}", "file", g->config_path, "generation",
+                        (json_int_t)g->generation, "tenants", (int)next->cfg->tenants.n_tenants,
+                        "inflight", (json_int_t)g->n_inflight));
+cleanup:
+    buf_clean_up(&err);
+}
+
+static void s_on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    s_reload(arg);
+}
+
 struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
 {
     struct gateway *g = calloc(1, sizeof(*g));
@@ -280,6 +403,14 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     }
     g->cfg = opts->cfg;
     g->ctx.cfg = opts->cfg;
+    g->config_path = opts->config_path;
+    g->env = opts->env;
+    g->current = config_ref_borrow(opts->cfg);
+    g->buckets = g->current ? s_carry_buckets(g, &opts->cfg->tenants) : NULL;
+    if (!g->current || !g->buckets) {
+        buf_append_str(err, "out of memory");
+        goto fail;
+    }
     g->inflight.next = g->inflight.prev = &g->inflight;
     g->base = event_base_new();
     if (!g->base) {
@@ -310,8 +441,9 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         goto fail;
     g->sigterm = evsignal_new(g->base, SIGTERM, s_on_signal, g);
     g->sigint = evsignal_new(g->base, SIGINT, s_on_signal, g);
-    if (!g->sigterm || !g->sigint || evsignal_add(g->sigterm, NULL) != 0 ||
-        evsignal_add(g->sigint, NULL) != 0) {
+    g->sighup = evsignal_new(g->base, SIGHUP, s_on_sighup, g);
+    if (!g->sigterm || !g->sigint || !g->sighup || evsignal_add(g->sigterm, NULL) != 0 ||
+        evsignal_add(g->sigint, NULL) != 0 || evsignal_add(g->sighup, NULL) != 0) {
         buf_append_str(err, "cannot install signal handlers");
         goto fail;
     }
@@ -324,8 +456,9 @@ fail:
 int gateway_run(struct gateway *g)
 {
     log_event(LOG_INFO, "ready",
-              json_pack("{s:i,s:b,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port", grpc_frontend_port(g->grpc),
-                        "grpc_tls", g->cfg->grpc_tls.cert_file[0] != 0,
+              json_pack("{s:i,s:b,s:b,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port", grpc_frontend_port(g->grpc),
+                        "grpc_tls", g->cfg->grpc_tls.cert_file[0] != 0, "http_tls",
+                        g->cfg->http_tls.cert_file[0] != 0,
                         "http_port", rest_frontend_port(g->rest), "version", BGW_VERSION,
                         "region", g->cfg->region, "endpoint", g->cfg->endpoint_url,
                         "endpoint_source", g->cfg->endpoint_source, "tenants",
@@ -350,11 +483,15 @@ void gateway_destroy(struct gateway *g)
         event_free(g->sigterm);
     if (g->sigint)
         event_free(g->sigint);
+    if (g->sighup)
+        event_free(g->sighup);
     if (g->grace_timer)
         event_free(g->grace_timer);
     if (g->flush_timer)
         event_free(g->flush_timer);
     if (g->base)
         event_base_free(g->base);
+    free(g->buckets);
+    config_ref_release(g->current);
     free(g);
 }

@@ -30,22 +30,28 @@ void handler_call_free(struct handler_call *c)
         return;
     s_wipe_free(c->authorization);
     s_wipe_free(c->x_api_key);
+    peer_identity_clean_up(&c->peer_cert);
     jobs_request_clean_up(&c->req);
     free(c);
+}
+
+enum bgw_status handler_authenticate(const struct handler_ctx *ctx, struct handler_call *call,
+                                     struct bgw_error *err)
+{
+    const char *reason = "unauthenticated";
+    struct auth_input in = {call->authorization, call->x_api_key, &call->peer_cert};
+    call->tenant = auth_resolve(&ctx->cfg->tenants, &in, &call->auth_method, &reason);
+    if (!call->tenant)
+        return bgw_error_set(err, BGW_ERR_UNAUTHENTICATED, NULL, "%s", reason);
+    return BGW_OK;
 }
 
 enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_call *call,
                                 struct jobs_request *upstream_q, struct bgw_error *err)
 {
     memset(upstream_q, 0, sizeof(*upstream_q));
-    const char *key = NULL;
-    size_t key_len = 0;
-    const char *reason = NULL;
-    if (tenant_extract_key(call->authorization, call->x_api_key, &key, &key_len, &reason) != 0)
-        return bgw_error_set(err, BGW_ERR_UNAUTHENTICATED, NULL, "%s", reason);
-    call->tenant = tenant_authenticate(&ctx->cfg->tenants, key, key_len);
-    if (!call->tenant)
-        return bgw_error_set(err, BGW_ERR_UNAUTHENTICATED, NULL, "invalid API key");
+    if (!call->tenant && handler_authenticate(ctx, call, err) != BGW_OK)
+        return err->status;
 
     if (call->decode_failed) {
         *err = call->decode_error;

@@ -13,7 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "config.h"
+#include "peer_identity.h"
 #include "jobs.h"
 #include "status.h"
 #include "tenant.h"
@@ -36,6 +38,7 @@ struct handler_call {
     char peer[64];
     char *authorization; /* heap copy of the header/metadata, wiped on free */
     char *x_api_key;     /* heap copy, wiped on free */
+    struct peer_identity peer_cert; /* verified TLS client certificate's names, if any */
     struct jobs_request req;
     /* A frontend that could not even decode the request sets this; the
      * handler then answers with it (after authentication). */
@@ -44,7 +47,8 @@ struct handler_call {
     int64_t received_ms; /* monotonic */
     int64_t deadline_ms; /* monotonic; 0 = no client deadline */
 
-    const struct tenant *tenant; /* set by handler_prepare */
+    const struct tenant *tenant; /* set by handler_authenticate */
+    enum auth_method auth_method;
 
     handler_reply_fn reply;
     void *frontend_data;
@@ -55,6 +59,7 @@ struct handler_call {
     int64_t upstream_ms;
     int upstream_calls;
     void *gateway_link;
+    void *config_ref; /* struct config_ref * the call holds (gateway) */
 };
 
 struct handler_call *handler_call_new(enum handler_transport t);
@@ -64,7 +69,12 @@ struct handler_ctx {
     const struct config *cfg;
 };
 
-/* Authenticates (before anything else, so an unauthenticated caller learns
+/* Authenticates the call (auth.h: API key and/or verified client
+ * certificate) and sets call->tenant; UNAUTHENTICATED otherwise. */
+enum bgw_status handler_authenticate(const struct handler_ctx *ctx, struct handler_call *call,
+                                     struct bgw_error *err);
+
+/* Authenticates unless call->tenant is already set (before anything else, so an unauthenticated caller learns
  * nothing about validation), reports a frontend decode failure, validates,
  * and fills upstream_q with the query to send to Bedrock. On failure err
  * says why: UNAUTHENTICATED, INVALID_ARGUMENT (field named), ... */

@@ -95,7 +95,7 @@ int main(int argc, char **argv)
         goto out_creds;
     }
     grpc_init();
-    struct gateway_options go = {&cfg, creds};
+    struct gateway_options go = {&cfg, creds, path, &env};
     g = gateway_new(&go, &err);
     if (!g) {
         fprintf(stderr, "bedrockgw: %s\n", err.data ? err.data : "cannot start");

@@ -6,6 +6,8 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -20,6 +22,7 @@
 
 #include "json_mapping.h"
 #include "log.h"
+#include "tls_server.h"
 
 #define S_PATH_LIST "/v1/model-import-jobs"
 #define S_PATH_HEALTH "/healthz"
@@ -31,6 +34,7 @@ struct rest_frontend {
     const struct config *cfg;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    SSL_CTX *ssl_ctx; /* NULL = plain HTTP */
     int port;
     bool draining;
     rest_frontend_submit_fn submit;
@@ -44,6 +48,7 @@ struct s_pending {
     struct evhttp_request *req;
     struct rest_frontend *fe;
     bool head;
+    bool cors_credentials; /* CORS credentials setting when the request came */
     char cors_origin[256]; /* value for Access-Control-Allow-Origin, or "" */
 };
 
@@ -69,13 +74,13 @@ static const char *s_cors_allow(const struct rest_frontend *fe, const char *orig
     return NULL;
 }
 
-static void s_add_cors(const struct rest_frontend *fe, struct evkeyvalq *h, const char *allow)
+static void s_add_cors(bool credentials, struct evkeyvalq *h, const char *allow)
 {
     evhttp_add_header(h, "Vary", "Origin");
     if (!allow || !*allow)
         return;
     evhttp_add_header(h, "Access-Control-Allow-Origin", allow);
-    if (fe->cfg->cors_allow_credentials && strcmp(allow, "*") != 0)
+    if (credentials && strcmp(allow, "*") != 0)
         evhttp_add_header(h, "Access-Control-Allow-Credentials", "true");
     evhttp_add_header(h, "Access-Control-Expose-Headers", S_EXPOSE_HEADERS);
 }
@@ -127,7 +132,7 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
     struct s_pending *p = c->frontend_data;
     struct evkeyvalq *h = evhttp_request_get_output_headers(p->req);
     evhttp_add_header(h, "X-Request-Id", c->request_id);
-    s_add_cors(p->fe, h, p->cors_origin);
+    s_add_cors(p->cors_credentials, h, p->cors_origin);
     if (err) {
         s_send_error(p->req, err, p->head);
     } else {
@@ -163,6 +168,19 @@ static void s_peer(struct evhttp_request *req, char *out, size_t len)
     }
 }
 
+/* The verified client certificate's names, when this is a TLS connection
+ * that has one. 0, or -1 on allocation failure. */
+static int s_peer_identity(struct rest_frontend *fe, struct evhttp_request *req,
+                           struct peer_identity *out)
+{
+    if (!fe->ssl_ctx)
+        return 0;
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    X509 *peer = tls_server_verified_peer(bev ? bufferevent_openssl_get_ssl(bev) : NULL);
+    return peer ? peer_identity_from_x509(out, peer) : 0;
+}
+
 static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
                           const char *query, const char *cors, bool head)
 {
@@ -178,6 +196,7 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     p->req = req;
     p->fe = fe;
     p->head = head;
+    p->cors_credentials = fe->cfg->cors_allow_credentials;
     snprintf(p->cors_origin, sizeof(p->cors_origin), "%s", cors ? cors : "");
     c->received_ms = s_mono_ms();
     snprintf(c->request_id, sizeof(c->request_id), "r%lx-%lx", (unsigned long)time(NULL),
@@ -185,6 +204,10 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     s_peer(req, c->peer, sizeof(c->peer));
     c->authorization = s_dup_header(in, "Authorization");
     c->x_api_key = s_dup_header(in, "X-Api-Key");
+    if (s_peer_identity(fe, req, &c->peer_cert) != 0) {
+        c->decode_failed = true;
+        bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
+    }
     if (json_mapping_parse_query(query, &c->req, &c->decode_error) != BGW_OK)
         c->decode_failed = true;
     c->reply = s_reply;
@@ -232,6 +255,22 @@ static void s_on_complete(struct evhttp_request *req, void *arg)
         fe->n_unsent--;
 }
 
+/* Each accepted connection of a TLS listener gets an OpenSSL bufferevent in
+ * server (accepting) mode; evhttp sets its socket. */
+static struct bufferevent *s_tls_bev(struct event_base *base, void *arg)
+{
+    struct rest_frontend *fe = arg;
+    SSL *ssl = SSL_new(fe->ssl_ctx);
+    if (!ssl)
+        return NULL;
+    struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl,
+                                                             BUFFEREVENT_SSL_ACCEPTING,
+                                                             BEV_OPT_CLOSE_ON_FREE);
+    if (!bev)
+        SSL_free(ssl);
+    return bev;
+}
+
 static void s_on_request(struct evhttp_request *req, void *arg)
 {
     struct rest_frontend *fe = arg;
@@ -263,7 +302,7 @@ static void s_on_request(struct evhttp_request *req, void *arg)
             return;
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", S_ALLOW);
-        s_add_cors(fe, evhttp_request_get_output_headers(req), cors);
+        s_add_cors(fe->cfg->cors_allow_credentials, evhttp_request_get_output_headers(req), cors);
         s_send_simple_error(req, BGW_ERR_METHOD_NOT_ALLOWED,
                             "method not allowed: use GET " S_PATH_LIST);
         return;
@@ -273,7 +312,7 @@ static void s_on_request(struct evhttp_request *req, void *arg)
         s_send_json(req, fe->draining ? 503 : 200, body, strlen(body), head);
         return;
     }
-    s_add_cors(fe, evhttp_request_get_output_headers(req), cors);
+    s_add_cors(fe->cfg->cors_allow_credentials, evhttp_request_get_output_headers(req), cors);
     s_send_simple_error(req, BGW_ERR_NOT_FOUND, "no such resource; the API is GET " S_PATH_LIST);
 }
 
@@ -310,6 +349,12 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
     evhttp_set_default_content_type(fe->http, "application/json; charset=utf-8");
     evhttp_set_gencb(fe->http, s_on_request, fe);
+    if (cfg->http_tls.cert_file[0]) {
+        fe->ssl_ctx = tls_server_ctx_new(&cfg->http_tls, "http.tls", err);
+        if (!fe->ssl_ctx)
+            goto fail;
+        evhttp_set_bevcb(fe->http, s_tls_bev, fe);
+    }
     fe->bound = evhttp_bind_socket_with_handle(fe->http, host, (ev_uint16_t)port);
     if (!fe->bound) {
         buf_appendf(err, "http.listen: cannot listen on %s", cfg->http_listen);
@@ -343,6 +388,11 @@ void rest_frontend_stop_accepting(struct rest_frontend *f)
     }
 }
 
+void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg)
+{
+    f->cfg = cfg;
+}
+
 size_t rest_frontend_unsent(const struct rest_frontend *f)
 {
     return f->n_unsent;
@@ -354,5 +404,6 @@ void rest_frontend_destroy(struct rest_frontend *f)
         return;
     if (f->http)
         evhttp_free(f->http);
+    SSL_CTX_free(f->ssl_ctx);
     free(f);
 }

@@ -6,6 +6,10 @@
  *   OPTIONS /v1/model-import-jobs               CORS preflight
  *   GET     /healthz                             {"status":"SERVING"} (503 while draining)
  *
+ * With http.tls the listener speaks HTTPS only (tls_server.h settings); a
+ * verified client certificate's names go into each call (handler_call.peer)
+ * for auth.c to map to a tenant.
+ *
  * Errors are google.rpc.Status JSON with grpc-gateway's HTTP status. CORS
  * follows an allow-list; "*" is only ever sent without credentials. Header
  * and body sizes and read/write timeouts are bounded by config.
@@ -24,7 +28,7 @@ struct rest_frontend;
 typedef void (*rest_frontend_submit_fn)(void *arg, struct handler_call *call);
 
 struct rest_frontend_options {
-    const struct config *cfg; /* listen address, CORS, limits; outlives the frontend */
+    const struct config *cfg; /* listen address, TLS, CORS, limits; outlives the frontend */
     struct event_base *base;
     rest_frontend_submit_fn submit;
     void *submit_arg;
@@ -33,6 +37,10 @@ struct rest_frontend_options {
 struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
                                         struct buf *err);
 int rest_frontend_port(const struct rest_frontend *f);
+/* Loop thread: use cfg's CORS settings for requests from now on (a config
+ * reload). Listener, TLS and limits stay as created. cfg must stay alive
+ * until the next call or rest_frontend_destroy. */
+void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg);
 /* Stop accepting connections; requests already read still get answers. */
 void rest_frontend_stop_accepting(struct rest_frontend *f);
 /* Requests whose reply has not been fully written yet. */
