@@ -43,6 +43,11 @@ SSL_CTX *tls_server_ctx_new(const struct config_tls *t, const char *kp, struct b
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, t->key_file, SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            buf_appendf(err, "%s.key_file: does not match the certificate in cert_file", kp);
+            ERR_clear_error();
+            goto fail;
+        }
         buf_appendf(err, "%s.key_file: cannot load a PEM private key from %s", kp, t->key_file);
         s_ssl_reason(err);
         goto fail;
