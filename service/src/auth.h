@@ -28,8 +28,8 @@
 enum auth_method { AUTH_NONE = 0, AUTH_API_KEY, AUTH_MTLS, AUTH_MTLS_AND_API_KEY };
 
 struct auth_input {
-    const char *authorization;       /* header/metadata value or NULL */
-    const char *x_api_key;           /* header/metadata value or NULL */
+    const char *authorization;        /* header/metadata value or NULL */
+    const char *x_api_key;            /* header/metadata value or NULL */
     const struct peer_identity *peer; /* NULL or no cert = no certificate */
 };
 

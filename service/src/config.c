@@ -236,7 +236,8 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
                                        "max_header_bytes", "max_body_bytes",
                                        "timeout_ms",       "tls",
                                        NULL};
-    if (s_check_keys(c, h, "http", keys) != 0 || s_load_tls(c, h, "http.tls", &cfg->http_tls) != 0 ||
+    if (s_check_keys(c, h, "http", keys) != 0 ||
+        s_load_tls(c, h, "http.tls", &cfg->http_tls) != 0 ||
         s_listen(c, h, "http.listen", cfg->http_listen, sizeof(cfg->http_listen)) != 0 ||
         s_size(c, h, "max_header_bytes", "http.max_header_bytes", 1024, 1 << 20,
                &cfg->http_max_header_bytes) != 0 ||

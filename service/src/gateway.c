@@ -30,7 +30,7 @@ struct s_link {
 struct gateway {
     const struct config *cfg; /* the startup config: listeners, TLS, aws.*, drain */
     struct handler_ctx ctx;
-    struct config_ref *current; /* what new calls use (tenants, limits, CORS) */
+    struct config_ref *current;       /* what new calls use (tenants, limits, CORS) */
     struct ratelimit_bucket *buckets; /* one per tenant of current, same order */
     const char *config_path;
     const struct config_env *env;
@@ -159,8 +159,8 @@ static enum bgw_status s_rate_limit(struct gateway *g, const struct handler_call
     const struct tenant_table *tt = &g->current->cfg->tenants;
     size_t i = (size_t)(c->tenant - tt->tenants);
     int64_t wait_ms = 0;
-    if (i >= tt->n_tenants || ratelimit_take(&g->buckets[i], &c->tenant->rate_limit,
-                                             s_mono_ms(), &wait_ms))
+    if (i >= tt->n_tenants ||
+        ratelimit_take(&g->buckets[i], &c->tenant->rate_limit, s_mono_ms(), &wait_ms))
         return BGW_OK;
     bgw_error_set(err, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
                   "rate limit exceeded for tenant %s: retry after %lld ms", c->tenant->id,
@@ -370,8 +370,8 @@ static void s_reload(struct gateway *g)
     buf_init(&restart, 4096);
     if (config_ref_restart_keys(g->cfg, next->cfg, &restart) > 0)
         log_event(LOG_WARN, "reload_restart_required",
-                  json_pack("{s:s,s:s}", "keys", restart.data,
-                            "msg", "these settings changed but only apply after a restart"));
+                  json_pack("{s:s,s:s}", "keys", restart.data, "msg",
+                            "these settings changed but only apply after a restart"));
     buf_clean_up(&restart);
     struct config_ref *old = g->current;
     free(g->buckets);
@@ -456,13 +456,12 @@ fail:
 int gateway_run(struct gateway *g)
 {
     log_event(LOG_INFO, "ready",
-              json_pack("{s:i,s:b,s:b,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port", grpc_frontend_port(g->grpc),
-                        "grpc_tls", g->cfg->grpc_tls.cert_file[0] != 0, "http_tls",
-                        g->cfg->http_tls.cert_file[0] != 0,
-                        "http_port", rest_frontend_port(g->rest), "version", BGW_VERSION,
-                        "region", g->cfg->region, "endpoint", g->cfg->endpoint_url,
-                        "endpoint_source", g->cfg->endpoint_source, "tenants",
-                        (int)g->cfg->tenants.n_tenants));
+              json_pack("{s:i,s:b,s:b,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port",
+                        grpc_frontend_port(g->grpc), "grpc_tls", g->cfg->grpc_tls.cert_file[0] != 0,
+                        "http_tls", g->cfg->http_tls.cert_file[0] != 0, "http_port",
+                        rest_frontend_port(g->rest), "version", BGW_VERSION, "region",
+                        g->cfg->region, "endpoint", g->cfg->endpoint_url, "endpoint_source",
+                        g->cfg->endpoint_source, "tenants", (int)g->cfg->tenants.n_tenants));
     int rc = event_base_dispatch(g->base);
     g->closed = true;
     log_msg(LOG_INFO, "stopped", "event loop finished");

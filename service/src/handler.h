@@ -15,8 +15,8 @@
 
 #include "auth.h"
 #include "config.h"
-#include "peer_identity.h"
 #include "jobs.h"
+#include "peer_identity.h"
 #include "status.h"
 #include "tenant.h"
 
@@ -74,10 +74,10 @@ struct handler_ctx {
 enum bgw_status handler_authenticate(const struct handler_ctx *ctx, struct handler_call *call,
                                      struct bgw_error *err);
 
-/* Authenticates unless call->tenant is already set (before anything else, so an unauthenticated caller learns
- * nothing about validation), reports a frontend decode failure, validates,
- * and fills upstream_q with the query to send to Bedrock. On failure err
- * says why: UNAUTHENTICATED, INVALID_ARGUMENT (field named), ... */
+/* Authenticates unless call->tenant is already set (before anything else, so an unauthenticated
+ * caller learns nothing about validation), reports a frontend decode failure, validates, and fills
+ * upstream_q with the query to send to Bedrock. On failure err says why: UNAUTHENTICATED,
+ * INVALID_ARGUMENT (field named), ... */
 enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_call *call,
                                 struct jobs_request *upstream_q, struct bgw_error *err);
 

@@ -263,9 +263,8 @@ static struct bufferevent *s_tls_bev(struct event_base *base, void *arg)
     SSL *ssl = SSL_new(fe->ssl_ctx);
     if (!ssl)
         return NULL;
-    struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl,
-                                                             BUFFEREVENT_SSL_ACCEPTING,
-                                                             BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
     if (!bev)
         SSL_free(ssl);
     return bev;

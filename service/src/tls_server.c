@@ -6,8 +6,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#define S_TLS12_CIPHERS                                                                    \
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
+#define S_TLS12_CIPHERS                                                                            \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"     \
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
 /* Appends OpenSSL's first queued error (reason text only) and clears the
@@ -68,10 +68,9 @@ SSL_CTX *tls_server_ctx_new(const struct config_tls *t, const char *kp, struct b
             goto fail;
         }
         SSL_CTX_set_client_CA_list(ctx, names); /* takes names */
-        SSL_CTX_set_verify(ctx,
-                           SSL_VERIFY_PEER |
-                               (t->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
-                           NULL);
+        SSL_CTX_set_verify(
+            ctx, SSL_VERIFY_PEER | (t->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+            NULL);
         SSL_CTX_set_verify_depth(ctx, 8);
         /* Required with client verification so session resumption works. */
         static const unsigned char sid[] = "bedrockgw-rest";

@@ -25,10 +25,16 @@ static void s_setup(void)
 {
     tenant_parse_key_hash(HASH_A, s_hash_a[0]);
     tenant_parse_key_hash(HASH_B, s_hash_b[0]);
-    s_tenants[0] = (struct tenant){.id = "alpha", .key_hashes = s_hash_a, .n_keys = 1,
-                                   .mtls_subjects = s_subj_a, .n_mtls_subjects = 2};
-    s_tenants[1] = (struct tenant){.id = "beta", .key_hashes = s_hash_b, .n_keys = 1,
-                                   .mtls_subjects = s_subj_b, .n_mtls_subjects = 1};
+    s_tenants[0] = (struct tenant){.id = "alpha",
+                                   .key_hashes = s_hash_a,
+                                   .n_keys = 1,
+                                   .mtls_subjects = s_subj_a,
+                                   .n_mtls_subjects = 2};
+    s_tenants[1] = (struct tenant){.id = "beta",
+                                   .key_hashes = s_hash_b,
+                                   .n_keys = 1,
+                                   .mtls_subjects = s_subj_b,
+                                   .n_mtls_subjects = 1};
     s_tenants[2] = (struct tenant){.id = "gamma"}; /* no keys, no subjects */
 }
 
@@ -58,8 +64,8 @@ static void s_expect(const struct tenant_table *t, const char *authz, const char
         ok = test_check(got && strcmp(got->id, want_id) == 0 && m == want_method, __FILE__, line,
                         "resolved tenant and method");
     } else {
-        ok = test_check(!got && reason && strstr(reason, want_reason) &&
-                            !strstr(reason, KEY_A) && !strstr(reason, KEY_B),
+        ok = test_check(!got && reason && strstr(reason, want_reason) && !strstr(reason, KEY_A) &&
+                            !strstr(reason, KEY_B),
                         __FILE__, line, "refused with reason");
     }
     if (!ok)
@@ -67,7 +73,8 @@ static void s_expect(const struct tenant_table *t, const char *authz, const char
                 auth_method_str(m), reason ? reason : "(null)");
 }
 #define EXPECT_TENANT(t, a, x, p, id, m) s_expect((t), (a), (x), (p), (id), (m), NULL, __LINE__)
-#define EXPECT_REFUSED(t, a, x, p, why) s_expect((t), (a), (x), (p), NULL, AUTH_NONE, (why), __LINE__)
+#define EXPECT_REFUSED(t, a, x, p, why)                                                            \
+    s_expect((t), (a), (x), (p), NULL, AUTH_NONE, (why), __LINE__)
 
 static void test_resolve(void)
 {

@@ -30,7 +30,9 @@ static void test_refcount_and_load(void)
     struct config boot;
     struct buf err;
     buf_init(&err, 0);
-    const char *base = "{\"aws\":{\"region\":\"us-east-1\"},\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"" H_A1 "\"]}]}";
+    const char *base =
+        "{\"aws\":{\"region\":\"us-east-1\"},\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"" H_A1
+        "\"]}]}";
     CHECK(config_load_string(base, "boot.json", &s_env, &boot, &err) == 0);
     struct config_ref *b = config_ref_borrow(&boot);
     CHECK(b && b->cfg == &boot && b->refs == 1 && b->generation == 0);
@@ -44,15 +46,16 @@ static void test_refcount_and_load(void)
     struct config_ref *r = config_ref_load(path, &s_env, 3, &err);
     if (CHECK(r != NULL)) {
         CHECK(r->generation == 3 && r->refs == 1 && r->cfg->tenants.n_tenants == 1);
-        config_ref_acquire(r); /* a call in flight */
-        config_ref_release(r); /* the gateway swapped it out */
+        config_ref_acquire(r);                                  /* a call in flight */
+        config_ref_release(r);                                  /* the gateway swapped it out */
         CHECK(strcmp(r->cfg->tenants.tenants[0].id, "a") == 0); /* still alive */
-        config_ref_release(r); /* the call finished: freed */
+        config_ref_release(r);                                  /* the call finished: freed */
     }
     unlink(path);
     free(path);
 
-    path = s_write("{\"aws\":{\"region\":\"us-east-1\"},\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"nothex\"]}]}");
+    path = s_write("{\"aws\":{\"region\":\"us-east-1\"},\"tenants\":[{\"id\":\"a\",\"api_keys\":["
+                   "\"nothex\"]}]}");
     buf_reset(&err);
     CHECK(config_ref_load(path, &s_env, 4, &err) == NULL);
     CHECK(err.data && strstr(err.data, path) && strstr(err.data, "tenants[0].api_keys[0]"));
@@ -71,14 +74,16 @@ static void test_restart_keys(void)
     struct buf err, out;
     buf_init(&err, 0);
     buf_init(&out, 0);
-    const char *t1 = "{\"aws\":{\"region\":\"us-east-1\"},\"http\":{\"cors_allowed_origins\":[\"https://a.example\"]},"
+    const char *t1 = "{\"aws\":{\"region\":\"us-east-1\"},\"http\":{\"cors_allowed_origins\":["
+                     "\"https://a.example\"]},"
                      "\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"" H_A1 "\"]}]}";
-    const char *t2 = "{\"aws\":{\"region\":\"us-west-2\",\"timeout_ms\":999},"
-                     "\"grpc\":{\"listen\":\"127.0.0.1:1\"},"
-                     "\"http\":{\"cors_allowed_origins\":[\"https://b.example\"],"
-                     "\"tls\":{\"cert_file\":\"c\",\"key_file\":\"k\"}},"
-                     "\"gateway\":{\"default_page_size\":7,\"log_level\":\"debug\"},"
-                     "\"tenants\":[{\"id\":\"z\",\"api_keys\":[\"" H_A1 "\"],\"rate_limit\":{\"rps\":1}}]}";
+    const char *t2 =
+        "{\"aws\":{\"region\":\"us-west-2\",\"timeout_ms\":999},"
+        "\"grpc\":{\"listen\":\"127.0.0.1:1\"},"
+        "\"http\":{\"cors_allowed_origins\":[\"https://b.example\"],"
+        "\"tls\":{\"cert_file\":\"c\",\"key_file\":\"k\"}},"
+        "\"gateway\":{\"default_page_size\":7,\"log_level\":\"debug\"},"
+        "\"tenants\":[{\"id\":\"z\",\"api_keys\":[\"" H_A1 "\"],\"rate_limit\":{\"rps\":1}}]}";
     CHECK(config_load_string(t1, "a.json", &s_env, &a, &err) == 0);
     CHECK(config_load_string(t2, "b.json", &s_env, &b, &err) == 0);
     CHECK(config_ref_restart_keys(&a, &a, &out) == 0 && out.len == 0);

@@ -872,7 +872,9 @@ static void test_failure_paths_free(void)
 }
 
 /* http.tls, tenants[].mtls_subjects and tenants[].rate_limit (issue 3b). */
-#define HTTP_MTLS "\"http\":{\"tls\":{\"cert_file\":\"s.crt\",\"key_file\":\"s.key\",\"client_ca_file\":\"ca.crt\"}}"
+#define HTTP_MTLS                                                                                  \
+    "\"http\":{\"tls\":{\"cert_file\":\"s.crt\",\"key_file\":\"s.key\",\"client_ca_file\":\"ca."   \
+    "crt\"}}"
 static void test_tls_mtls_rate_limit(void)
 {
     struct config cfg;
@@ -898,7 +900,7 @@ static void test_tls_mtls_rate_limit(void)
         CHECK_EQ(a->rate_limit.burst, 10);
         CHECK_EQ(b->n_keys, 0); /* certificate-only tenant */
         CHECK_EQ(b->rate_limit.rate_mrps, 500);
-        CHECK_EQ(b->rate_limit.burst, 1); /* default: rps rounded up */
+        CHECK_EQ(b->rate_limit.burst, 1);     /* default: rps rounded up */
         CHECK_EQ(g->rate_limit.rate_mrps, 0); /* absent: unlimited */
         CHECK_EQ(g->n_mtls_subjects, 0);
         config_clean_up(&cfg);
@@ -907,36 +909,53 @@ static void test_tls_mtls_rate_limit(void)
     }
     buf_clean_up(&err);
 
-#define T1(extra) "{" REGION "," HTTP_MTLS ",\"tenants\":[{\"id\":\"alpha\",\"api_keys\":[\"" H_A1 "\"]" extra "}]}"
+#define T1(extra)                                                                                  \
+    "{" REGION "," HTTP_MTLS ",\"tenants\":[{\"id\":\"alpha\",\"api_keys\":[\"" H_A1 "\"]" extra   \
+    "}]}"
     EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":{\"cert_file\":\"s.crt\"}}," TENANTS "}",
                 "cfg.json: http.tls: cert_file and key_file are both required");
-    EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":{\"cert_file\":\"a\",\"key_file\":\"b\",\"require_client_cert\":true}}," TENANTS "}",
+    EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":{\"cert_file\":\"a\",\"key_file\":\"b\",\"require_"
+                           "client_cert\":true}}," TENANTS "}",
                 "http.tls.require_client_cert: requires client_ca_file");
-    EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":{\"cert_file\":\"a\",\"key_file\":\"b\",\"x\":1}}," TENANTS "}",
+    EXPECT_FAIL("{" REGION
+                ",\"http\":{\"tls\":{\"cert_file\":\"a\",\"key_file\":\"b\",\"x\":1}}," TENANTS "}",
                 "http.tls.x: unknown key");
     EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":true}," TENANTS "}", "http.tls: must be an object");
     EXPECT_FAIL(T1(",\"mtls_subjects\":[]"), "tenants[0].mtls_subjects: must be a non-empty array");
-    EXPECT_FAIL(T1(",\"mtls_subjects\":\"CN=a\""), "tenants[0].mtls_subjects: must be a non-empty array");
-    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"svc-a\"]"), "tenants[0].mtls_subjects[0]: must start with CN=");
-    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"CN=a\",7]"), "tenants[0].mtls_subjects[1]: must be a string");
-    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"DNS:*.internal\"]"), "tenants[0].mtls_subjects[0]: DNS names are matched exactly");
-    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"CN=a\",\"CN=a\"]"), "tenants[0].mtls_subjects[1]: \"CN=a\" is already listed (tenant \"alpha\")");
-    EXPECT_FAIL("{" REGION "," HTTP_MTLS ",\"tenants\":[{\"id\":\"a\",\"mtls_subjects\":[\"DNS:x.internal\"]},"
+    EXPECT_FAIL(T1(",\"mtls_subjects\":\"CN=a\""),
+                "tenants[0].mtls_subjects: must be a non-empty array");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"svc-a\"]"),
+                "tenants[0].mtls_subjects[0]: must start with CN=");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"CN=a\",7]"),
+                "tenants[0].mtls_subjects[1]: must be a string");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"DNS:*.internal\"]"),
+                "tenants[0].mtls_subjects[0]: DNS names are matched exactly");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"CN=a\",\"CN=a\"]"),
+                "tenants[0].mtls_subjects[1]: \"CN=a\" is already listed (tenant \"alpha\")");
+    EXPECT_FAIL("{" REGION "," HTTP_MTLS
+                ",\"tenants\":[{\"id\":\"a\",\"mtls_subjects\":[\"DNS:x.internal\"]},"
                 "{\"id\":\"b\",\"mtls_subjects\":[\"DNS:X.Internal\"]}]}",
                 "tenants[1].mtls_subjects[0]: \"DNS:X.Internal\" is already listed (tenant \"a\")");
-    EXPECT_FAIL("{" REGION ",\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"" H_A1 "\"],\"mtls_subjects\":[\"CN=a\"]}]}",
+    EXPECT_FAIL("{" REGION ",\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"" H_A1
+                "\"],\"mtls_subjects\":[\"CN=a\"]}]}",
                 "tenants[0].mtls_subjects: no listener asks for client certificates");
     EXPECT_FAIL("{" REGION "," HTTP_MTLS ",\"tenants\":[{\"id\":\"a\"}]}",
-                "tenants[0].api_keys: required: a non-empty array of SHA-256 hex digests of keys (may be omitted when mtls_subjects is set)");
+                "tenants[0].api_keys: required: a non-empty array of SHA-256 hex digests of keys "
+                "(may be omitted when mtls_subjects is set)");
     EXPECT_FAIL(T1(",\"rate_limit\":5"), "tenants[0].rate_limit: must be an object");
     EXPECT_FAIL(T1(",\"rate_limit\":{}"), "tenants[0].rate_limit.rps: required");
     EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":\"5\"}"), "tenants[0].rate_limit.rps: required");
-    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":0}"), "tenants[0].rate_limit.rps: must be between 0.001 and 1000000");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":0}"),
+                "tenants[0].rate_limit.rps: must be between 0.001 and 1000000");
     EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":-1}"), "tenants[0].rate_limit.rps: must be between");
-    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":2000000}"), "tenants[0].rate_limit.rps: must be between");
-    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":5,\"burst\":0}"), "tenants[0].rate_limit.burst: must be between 1 and 1000000");
-    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":5,\"burst\":1.5}"), "tenants[0].rate_limit.burst: must be an integer");
-    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":5,\"per\":1}"), "tenants[0].rate_limit.per: unknown key");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":2000000}"),
+                "tenants[0].rate_limit.rps: must be between");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":5,\"burst\":0}"),
+                "tenants[0].rate_limit.burst: must be between 1 and 1000000");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":5,\"burst\":1.5}"),
+                "tenants[0].rate_limit.burst: must be an integer");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":5,\"per\":1}"),
+                "tenants[0].rate_limit.per: unknown key");
     EXPECT_OK(T1(",\"rate_limit\":{\"rps\":1000000,\"burst\":1000000}"));
     EXPECT_OK(T1(",\"rate_limit\":{\"rps\":0.001}"));
 #undef T1

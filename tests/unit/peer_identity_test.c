@@ -28,7 +28,8 @@ static X509 *s_cert(const char *cn1, size_t cn1_len, const char *cn2, const char
     X509_gmtime_adj(X509_getm_notAfter(x), 3600);
     X509_set_pubkey(x, k);
     X509_NAME *n = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"Example Org", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"Example Org", -1, -1,
+                               0);
     if (cn1)
         X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn1, (int)cn1_len,
                                    -1, 0);
@@ -144,14 +145,22 @@ static void test_add_bounds(void)
 static void test_subject_check(void)
 {
     const char *why = NULL;
-    static const char *const good[] = {"CN=svc-a.internal", "CN=Service A (prod)",
-                                       "DNS:svc-a.internal", "URI:spiffe://corp/ns/a/sa/svc-a",
+    static const char *const good[] = {"CN=svc-a.internal",     "CN=Service A (prod)",
+                                       "DNS:svc-a.internal",    "URI:spiffe://corp/ns/a/sa/svc-a",
                                        "EMAIL:ops@example.com", "CN=\xc3\xa9t\xc3\xa9"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         CHECK(peer_identity_subject_check(good[i], &why) == 0);
-    static const char *const bad[] = {"svc-a.internal", "cn=svc-a", "CN=", "DNS:",
-                                      "DNS:*.internal", "DNS:a b", "SAN:svc-a", "CN=a\tb",
-                                      "O=Example", "dns:svc-a.internal", ""};
+    static const char *const bad[] = {"svc-a.internal",
+                                      "cn=svc-a",
+                                      "CN=",
+                                      "DNS:",
+                                      "DNS:*.internal",
+                                      "DNS:a b",
+                                      "SAN:svc-a",
+                                      "CN=a\tb",
+                                      "O=Example",
+                                      "dns:svc-a.internal",
+                                      ""};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         why = NULL;
         if (!CHECK(peer_identity_subject_check(bad[i], &why) == -1 && why))
