@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <grpc/support/log.h>
+
 #include "bedrockgw/client.h"
 #include "cli_output.h"
 #include "jobs.h"
@@ -27,7 +29,7 @@ enum cli_exit {
     CLI_EXIT_USAGE = 2,    /* bad flags or values, missing/unreadable API key or TLS files */
     CLI_EXIT_AUTH = 3,     /* UNAUTHENTICATED or PERMISSION_DENIED from the gateway */
     CLI_EXIT_SERVER = 4,   /* any other error status from the gateway */
-    CLI_EXIT_NETWORK = 5,  /* gateway unreachable, TLS failure, or no answer in time */
+    CLI_EXIT_NETWORK = 5,  /* gateway unreachable, TLS failure, or DEADLINE_EXCEEDED */
 };
 
 #define CLI_MAX_KEY_BYTES 4096
@@ -99,9 +101,10 @@ static const char s_list_help[] =
     "  3  authentication failure: the gateway answered UNAUTHENTICATED or\n"
     "     PERMISSION_DENIED\n"
     "  4  other error answered by the gateway (INVALID_ARGUMENT,\n"
-    "     UNAVAILABLE, RESOURCE_EXHAUSTED, ...)\n"
-    "  5  network failure: the gateway could not be reached, the TLS\n"
-    "     handshake failed, or no answer came before the deadline\n"
+    "     UNAVAILABLE after the retries, RESOURCE_EXHAUSTED, ...)\n"
+    "  5  network failure or timeout: the gateway could not be reached, the\n"
+    "     TLS handshake failed, or the deadline passed (DEADLINE_EXCEEDED,\n"
+    "     whether the client or the gateway noticed it first)\n"
     "Errors are one line on stderr: 'bedrockgw-cli: error: CODE: message'.\n"
     "\n"
     "examples:\n"
@@ -225,6 +228,8 @@ static int s_exit_for(const struct bgw_client_error *e)
 {
     if (e->code == BGW_CODE_UNAUTHENTICATED || e->code == BGW_CODE_PERMISSION_DENIED)
         return CLI_EXIT_AUTH;
+    if (e->code == BGW_CODE_DEADLINE_EXCEEDED)
+        return CLI_EXIT_NETWORK;
     if (e->from_server)
         return CLI_EXIT_SERVER;
     if (e->code == BGW_CODE_UNAVAILABLE || e->code == BGW_CODE_DEADLINE_EXCEEDED ||
@@ -289,6 +294,30 @@ static const struct option s_list_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* getopt_long accepts any unambiguous prefix of a long option; that would
+ * let "--api-key SECRET" pass as --api-key-file and then print the secret
+ * as a file name. Every long option must be spelled out in full. Returns
+ * the first offending argument, or NULL. */
+static const char *s_inexact_option(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--"))
+            return NULL;
+        if (strncmp(a, "--", 2) != 0)
+            continue;
+        size_t n = strcspn(a + 2, "=");
+        const struct option *o = s_list_opts;
+        while (o->name && !(strlen(o->name) == n && !strncmp(o->name, a + 2, n)))
+            o++;
+        if (!o->name)
+            return a;
+        if (o->has_arg == required_argument && !a[2 + n])
+            i++; /* skip the value */
+    }
+    return NULL;
+}
+
 static int s_cmd_list(int argc, char **argv)
 {
     struct bgw_client_options opts;
@@ -302,6 +331,12 @@ static int s_cmd_list(int argc, char **argv)
     enum cli_format format = CLI_FORMAT_TABLE;
     long v;
 
+    const char *bad = s_inexact_option(argc, argv);
+    if (bad) {
+        char name[64];
+        snprintf(name, sizeof(name), "%.*s", (int)strcspn(bad, "="), bad);
+        return s_usage("unknown option %s", name);
+    }
     opterr = 0;
     optind = 1;
     int c;
@@ -483,8 +518,17 @@ static int s_cmd_list(int argc, char **argv)
     return rc;
 }
 
+/* gRPC core logs to stderr by default; the CLI keeps stderr to its one
+ * error line unless gRPC's own debugging variables ask for more. */
+static void s_grpc_log_discard(gpr_log_func_args *args)
+{
+    (void)args;
+}
+
 int main(int argc, char **argv)
 {
+    if (!getenv("GRPC_VERBOSITY") && !getenv("GRPC_TRACE"))
+        gpr_set_log_function(s_grpc_log_discard);
     if (argc < 2) {
         fputs(s_main_help, stderr);
         return CLI_EXIT_USAGE;

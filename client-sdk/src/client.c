@@ -353,8 +353,8 @@ static Google__Protobuf__Timestamp *s_ts_in(Google__Protobuf__Timestamp *slot, i
     return slot;
 }
 
-/* Packs req into a new byte buffer; NULL when memory runs out. */
-static grpc_byte_buffer *s_encode(const struct bgw_list_request *req)
+/* Packs req into a new heap buffer (*len bytes); NULL when memory runs out. */
+static uint8_t *s_encode(const struct bgw_list_request *req, size_t *len)
 {
     Bedrockgw__V1__ListModelImportJobsRequest m;
     Google__Protobuf__Timestamp after, before;
@@ -371,16 +371,11 @@ static grpc_byte_buffer *s_encode(const struct bgw_list_request *req)
     m.sort_by = (Bedrockgw__V1__SortBy)req->sort_by;
     m.sort_order = (Bedrockgw__V1__SortOrder)req->sort_order;
 
-    size_t len = bedrockgw__v1__list_model_import_jobs_request__get_packed_size(&m);
-    uint8_t *bytes = malloc(len ? len : 1);
-    if (!bytes)
-        return NULL;
-    bedrockgw__v1__list_model_import_jobs_request__pack(&m, bytes);
-    grpc_slice s = grpc_slice_from_copied_buffer((const char *)bytes, len);
-    free(bytes);
-    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
-    grpc_slice_unref(s);
-    return bb;
+    *len = bedrockgw__v1__list_model_import_jobs_request__get_packed_size(&m);
+    uint8_t *bytes = malloc(*len ? *len : 1);
+    if (bytes)
+        bedrockgw__v1__list_model_import_jobs_request__pack(&m, bytes);
+    return bytes;
 }
 
 static void s_ts_out(const Google__Protobuf__Timestamp *t, int *has, struct bgw_timestamp *out)
@@ -509,10 +504,15 @@ static int s_parse_retry_after(const grpc_metadata_array *md)
 
 /* One call with the given absolute deadline. Returns the status code; on
  * success *out holds the response. */
-static int s_attempt(struct bgw_client *c, grpc_byte_buffer *request, gpr_timespec deadline,
-                     struct bgw_list_response **out, struct bgw_client_error *err)
+static int s_attempt(struct bgw_client *c, const uint8_t *msg, size_t msg_len,
+                     gpr_timespec deadline, struct bgw_list_response **out,
+                     struct bgw_client_error *err)
 {
     int rc;
+    /* SEND_MESSAGE takes the slices out of the buffer: one buffer per attempt. */
+    grpc_slice msg_slice = grpc_slice_from_copied_buffer((const char *)msg, msg_len);
+    grpc_byte_buffer *request = grpc_raw_byte_buffer_create(&msg_slice, 1);
+    grpc_slice_unref(msg_slice);
     grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
     grpc_call *call = NULL;
     grpc_metadata md[1];
@@ -591,6 +591,7 @@ static int s_attempt(struct bgw_client *c, grpc_byte_buffer *request, gpr_timesp
         err->from_server = 1;
 
 cleanup:
+    grpc_byte_buffer_destroy(request);
     if (error_string)
         gpr_free((void *)error_string);
     grpc_slice_unref(details);
@@ -637,8 +638,9 @@ int bgw_client_list(struct bgw_client *client, const struct bgw_list_request *re
     int64_t deadline_ms = s_mono_ms() + timeout_ms;
     gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                          gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
-    grpc_byte_buffer *request = s_encode(req);
-    if (!request)
+    size_t msg_len = 0;
+    uint8_t *msg = s_encode(req, &msg_len);
+    if (!msg)
         return s_err_set(err, BGW_CODE_RESOURCE_EXHAUSTED, "out of memory");
 
     struct bgw_client_error local;
@@ -648,7 +650,7 @@ int bgw_client_list(struct bgw_client *client, const struct bgw_list_request *re
     int rc;
     for (int attempt = 1;; attempt++) {
         e->attempts = attempt;
-        rc = s_attempt(client, request, deadline, out, e);
+        rc = s_attempt(client, msg, msg_len, deadline, out, e);
         if (rc != BGW_CODE_UNAVAILABLE || attempt >= client->max_attempts)
             break;
         int64_t wait_ms = backoff_ms - (int64_t)(s_next_random(client) % (uint64_t)(backoff_ms / 2 + 1));
@@ -661,7 +663,7 @@ int bgw_client_list(struct bgw_client *client, const struct bgw_list_request *re
         s_sleep_ms(wait_ms);
         backoff_ms = backoff_ms * 2 < client->max_backoff_ms ? backoff_ms * 2 : client->max_backoff_ms;
     }
-    grpc_byte_buffer_destroy(request);
+    free(msg);
     if (rc == BGW_CODE_OK) {
         int attempts = e->attempts;
         memset(e, 0, sizeof(*e));

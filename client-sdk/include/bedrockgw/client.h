@@ -5,7 +5,9 @@
  * The library hides gRPC and protobuf: requests and responses are plain C
  * structs, times are seconds + nanoseconds, enums are C enums whose numbers
  * equal the proto's. It never prints and never exits; every failure comes
- * back as a struct bgw_client_error.
+ * back as a struct bgw_client_error. (gRPC core itself may write
+ * diagnostics to stderr through its default log function; an application
+ * that wants them elsewhere installs its own with gpr_set_log_function().)
  *
  * Threads: a struct bgw_client is immutable after bgw_client_new() and is
  * safe to share between any number of threads; every call runs on its own
