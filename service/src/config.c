@@ -155,6 +155,40 @@ static int s_listen(struct s_ctx *c, json_t *obj, const char *path, char *out, s
     return 0;
 }
 
+/* path: "grpc.tls" or "http.tls" */
+static int s_load_tls(struct s_ctx *c, json_t *parent, const char *path, struct config_tls *t)
+{
+    json_t *o = json_object_get(parent, "tls");
+    if (!o)
+        return 0;
+    if (!json_is_object(o))
+        return s_fail(c, path, "must be an object");
+    static const char *const keys[] = {"cert_file", "key_file", "client_ca_file",
+                                       "require_client_cert", NULL};
+    char kp[4][64];
+    snprintf(kp[0], sizeof(kp[0]), "%s.cert_file", path);
+    snprintf(kp[1], sizeof(kp[1]), "%s.key_file", path);
+    snprintf(kp[2], sizeof(kp[2]), "%s.client_ca_file", path);
+    snprintf(kp[3], sizeof(kp[3]), "%s.require_client_cert", path);
+    if (s_check_keys(c, o, path, keys) != 0 ||
+        s_string(c, o, "cert_file", kp[0], t->cert_file, sizeof(t->cert_file)) != 0 ||
+        s_string(c, o, "key_file", kp[1], t->key_file, sizeof(t->key_file)) != 0 ||
+        s_string(c, o, "client_ca_file", kp[2], t->client_ca_file, sizeof(t->client_ca_file)) !=
+            0)
+        return -1;
+    json_t *req = json_object_get(o, "require_client_cert");
+    if (req) {
+        if (!json_is_boolean(req))
+            return s_fail(c, kp[3], "must be true or false");
+        t->require_client_cert = json_is_true(req);
+    }
+    if (!t->cert_file[0] || !t->key_file[0])
+        return s_fail(c, path, "cert_file and key_file are both required");
+    if (t->require_client_cert && !t->client_ca_file[0])
+        return s_fail(c, kp[3], "requires client_ca_file");
+    return 0;
+}
+
 static int s_load_grpc(struct s_ctx *c, json_t *root, struct config *cfg)
 {
     json_t *g;
@@ -162,8 +196,8 @@ static int s_load_grpc(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!g)
         return 0;
-    static const char *const keys[] = {"listen", "max_message_bytes", NULL};
-    if (s_check_keys(c, g, "grpc", keys) != 0 ||
+    static const char *const keys[] = {"listen", "max_message_bytes", "tls", NULL};
+    if (s_check_keys(c, g, "grpc", keys) != 0 || s_load_tls(c, g, "grpc.tls", &cfg->grpc_tls) != 0 ||
         s_listen(c, g, "grpc.listen", cfg->grpc_listen, sizeof(cfg->grpc_listen)) != 0 ||
         s_size(c, g, "max_message_bytes", "grpc.max_message_bytes", 1024, 16 << 20,
                &cfg->grpc_max_message_bytes) != 0)

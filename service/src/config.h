@@ -40,8 +40,17 @@ struct config_env {
     const char *default_region;       /* AWS_DEFAULT_REGION */
 };
 
+/* TLS for one listener. Enabled when cert_file is set. */
+struct config_tls {
+    char cert_file[512];      /* PEM certificate chain */
+    char key_file[512];       /* PEM private key */
+    char client_ca_file[512]; /* PEM CAs for client certificates ("" = none asked) */
+    bool require_client_cert; /* mTLS: refuse clients without a verified certificate */
+};
+
 struct config {
     char grpc_listen[300];
+    struct config_tls grpc_tls;
     size_t grpc_max_message_bytes;
 
     char http_listen[300];

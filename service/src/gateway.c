@@ -294,6 +294,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     }
     struct grpc_frontend_options go = {
         .listen = g->cfg->grpc_listen,
+        .tls = &g->cfg->grpc_tls,
         .max_message_bytes = g->cfg->grpc_max_message_bytes,
         .max_queued = g->cfg->max_inflight,
         .base = g->base,
@@ -323,7 +324,8 @@ fail:
 int gateway_run(struct gateway *g)
 {
     log_event(LOG_INFO, "ready",
-              json_pack("{s:i,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port", grpc_frontend_port(g->grpc),
+              json_pack("{s:i,s:b,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port", grpc_frontend_port(g->grpc),
+                        "grpc_tls", g->cfg->grpc_tls.cert_file[0] != 0,
                         "http_port", rest_frontend_port(g->rest), "version", BGW_VERSION,
                         "region", g->cfg->region, "endpoint", g->cfg->endpoint_url,
                         "endpoint_source", g->cfg->endpoint_source, "tenants",

@@ -16,6 +16,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -436,6 +437,66 @@ static void s_on_loop_item(void *item, void *arg)
 
 /* ---- lifecycle --------------------------------------------------------- */
 
+/* Reads a whole (small) PEM file; NULL on failure with the reason in err. */
+static char *s_read_pem(const char *path, const char *key, struct buf *err)
+{
+    struct buf b;
+    buf_init(&b, 1u << 20);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        buf_appendf(err, "%s: cannot open %s", key, path);
+        return NULL;
+    }
+    char chunk[4096];
+    size_t n;
+    int ok = 1;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        ok &= buf_append(&b, chunk, n) == 0;
+    ok &= !ferror(f);
+    fclose(f);
+    if (!ok || b.len == 0) {
+        buf_clean_up_secure(&b);
+        buf_appendf(err, "%s: cannot read %s (empty, unreadable or over 1 MiB)", key, path);
+        return NULL;
+    }
+    return buf_detach(&b);
+}
+
+static void s_free_secret(char *s)
+{
+    if (s) {
+        OPENSSL_cleanse(s, strlen(s));
+        free(s);
+    }
+}
+
+static grpc_server_credentials *s_server_credentials(const struct config_tls *tls,
+                                                     struct buf *err)
+{
+    if (!tls || !tls->cert_file[0])
+        return grpc_insecure_server_credentials_create();
+    grpc_server_credentials *creds = NULL;
+    char *cert = s_read_pem(tls->cert_file, "grpc.tls.cert_file", err);
+    char *key = cert ? s_read_pem(tls->key_file, "grpc.tls.key_file", err) : NULL;
+    char *ca = NULL;
+    if (key && tls->client_ca_file[0])
+        ca = s_read_pem(tls->client_ca_file, "grpc.tls.client_ca_file", err);
+    if (cert && key && (ca || !tls->client_ca_file[0])) {
+        grpc_ssl_pem_key_cert_pair pair = {key, cert}; /* {private_key, cert_chain} */
+        grpc_ssl_client_certificate_request_type req =
+            tls->require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+            : ca                     ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
+                                     : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+        creds = grpc_ssl_server_credentials_create_ex(ca, &pair, 1, req, NULL);
+        if (!creds)
+            buf_append_str(err, "grpc.tls: cannot create TLS credentials");
+    }
+    free(cert);
+    s_free_secret(key);
+    free(ca);
+    return creds;
+}
+
 struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts,
                                         struct buf *err)
 {
@@ -466,7 +527,12 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
     fe->cq = grpc_completion_queue_create_for_next(NULL);
     fe->server = grpc_server_create(&chargs, NULL);
     grpc_server_register_completion_queue(fe->server, fe->cq, NULL);
-    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    grpc_server_credentials *creds = s_server_credentials(opts->tls, err);
+    if (!creds) {
+        grpc_server_destroy(fe->server);
+        fe->server = NULL;
+        goto fail;
+    }
     fe->port = grpc_server_add_http2_port(fe->server, opts->listen, creds);
     grpc_server_credentials_release(creds);
     if (fe->port <= 0) {

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "config.h"
 #include "handler.h"
 
 struct event_base;
@@ -27,6 +28,7 @@ typedef void (*grpc_frontend_submit_fn)(void *arg, struct handler_call *call);
 
 struct grpc_frontend_options {
     const char *listen; /* "host:port"; port 0 = pick one */
+    const struct config_tls *tls; /* NULL or no cert_file = plaintext */
     size_t max_message_bytes;
     size_t max_queued; /* hand-off queue bound: beyond it calls get UNAVAILABLE */
     struct event_base *base;
