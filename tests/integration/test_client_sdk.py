@@ -382,3 +382,63 @@ class ClientSdkInstall(ClientSdkBase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ClientSdkTls(ClientSdkBase):
+    """The client's TLS options against the gateway's grpc.tls, with
+    certificates made by openssl for the test (tlsutil)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from tlsutil import make_ca, make_cert
+        cls.certs = tempfile.mkdtemp(prefix="certs-", dir=cls.tmp)
+        cls.ca = make_ca(cls.certs, "ca")
+        cls.srv_crt, cls.srv_key = make_cert(cls.certs, "server", "gateway.test")
+        cls.cli_crt, cls.cli_key = make_cert(cls.certs, "client", "svc-a.internal", client=True,
+                                             san="DNS:svc-a.internal")
+        cls.other_ca = make_ca(cls.certs, "other")
+        cls.bad_crt, cls.bad_key = make_cert(cls.certs, "rogue", "svc-a.internal", ca="other", client=True,
+                                             san="DNS:svc-a.internal")
+
+    def tls_gateway(self, **tls):
+        t = {"cert_file": self.srv_crt, "key_file": self.srv_key}
+        t.update(tls)
+        gw = self.start_gateway(grpc={"listen": "127.0.0.1:0", "tls": t})
+        self.assertTrue(gw.proc.ready.get("grpc_tls"))
+        return gw
+
+    def test_tls(self):
+        gw = self.tls_gateway()
+        target = "127.0.0.1:%d" % gw.grpc_port
+        out, _ = self.cli("--ca-file", self.ca, "--max-results", "3", "--output", "ndjson", target=target)
+        self.assertEqual(len(out.splitlines()), 3)
+        out, _ = self.cli("--ca-file", self.ca, "--server-name", "localhost", "--max-results", "2",
+                          "--output", "ndjson", target=target)
+        self.assertEqual(len(out.splitlines()), 2)
+        self.assertEqual(len(self.fake.api_requests()), 2)
+        # Plaintext against the TLS port, an untrusted CA, a wrong name: no call gets through.
+        for args in ([], ["--ca-file", self.other_ca], ["--ca-file", self.ca, "--server-name", "other.test"]):
+            with self.subTest(args=args):
+                _, err = self.cli(*(args + ["--max-attempts", "1", "--timeout-ms", "5000"]), target=target,
+                                  expect=EXIT_NETWORK)
+                self.assertOneErrorLine(err, "UNAVAILABLE")
+        self.assertEqual(len(self.fake.api_requests()), 2)
+        # An unreadable CA file is a usage error, found before any call.
+        _, err = self.cli("--ca-file", os.path.join(self.certs, "nope.pem"), target=target, expect=EXIT_USAGE)
+        self.assertIn("nope.pem", err)
+
+    def test_mutual_tls(self):
+        gw = self.tls_gateway(client_ca_file=self.ca, require_client_cert=True)
+        target = "127.0.0.1:%d" % gw.grpc_port
+        out, _ = self.cli("--ca-file", self.ca, "--cert-file", self.cli_crt, "--key-file", self.cli_key,
+                          "--all", "--max-results", "50", "--output", "ndjson", target=target)
+        self.assertEqual(len(out.splitlines()), 120)
+        n = len(self.fake.api_requests())
+        for args in (["--ca-file", self.ca],
+                     ["--ca-file", self.ca, "--cert-file", self.bad_crt, "--key-file", self.bad_key]):
+            with self.subTest(args=args):
+                _, err = self.cli(*(args + ["--max-attempts", "1", "--timeout-ms", "5000"]), target=target,
+                                  expect=EXIT_NETWORK)
+                self.assertOneErrorLine(err, "UNAVAILABLE")
+        self.assertEqual(len(self.fake.api_requests()), n)
