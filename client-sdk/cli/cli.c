@@ -204,7 +204,8 @@ static char *s_read_key_file(const char *path, char *why, size_t why_len)
     if (!key)
         return NULL;
     size_t n = strlen(key);
-    while (n && (key[n - 1] == '\n' || key[n - 1] == '\r' || key[n - 1] == ' ' || key[n - 1] == '\t'))
+    while (n &&
+           (key[n - 1] == '\n' || key[n - 1] == '\r' || key[n - 1] == ' ' || key[n - 1] == '\t'))
         key[--n] = '\0';
     if (n == 0 || n > CLI_MAX_KEY_BYTES) {
         snprintf(why, why_len, "API key file %s: first line is empty or too long", path);
@@ -266,8 +267,25 @@ static int s_on_page(const struct bgw_list_response *page, size_t page_index, vo
 }
 
 enum s_opt {
-    O_STATUS = 256, O_NAME, O_AFTER, O_BEFORE, O_MAX, O_ORDER, O_TOKEN, O_ALL, O_LIMIT, O_OUTPUT,
-    O_TARGET, O_KEYFILE, O_TLS, O_CA, O_CERT, O_KEY, O_SNI, O_TIMEOUT, O_ATTEMPTS,
+    O_STATUS = 256,
+    O_NAME,
+    O_AFTER,
+    O_BEFORE,
+    O_MAX,
+    O_ORDER,
+    O_TOKEN,
+    O_ALL,
+    O_LIMIT,
+    O_OUTPUT,
+    O_TARGET,
+    O_KEYFILE,
+    O_TLS,
+    O_CA,
+    O_CERT,
+    O_KEY,
+    O_SNI,
+    O_TIMEOUT,
+    O_ATTEMPTS,
 };
 
 static const struct option s_list_opts[] = {
@@ -360,13 +378,15 @@ static int s_cmd_list(int argc, char **argv)
             req.has_creation_time_after = 1;
             if (!s_parse_time(optarg, &req.creation_time_after))
                 return s_usage("--created-after: '%s' is not an RFC 3339 time "
-                               "(2024-05-01T00:00:00Z) or a date", optarg);
+                               "(2024-05-01T00:00:00Z) or a date",
+                               optarg);
             break;
         case O_BEFORE:
             req.has_creation_time_before = 1;
             if (!s_parse_time(optarg, &req.creation_time_before))
                 return s_usage("--created-before: '%s' is not an RFC 3339 time "
-                               "(2024-05-01T00:00:00Z) or a date", optarg);
+                               "(2024-05-01T00:00:00Z) or a date",
+                               optarg);
             break;
         case O_MAX:
             if (!s_parse_int(optarg, 1, 1000, &v))

@@ -67,8 +67,7 @@ static int s_render(const struct bgw_list_response *page, struct buf *out)
 
 /* One line per item, each the compact text of the item's JSON object;
  * sep goes before every item but the first one ever written. */
-static int s_items_json(struct cli_output *o, const struct bgw_list_response *page,
-                        const char *sep)
+static int s_items_json(struct cli_output *o, const struct bgw_list_response *page, const char *sep)
 {
     int rc = -1;
     struct buf b;

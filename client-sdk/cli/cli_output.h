@@ -21,9 +21,9 @@ enum cli_format { CLI_FORMAT_TABLE, CLI_FORMAT_JSON, CLI_FORMAT_NDJSON };
 struct cli_output {
     enum cli_format format;
     FILE *out;
-    bool streaming;     /* --all: several pages form one document */
-    bool started;       /* header / opening bracket written */
-    size_t items;       /* items written so far */
+    bool streaming; /* --all: several pages form one document */
+    bool started;   /* header / opening bracket written */
+    size_t items;   /* items written so far */
     size_t widths[CLI_TABLE_COLUMNS];
 };
 

@@ -51,10 +51,22 @@ struct bgw_client {
 /* ---- small helpers ---------------------------------------------------------- */
 
 static const char *const s_code_names[] = {
-    "OK",           "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND",     "ALREADY_EXISTS",    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",    "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",       "DATA_LOSS",
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
     "UNAUTHENTICATED",
 };
 
@@ -223,7 +235,8 @@ static int s_check_options(const struct bgw_client_options *o, struct bgw_client
             return s_err_set(err, BGW_CODE_INVALID_ARGUMENT,
                              "options.api_key may hold only printable ASCII without spaces");
     }
-    if (!o->use_tls && (o->tls_ca_file || o->tls_cert_file || o->tls_key_file || o->tls_server_name))
+    if (!o->use_tls &&
+        (o->tls_ca_file || o->tls_cert_file || o->tls_key_file || o->tls_server_name))
         return s_err_set(err, BGW_CODE_INVALID_ARGUMENT, "options.tls_* given but use_tls is 0");
     if (!o->tls_cert_file != !o->tls_key_file)
         return s_err_set(err, BGW_CODE_INVALID_ARGUMENT,
@@ -282,7 +295,8 @@ int bgw_client_new(const struct bgw_client_options *opts, struct bgw_client **ou
         return s_err_set(err, BGW_CODE_RESOURCE_EXHAUSTED, "out of memory");
     }
     snprintf(c->auth_value, n, "Bearer %s", opts->api_key);
-    c->default_timeout_ms = opts->default_timeout_ms ? opts->default_timeout_ms : S_DEFAULT_TIMEOUT_MS;
+    c->default_timeout_ms =
+        opts->default_timeout_ms ? opts->default_timeout_ms : S_DEFAULT_TIMEOUT_MS;
     c->max_attempts = opts->max_attempts ? opts->max_attempts : S_DEFAULT_MAX_ATTEMPTS;
     c->initial_backoff_ms =
         opts->initial_backoff_ms ? opts->initial_backoff_ms : S_DEFAULT_INITIAL_BACKOFF_MS;
@@ -317,7 +331,8 @@ int bgw_client_new(const struct bgw_client_options *opts, struct bgw_client **ou
     c->channel = grpc_channel_create(opts->target, creds, &chargs);
     grpc_channel_credentials_release(creds);
     if (!c->channel) {
-        rc = s_err_set(err, BGW_CODE_INVALID_ARGUMENT, "cannot create a channel to %s", opts->target);
+        rc = s_err_set(err, BGW_CODE_INVALID_ARGUMENT, "cannot create a channel to %s",
+                       opts->target);
         goto fail;
     }
     *out = c;
@@ -604,8 +619,9 @@ cleanup:
         grpc_call_unref(call);
     if (cq) {
         grpc_completion_queue_shutdown(cq);
-        while (grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
-               GRPC_QUEUE_SHUTDOWN) {
+        while (
+            grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+            GRPC_QUEUE_SHUTDOWN) {
         }
         grpc_completion_queue_destroy(cq);
     }
@@ -636,8 +652,8 @@ int bgw_client_list(struct bgw_client *client, const struct bgw_list_request *re
 
     int64_t timeout_ms = req->timeout_ms ? req->timeout_ms : client->default_timeout_ms;
     int64_t deadline_ms = s_mono_ms() + timeout_ms;
-    gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                         gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+    gpr_timespec deadline =
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
     size_t msg_len = 0;
     uint8_t *msg = s_encode(req, &msg_len);
     if (!msg)
@@ -653,7 +669,8 @@ int bgw_client_list(struct bgw_client *client, const struct bgw_list_request *re
         rc = s_attempt(client, msg, msg_len, deadline, out, e);
         if (rc != BGW_CODE_UNAVAILABLE || attempt >= client->max_attempts)
             break;
-        int64_t wait_ms = backoff_ms - (int64_t)(s_next_random(client) % (uint64_t)(backoff_ms / 2 + 1));
+        int64_t wait_ms =
+            backoff_ms - (int64_t)(s_next_random(client) % (uint64_t)(backoff_ms / 2 + 1));
         if (e->retry_after_s > 0 && (int64_t)e->retry_after_s * 1000 > wait_ms)
             wait_ms = (int64_t)e->retry_after_s * 1000 < client->max_backoff_ms
                           ? (int64_t)e->retry_after_s * 1000
@@ -661,7 +678,8 @@ int bgw_client_list(struct bgw_client *client, const struct bgw_list_request *re
         if (s_mono_ms() + wait_ms >= deadline_ms)
             break; /* no time left for another attempt: report this one */
         s_sleep_ms(wait_ms);
-        backoff_ms = backoff_ms * 2 < client->max_backoff_ms ? backoff_ms * 2 : client->max_backoff_ms;
+        backoff_ms =
+            backoff_ms * 2 < client->max_backoff_ms ? backoff_ms * 2 : client->max_backoff_ms;
     }
     free(msg);
     if (rc == BGW_CODE_OK) {
@@ -675,8 +693,8 @@ int bgw_client_list(struct bgw_client *client, const struct bgw_list_request *re
 /* ---- paging ------------------------------------------------------------------- */
 
 int bgw_client_list_all(struct bgw_client *client, const struct bgw_list_request *req,
-                        size_t max_items, bgw_page_fn on_page, void *user_data,
-                        size_t *total_items, struct bgw_client_error *err)
+                        size_t max_items, bgw_page_fn on_page, void *user_data, size_t *total_items,
+                        struct bgw_client_error *err)
 {
     s_err_clear(err);
     if (total_items)

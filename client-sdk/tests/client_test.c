@@ -5,8 +5,8 @@
  * that accepts but never speaks HTTP/2, and freeing NULLs. The calls against
  * a real gateway are in tests/integration/test_client_sdk.py.
  */
-#include <bedrockgw/client.h>
 #include <arpa/inet.h>
+#include <bedrockgw/client.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +17,12 @@
 
 static int s_failures;
 
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
-            s_failures++;                                                              \
-        }                                                                              \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            s_failures++;                                                                          \
+        }                                                                                          \
     } while (0)
 
 static long long s_now_ms(void)

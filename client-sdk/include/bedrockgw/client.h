@@ -240,8 +240,8 @@ typedef int (*bgw_page_fn)(const struct bgw_list_response *page, size_t page_ind
  * delivered. */
 BGW_CLIENT_API int bgw_client_list_all(struct bgw_client *client,
                                        const struct bgw_list_request *req, size_t max_items,
-                                       bgw_page_fn on_page, void *user_data,
-                                       size_t *total_items, struct bgw_client_error *err);
+                                       bgw_page_fn on_page, void *user_data, size_t *total_items,
+                                       struct bgw_client_error *err);
 
 #ifdef __cplusplus
 }
