@@ -71,7 +71,11 @@ static enum bgw_status s_prepare(struct handler_call *c, struct jobs_request *q,
 {
     memset(q, 0xa5, sizeof(*q)); /* prove handler_prepare initializes it */
     bgw_error_clear(err);
-    enum bgw_status st = handler_prepare(&s_ctx, c, q, err);
+    enum handler_next next;
+    struct handler_now now = {1000, 1700000000};
+    enum bgw_status st = handler_prepare(&s_ctx, c, &now, &next, q, err);
+    if (st == BGW_OK)
+        CHECK(next == HANDLER_FETCH);
     if (st != BGW_OK) {
         static const struct jobs_request zero;
         CHECK(memcmp(q, &zero, sizeof(zero)) == 0);
@@ -219,7 +223,6 @@ static void test_success(void)
     c->req.has_max_results = true;
     c->req.max_results = 5;
     c->req.name_contains = strdup("my-job+v2");
-    c->req.next_token = strdup("tok/1=");
     c->req.status_equals = JOBS_STATUS_FAILED;
     c->req.sort_by = JOBS_SORT_BY_CREATION_TIME;
     c->req.sort_order = JOBS_SORT_ORDER_ASCENDING;
@@ -231,8 +234,7 @@ static void test_success(void)
         CHECK(req.has_max_results && req.max_results == 5);
         CHECK_STR(req.name_contains, "my-job+v2");
         CHECK(req.name_contains != c->req.name_contains);
-        CHECK_STR(req.next_token, "tok/1=");
-        CHECK(req.next_token != c->req.next_token);
+        CHECK(req.next_token == NULL);
         CHECK(req.status_equals == JOBS_STATUS_FAILED);
         CHECK(req.sort_by == JOBS_SORT_BY_CREATION_TIME);
         CHECK(req.sort_order == JOBS_SORT_ORDER_ASCENDING);
@@ -253,9 +255,11 @@ static void test_complete(void)
     struct handler_call *c = s_call("Bearer key-alpha-1", NULL);
     if (!CHECK(c != NULL))
         return;
-    struct jobs_response page, out;
+    struct jobs_request q;
+    CHECK(s_prepare(c, &q, &err) == BGW_OK);
+    jobs_request_clean_up(&q);
+    struct jobs_response page;
     memset(&page, 0, sizeof(page));
-    memset(&out, 0, sizeof(out));
     page.summaries = calloc(1, sizeof(*page.summaries));
     if (!CHECK(page.summaries != NULL)) {
         handler_call_free(c);
@@ -266,16 +270,25 @@ static void test_complete(void)
     page.summaries[0].job_arn = strdup("arn:aws:bedrock:us-east-1:1:model-import-job/abc");
     page.summaries[0].status = JOBS_STATUS_COMPLETED;
     page.next_token = strdup("tok-2");
-    CHECK(handler_complete(&s_ctx, c, &page, &out, &err) == BGW_OK);
-    /* Moved, not copied: the page is left empty, the response owns it all. */
+    enum handler_next next;
+    struct handler_now now = {1000, 1700000000};
+    /* Not full yet and Bedrock has more: fetch on from its token. */
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK);
     CHECK(page.summaries == NULL && page.n_summaries == 0 && page.next_token == NULL);
-    if (CHECK(out.n_summaries == 1)) {
-        CHECK_STR(out.summaries[0].job_name, "job-1");
-        CHECK(out.summaries[0].status == JOBS_STATUS_COMPLETED);
+    CHECK(next == HANDLER_FETCH);
+    CHECK_STR(q.next_token, "tok-2");
+    CHECK(q.has_max_results && q.max_results == T_PAGE_SIZE - 1);
+    jobs_request_clean_up(&q);
+    /* The last page: reply with what was gathered, no token. */
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK);
+    CHECK(next == HANDLER_REPLY);
+    const struct jobs_response *out = handler_response(c);
+    if (CHECK(out->n_summaries == 1)) {
+        CHECK_STR(out->summaries[0].job_name, "job-1");
+        CHECK(out->summaries[0].status == JOBS_STATUS_COMPLETED);
     }
-    CHECK_STR(out.next_token, "tok-2");
-    jobs_response_clean_up(&page);
-    jobs_response_clean_up(&out);
+    CHECK(out->next_token == NULL);
+    jobs_request_clean_up(&q);
     handler_call_free(c);
 }
 
