@@ -16,6 +16,7 @@
 #include "handler.h"
 #include "log.h"
 #include "rest_frontend.h"
+#include "timeutil.h"
 
 /* One call waiting on Bedrock; also the upstream callback's argument. */
 struct s_link {
@@ -51,6 +52,35 @@ static const char *s_transport(const struct handler_call *c)
     return c->transport == HANDLER_GRPC ? "grpc" : "rest";
 }
 
+static int64_t s_wall_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* The filters of q as JSON: enums by their Bedrock names, times RFC 3339. */
+static json_t *s_filters_json(const struct jobs_request *q)
+{
+    json_t *o = json_object();
+    char t[TIMEUTIL_FMT_MAX];
+    if (q->has_creation_time_after &&
+        timeutil_format_rfc3339(q->creation_time_after, t, sizeof(t)) > 0)
+        json_object_set_new(o, "creationTimeAfter", json_string(t));
+    if (q->has_creation_time_before &&
+        timeutil_format_rfc3339(q->creation_time_before, t, sizeof(t)) > 0)
+        json_object_set_new(o, "creationTimeBefore", json_string(t));
+    if (jobs_status_bedrock(q->status_equals))
+        json_object_set_new(o, "statusEquals", json_string(jobs_status_bedrock(q->status_equals)));
+    if (q->name_contains)
+        json_object_set_new(o, "nameContains", json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
+    if (jobs_sort_by_bedrock(q->sort_by))
+        json_object_set_new(o, "sortBy", json_string(jobs_sort_by_bedrock(q->sort_by)));
+    if (jobs_sort_order_bedrock(q->sort_order))
+        json_object_set_new(o, "sortOrder", json_string(jobs_sort_order_bedrock(q->sort_order)));
+    return o;
+}
+
+/* The audit line: one per call, "event":"access". Never keys, tokens (the
+ * client's nextToken only by length) or credentials. */
 static void s_access_log(const struct handler_call *c, const struct jobs_response *resp,
                          const struct bgw_error *err)
 {
@@ -73,19 +103,31 @@ static void s_access_log(const struct handler_call *c, const struct jobs_respons
     if (q->sort_order)
         json_object_set_new(params, "sortOrder", json_integer(q->sort_order));
     enum bgw_status st = err ? err->status : BGW_OK;
-    json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:I}", "request_id", c->request_id,
+    json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:I,s:i}", "request_id", c->request_id,
                           "transport", s_transport(c), "tenant", c->tenant ? c->tenant->id : "",
                           "peer", c->peer, "params", params, "code", bgw_status_grpc_name(st),
                           "grpc_code", bgw_status_grpc_code(st), "http_status", bgw_status_http(st),
-                          "latency_ms", (json_int_t)(s_mono_ms() - c->received_ms));
+                          "latency_ms", (json_int_t)(s_mono_ms() - c->received_ms),
+                          "upstream_calls", c->upstream_calls);
     if (!f)
         return;
+    struct handler_audit a;
+    handler_audit(c, &a);
+    if (a.filters) {
+        json_t *ef = s_filters_json(a.filters);
+        json_object_set_new(ef, "pageSize", json_integer(a.page_size));
+        json_object_set_new(f, "filters", ef);
+        if (a.policy_empty)
+            json_object_set_new(f, "policy_empty", json_true());
+    }
     if (c->upstream_status || c->upstream_ms) {
         json_object_set_new(f, "upstream_status", json_integer(c->upstream_status));
         json_object_set_new(f, "upstream_ms", json_integer(c->upstream_ms));
     }
-    if (resp)
+    if (resp) {
         json_object_set_new(f, "items", json_integer((json_int_t)resp->n_summaries));
+        json_object_set_new(f, "more", json_boolean(resp->next_token != NULL));
+    }
     if (err)
         json_object_set_new(f, "error", json_string(err->message));
     log_event(err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO, "access", f);
@@ -150,34 +192,53 @@ static void s_untrack(struct gateway *g, struct handler_call *c)
     g->n_inflight--;
 }
 
+static void s_on_page(void *arg, const struct fetcher_result *r);
+
+/* Starts the upstream fetch for q; the call stays tracked until it is
+ * answered. 0, or -1 with err set (the call is then untracked). */
+static int s_fetch(struct gateway *g, struct handler_call *c, struct s_link *l,
+                   const struct jobs_request *q, struct bgw_error *err)
+{
+    c->upstream = fetcher_fetch_page(g->fetcher, q, c->deadline_ms, s_on_page, l, err);
+    return c->upstream ? 0 : -1;
+}
+
 static void s_on_page(void *arg, const struct fetcher_result *r)
 {
     struct s_link *l = arg;
     struct gateway *g = l->g;
     struct handler_call *c = l->call;
     c->upstream = NULL;
-    s_untrack(g, c);
     c->upstream_status = r->http_status;
-    c->upstream_ms = r->upstream_ms;
+    c->upstream_ms += r->upstream_ms;
     c->upstream_calls += r->attempts;
     if (r->transport_error)
         log_event(LOG_WARN, "upstream_failed",
                   json_pack("{s:s,s:s,s:s}", "request_id", c->request_id, "outcome",
                             r->status == BGW_ERR_DEADLINE_EXCEEDED ? "timeout" : "transport",
                             "detail", r->transport_error));
+    struct bgw_error err;
+    bgw_error_clear(&err);
     if (r->status != BGW_OK) {
+        s_untrack(g, c);
         s_finish(g, c, NULL, r->err);
-    } else {
-        struct jobs_response out;
-        memset(&out, 0, sizeof(out));
-        struct bgw_error err;
-        bgw_error_clear(&err);
-        if (handler_complete(&g->ctx, c, r->page, &out, &err) == BGW_OK)
-            s_finish(g, c, &out, NULL);
-        else
-            s_finish(g, c, NULL, &err);
-        jobs_response_clean_up(&out);
+        s_maybe_exit(g);
+        return;
     }
+    struct jobs_request q;
+    enum handler_next next;
+    struct handler_now now = {s_mono_ms(), s_wall_s()};
+    enum bgw_status st = handler_on_page(&g->ctx, c, &now, r->page, &next, &q, &err);
+    if (st == BGW_OK && next == HANDLER_FETCH && s_fetch(g, c, l, &q, &err) == 0) {
+        jobs_request_clean_up(&q);
+        return; /* still tracked, waiting for the next page */
+    }
+    jobs_request_clean_up(&q);
+    s_untrack(g, c);
+    if (st == BGW_OK && next == HANDLER_REPLY)
+        s_finish(g, c, handler_response(c), NULL);
+    else
+        s_finish(g, c, NULL, &err);
     s_maybe_exit(g);
 }
 
@@ -199,9 +260,15 @@ static void s_submit(void *arg, struct handler_call *c)
         return;
     }
     struct jobs_request q;
-    if (handler_prepare(&g->ctx, c, &q, &err) != BGW_OK) {
+    enum handler_next next;
+    struct handler_now now = {s_mono_ms(), s_wall_s()};
+    if (handler_prepare(&g->ctx, c, &now, &next, &q, &err) != BGW_OK) {
         jobs_request_clean_up(&q);
         s_finish(g, c, NULL, &err);
+        return;
+    }
+    if (next == HANDLER_REPLY) { /* nothing to ask Bedrock (empty by policy) */
+        s_finish(g, c, handler_response(c), NULL);
         return;
     }
     struct s_link *l = malloc(sizeof(*l));
@@ -213,14 +280,13 @@ static void s_submit(void *arg, struct handler_call *c)
     }
     l->g = g;
     l->call = c;
-    c->upstream = fetcher_fetch_page(g->fetcher, &q, c->deadline_ms, s_on_page, l, &err);
-    jobs_request_clean_up(&q);
-    if (!c->upstream) {
-        free(l);
-        s_finish(g, c, NULL, &err);
-        return;
-    }
     s_track(g, c, l);
+    int rc = s_fetch(g, c, l, &q, &err);
+    jobs_request_clean_up(&q);
+    if (rc != 0) {
+        s_untrack(g, c);
+        s_finish(g, c, NULL, &err);
+    }
 }
 
 /* Grace period over: answer everything still waiting, then stop. */
@@ -330,6 +396,10 @@ int gateway_run(struct gateway *g)
                         "region", g->cfg->region, "endpoint", g->cfg->endpoint_url,
                         "endpoint_source", g->cfg->endpoint_source, "tenants",
                         (int)g->cfg->tenants.n_tenants));
+    if (g->cfg->tokens_ephemeral)
+        log_msg(LOG_WARN, "tokens_ephemeral",
+                "tokens.secret is not configured: page tokens use a random per-process secret "
+                "and do not survive a restart or work across replicas");
     int rc = event_base_dispatch(g->base);
     g->closed = true;
     log_msg(LOG_INFO, "stopped", "event loop finished");
