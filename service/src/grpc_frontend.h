@@ -19,6 +19,7 @@
 #include "handler.h"
 
 struct event_base;
+struct health;
 struct grpc_frontend;
 
 /* Runs on the loop thread; takes ownership of call and must eventually
@@ -32,6 +33,7 @@ struct grpc_frontend_options {
     struct event_base *base;
     grpc_frontend_submit_fn submit;
     void *submit_arg;
+    const struct health *health; /* Health/Check answers readiness; NULL = draining only */
 };
 
 /* Binds, starts serving and the CQ thread. NULL with a reason in err. Call
