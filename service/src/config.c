@@ -358,7 +358,8 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
         return 0;
     static const char *const keys[] = {"default_page_size", "max_inflight",
                                        "shutdown_grace_ms", "log_level",
-                                       "max_upstream_calls_per_request", NULL};
+                                       "max_upstream_calls_per_request", "shutdown_unready_ms",
+                                       NULL};
     if (s_check_keys(c, g, "gateway", keys) != 0 ||
         s_int(c, g, "default_page_size", "gateway.default_page_size", 1, 1000,
               &cfg->default_page_size) != 0 ||
@@ -369,7 +370,9 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
         s_string(c, g, "log_level", "gateway.log_level", cfg->log_level,
                  sizeof(cfg->log_level)) != 0 ||
         s_int(c, g, "max_upstream_calls_per_request", "gateway.max_upstream_calls_per_request",
-              1, 1000, &cfg->max_upstream_calls) != 0)
+              1, 1000, &cfg->max_upstream_calls) != 0 ||
+        s_int(c, g, "shutdown_unready_ms", "gateway.shutdown_unready_ms", 0, 600000,
+              &cfg->shutdown_unready_ms) != 0)
         return -1;
     if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
@@ -475,6 +478,107 @@ static int s_load_tokens(struct s_ctx *c, json_t *root, struct config *cfg)
     return 0;
 }
 
+static int s_number(struct s_ctx *c, json_t *obj, const char *key, const char *path, double min,
+                    double max, double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_number(v))
+        return s_fail(c, path, "must be a number");
+    double d = json_number_value(v);
+    if (d < min || d > max)
+        return s_fail(c, path, "must be between %g and %g", min, max);
+    *out = d;
+    return 0;
+}
+
+static int s_load_credentials(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *o;
+    if (s_object(c, root, "credentials", "credentials", &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    static const char *const keys[] = {
+        "access_key_id",  "secret_access_key", "session_token",   "profile",
+        "container_host", "refresh_margin_ms", "refresh_jitter_ms", "retry_base_ms",
+        "retry_max_ms",   "timeout_ms",        "imds_timeout_ms",   NULL};
+    if (s_check_keys(c, o, "credentials", keys) != 0 ||
+        s_string(c, o, "access_key_id", "credentials.access_key_id", cfg->cred_access_key_id,
+                 sizeof(cfg->cred_access_key_id)) != 0 ||
+        s_string(c, o, "secret_access_key", "credentials.secret_access_key",
+                 cfg->cred_secret_access_key, sizeof(cfg->cred_secret_access_key)) != 0 ||
+        s_string(c, o, "session_token", "credentials.session_token", cfg->cred_session_token,
+                 sizeof(cfg->cred_session_token)) != 0 ||
+        s_string(c, o, "profile", "credentials.profile", cfg->cred_profile,
+                 sizeof(cfg->cred_profile)) != 0 ||
+        s_string(c, o, "container_host", "credentials.container_host", cfg->cred_container_host,
+                 sizeof(cfg->cred_container_host)) != 0 ||
+        s_int(c, o, "refresh_margin_ms", "credentials.refresh_margin_ms", 0, 3600000,
+              &cfg->cred_refresh_margin_ms) != 0 ||
+        s_int(c, o, "refresh_jitter_ms", "credentials.refresh_jitter_ms", 0, 3600000,
+              &cfg->cred_refresh_jitter_ms) != 0 ||
+        s_int(c, o, "retry_base_ms", "credentials.retry_base_ms", 10, 600000,
+              &cfg->cred_retry_base_ms) != 0 ||
+        s_int(c, o, "retry_max_ms", "credentials.retry_max_ms", 10, 3600000,
+              &cfg->cred_retry_max_ms) != 0 ||
+        s_int(c, o, "timeout_ms", "credentials.timeout_ms", 100, 60000, &cfg->cred_timeout_ms) !=
+            0 ||
+        s_int(c, o, "imds_timeout_ms", "credentials.imds_timeout_ms", 100, 60000,
+              &cfg->cred_imds_timeout_ms) != 0)
+        return -1;
+    if (!cfg->cred_access_key_id[0] != !cfg->cred_secret_access_key[0])
+        return s_fail(c, "credentials.access_key_id",
+                      "access_key_id and secret_access_key go together");
+    if (cfg->cred_session_token[0] && !cfg->cred_access_key_id[0])
+        return s_fail(c, "credentials.session_token", "needs access_key_id and secret_access_key");
+    if (cfg->cred_container_host[0] && strncmp(cfg->cred_container_host, "http://", 7) != 0 &&
+        strncmp(cfg->cred_container_host, "https://", 8) != 0)
+        return s_fail(c, "credentials.container_host", "must be an http(s):// URL");
+    return 0;
+}
+
+static int s_load_upstream(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *o;
+    if (s_object(c, root, "upstream", "upstream", &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    static const char *const keys[] = {
+        "max_attempts",       "retry_base_ms",     "retry_throttle_base_ms", "retry_max_backoff_ms",
+        "max_retry_after_ms", "retry_quota",       "max_concurrency",        "rate_per_s",
+        "burst",              "queue_wait_ms",     "breaker_threshold",      "breaker_cooldown_ms",
+        NULL};
+    if (s_check_keys(c, o, "upstream", keys) != 0 ||
+        s_int(c, o, "max_attempts", "upstream.max_attempts", 1, 10, &cfg->max_attempts) != 0 ||
+        s_int(c, o, "retry_base_ms", "upstream.retry_base_ms", 0, 60000, &cfg->retry_base_ms) !=
+            0 ||
+        s_int(c, o, "retry_throttle_base_ms", "upstream.retry_throttle_base_ms", 0, 60000,
+              &cfg->retry_throttle_base_ms) != 0 ||
+        s_int(c, o, "retry_max_backoff_ms", "upstream.retry_max_backoff_ms", 0, 300000,
+              &cfg->retry_max_backoff_ms) != 0 ||
+        s_int(c, o, "max_retry_after_ms", "upstream.max_retry_after_ms", 0, 300000,
+              &cfg->max_retry_after_ms) != 0 ||
+        s_int(c, o, "retry_quota", "upstream.retry_quota", 0, 1000000, &cfg->retry_quota) != 0 ||
+        s_size(c, o, "max_concurrency", "upstream.max_concurrency", 1, 100000,
+               &cfg->upstream_max_concurrency) != 0 ||
+        s_number(c, o, "rate_per_s", "upstream.rate_per_s", 0, 1e6, &cfg->upstream_rate_per_s) !=
+            0 ||
+        s_number(c, o, "burst", "upstream.burst", 1, 1e6, &cfg->upstream_burst) != 0 ||
+        s_int(c, o, "queue_wait_ms", "upstream.queue_wait_ms", 0, 60000,
+              &cfg->upstream_queue_wait_ms) != 0 ||
+        s_int(c, o, "breaker_threshold", "upstream.breaker_threshold", 0, 1000,
+              &cfg->breaker_threshold) != 0 ||
+        s_int(c, o, "breaker_cooldown_ms", "upstream.breaker_cooldown_ms", 10, 3600000,
+              &cfg->breaker_cooldown_ms) != 0)
+        return -1;
+    if (!json_object_get(o, "burst") && cfg->upstream_rate_per_s > 0)
+        cfg->upstream_burst = cfg->upstream_rate_per_s < 1 ? 1 : cfg->upstream_rate_per_s;
+    return 0;
+}
+
 static int s_id_ok(const char *id)
 {
     size_t n = strlen(id);
@@ -577,6 +681,22 @@ static void s_defaults(struct config *cfg)
     cfg->max_upstream_calls = CONFIG_DEFAULT_MAX_UPSTREAM_CALLS;
     cfg->tokens.ttl_s = PAGE_TOKEN_DEFAULT_TTL_S;
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+    cfg->cred_refresh_margin_ms = CONFIG_DEFAULT_CRED_REFRESH_MARGIN_MS;
+    cfg->cred_refresh_jitter_ms = CONFIG_DEFAULT_CRED_REFRESH_JITTER_MS;
+    cfg->cred_retry_base_ms = CONFIG_DEFAULT_CRED_RETRY_BASE_MS;
+    cfg->cred_retry_max_ms = CONFIG_DEFAULT_CRED_RETRY_MAX_MS;
+    cfg->cred_timeout_ms = CONFIG_DEFAULT_CRED_TIMEOUT_MS;
+    cfg->cred_imds_timeout_ms = CONFIG_DEFAULT_CRED_IMDS_TIMEOUT_MS;
+    cfg->max_attempts = CONFIG_DEFAULT_MAX_ATTEMPTS;
+    cfg->retry_base_ms = CONFIG_DEFAULT_RETRY_BASE_MS;
+    cfg->retry_throttle_base_ms = CONFIG_DEFAULT_RETRY_THROTTLE_BASE_MS;
+    cfg->retry_max_backoff_ms = CONFIG_DEFAULT_RETRY_MAX_BACKOFF_MS;
+    cfg->max_retry_after_ms = CONFIG_DEFAULT_MAX_RETRY_AFTER_MS;
+    cfg->retry_quota = CONFIG_DEFAULT_RETRY_QUOTA;
+    cfg->upstream_max_concurrency = CONFIG_DEFAULT_UPSTREAM_MAX_CONCURRENCY;
+    cfg->upstream_queue_wait_ms = CONFIG_DEFAULT_UPSTREAM_QUEUE_WAIT_MS;
+    cfg->breaker_threshold = CONFIG_DEFAULT_BREAKER_THRESHOLD;
+    cfg->breaker_cooldown_ms = CONFIG_DEFAULT_BREAKER_COOLDOWN_MS;
 }
 
 int config_load_string(const char *json_text, const char *name, const struct config_env *env,
@@ -591,7 +711,8 @@ int config_load_string(const char *json_text, const char *name, const struct con
         return -1;
     }
     int rc = -1;
-    static const char *const keys[] = {"grpc", "http", "aws", "gateway", "tokens", "tenants", NULL};
+    static const char *const keys[] = {"grpc",    "http",        "aws",      "gateway", "tokens",
+                                       "tenants", "credentials", "upstream", NULL};
     if (!json_is_object(root)) {
         s_fail(&c, "(top level)", "must be a JSON object");
         goto cleanup;
@@ -599,7 +720,8 @@ int config_load_string(const char *json_text, const char *name, const struct con
     if (s_check_keys(&c, root, "", keys) != 0 || s_load_grpc(&c, root, out) != 0 ||
         s_load_http(&c, root, out) != 0 || s_load_aws(&c, root, env, out) != 0 ||
         s_load_gateway(&c, root, out) != 0 || s_load_tokens(&c, root, out) != 0 ||
-        s_load_tenants(&c, root, out) != 0)
+        s_load_tenants(&c, root, out) != 0 || s_load_credentials(&c, root, out) != 0 ||
+        s_load_upstream(&c, root, out) != 0)
         goto cleanup;
     rc = 0;
 cleanup:
@@ -653,4 +775,6 @@ void config_clean_up(struct config *c)
     tenant_table_clean_up(&c->tenants);
     page_token_keys_clean_up(&c->tokens);
     c->tokens_ephemeral = false;
+    OPENSSL_cleanse(c->cred_secret_access_key, sizeof(c->cred_secret_access_key));
+    OPENSSL_cleanse(c->cred_session_token, sizeof(c->cred_session_token));
 }

@@ -14,6 +14,7 @@
 #include "fetcher.h"
 #include "grpc_frontend.h"
 #include "handler.h"
+#include "health.h"
 #include "log.h"
 #include "rest_frontend.h"
 #include "timeutil.h"
@@ -38,7 +39,23 @@ struct gateway {
     size_t n_inflight;
     bool draining;
     bool closed; /* loop finished: answer anything new with UNAVAILABLE */
+    /* issue 5: credentials and readiness */
+    struct credentials_provider *credentials;
+    struct health health;
+    struct event *cron, *unready_timer;
+    struct credentials_wait *startup_wait;
+    int exit_rc;
+    int pending_signal;
 };
+
+#define S_CRON_MS 250
+
+static int64_t s_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t s_mono_ms(void)
 {
@@ -310,19 +327,49 @@ static void s_on_grace(evutil_socket_t fd, short what, void *arg)
     s_maybe_exit(g);
 }
 
+static void s_drain(struct gateway *g, int sig);
+
+static void s_on_unready_over(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *g = arg;
+    s_drain(g, g->pending_signal);
+}
+
 static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct gateway *g = arg;
-    if (g->draining) {
+    if (g->draining || atomic_load(&g->health.shutting_down)) {
         log_msg(LOG_WARN, "shutdown_forced", "second signal %d: stopping now", (int)sig);
+        if (!g->draining)
+            s_drain(g, (int)sig);
         s_on_grace(-1, 0, g);
         event_base_loopexit(g->base, NULL);
         return;
     }
+    /* Readiness goes false first, so load balancers stop sending; then,
+     * after gateway.shutdown_unready_ms, stop accepting and drain. */
+    atomic_store(&g->health.shutting_down, true);
+    log_event(LOG_INFO, "unready", json_pack("{s:i,s:I}", "signal", (int)sig, "drain_in_ms",
+                                             (json_int_t)g->cfg->shutdown_unready_ms));
+    g->pending_signal = (int)sig;
+    if (g->cfg->shutdown_unready_ms > 0) {
+        g->unready_timer = evtimer_new(g->base, s_on_unready_over, g);
+        struct timeval tv = {(time_t)(g->cfg->shutdown_unready_ms / 1000),
+                             (suseconds_t)((g->cfg->shutdown_unready_ms % 1000) * 1000)};
+        if (g->unready_timer && evtimer_add(g->unready_timer, &tv) == 0)
+            return;
+    }
+    s_drain(g, (int)sig);
+}
+
+static void s_drain(struct gateway *g, int sig)
+{
     g->draining = true;
     log_event(LOG_INFO, "draining",
-              json_pack("{s:i,s:I,s:I}", "signal", (int)sig, "inflight", (json_int_t)g->n_inflight,
+              json_pack("{s:i,s:I,s:I}", "signal", sig, "inflight", (json_int_t)g->n_inflight,
                         "grace_ms", (json_int_t)g->cfg->shutdown_grace_ms));
     grpc_frontend_stop_accepting(g->grpc);
     rest_frontend_stop_accepting(g->rest);
@@ -347,9 +394,16 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->cfg = opts->cfg;
     g->ctx.cfg = opts->cfg;
     g->inflight.next = g->inflight.prev = &g->inflight;
+    g->credentials = opts->credentials;
+    health_init(&g->health);
+    atomic_store(&g->health.config_loaded, true);
     g->base = event_base_new();
     if (!g->base) {
         buf_append_str(err, "cannot create the event loop");
+        goto fail;
+    }
+    if (credentials_provider_attach(g->credentials, g->base) != 0) {
+        buf_append_str(err, "cannot set up the credentials provider");
         goto fail;
     }
     struct fetcher_options fo = {g->cfg, g->base, opts->credentials};
@@ -366,11 +420,12 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         .base = g->base,
         .submit = s_submit,
         .submit_arg = g,
+        .health = &g->health,
     };
     g->grpc = grpc_frontend_new(&go, err);
     if (!g->grpc)
         goto fail;
-    struct rest_frontend_options ro = {g->cfg, g->base, s_submit, g};
+    struct rest_frontend_options ro = {g->cfg, g->base, s_submit, g, &g->health};
     g->rest = rest_frontend_new(&ro, err);
     if (!g->rest)
         goto fail;
@@ -387,7 +442,19 @@ fail:
     return NULL;
 }
 
-int gateway_run(struct gateway *g)
+/* Housekeeping: readiness follows credentials and the breaker. */
+static void s_on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *g = arg;
+    atomic_store(&g->health.credentials_ok,
+                 credentials_provider_resolved(g->credentials, s_wall_ms()));
+    atomic_store(&g->health.breaker_closed,
+                 fetcher_breaker_state(g->fetcher, s_mono_ms()) != BREAKER_OPEN);
+}
+
+static void s_log_ready(struct gateway *g)
 {
     log_event(LOG_INFO, "ready",
               json_pack("{s:i,s:b,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port", grpc_frontend_port(g->grpc),
@@ -400,9 +467,56 @@ int gateway_run(struct gateway *g)
         log_msg(LOG_WARN, "tokens_ephemeral",
                 "tokens.secret is not configured: page tokens use a random per-process secret "
                 "and do not survive a restart or work across replicas");
+}
+
+static void s_on_startup_creds(void *arg, const struct credentials *c, const struct bgw_error *err)
+{
+    struct gateway *g = arg;
+    g->startup_wait = NULL;
+    if (!c) {
+        log_event(LOG_ERROR, "credentials_failed",
+                  json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials),
+                            "error", err->message));
+        g->exit_rc = 1;
+        event_base_loopexit(g->base, NULL);
+        return;
+    }
+    s_on_cron(-1, 0, g);
+    s_log_ready(g);
+}
+
+int gateway_run(struct gateway *g)
+{
+    /* One line naming the source, never a secret. */
+    log_event(LOG_INFO, "credentials",
+              json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials), "detail",
+                        credentials_provider_detail(g->credentials)));
+    g->cron = event_new(g->base, -1, EV_PERSIST, s_on_cron, g);
+    struct timeval tv = {0, S_CRON_MS * 1000};
+    if (!g->cron || event_add(g->cron, &tv) != 0)
+        return 1;
+    s_on_cron(-1, 0, g);
+    if (credentials_provider_resolved(g->credentials, s_wall_ms())) {
+        s_log_ready(g);
+    } else {
+        /* The first credentials come from the network: ready once they
+         * arrive; if they cannot be had, stop with the reason. */
+        struct bgw_error err;
+        bgw_error_clear(&err);
+        g->startup_wait = credentials_provider_wait(g->credentials, false, 0, s_on_startup_creds,
+                                                    g, &err);
+        if (!g->startup_wait) {
+            log_event(LOG_ERROR, "credentials_failed",
+                      json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials),
+                                "error", err.message));
+            return 1;
+        }
+    }
     int rc = event_base_dispatch(g->base);
     g->closed = true;
     log_msg(LOG_INFO, "stopped", "event loop finished");
+    if (g->exit_rc)
+        return g->exit_rc;
     return rc < 0 ? 1 : 0;
 }
 
@@ -413,9 +527,12 @@ void gateway_destroy(struct gateway *g)
     g->closed = true;
     /* gRPC first: its hand-off queue may still hold calls, which s_submit
      * answers with UNAVAILABLE now that the gateway is closed. */
+    credentials_wait_cancel(g->startup_wait);
+    g->startup_wait = NULL;
     grpc_frontend_destroy(g->grpc);
     rest_frontend_destroy(g->rest);
     fetcher_destroy(g->fetcher);
+    credentials_provider_detach(g->credentials);
     if (g->sigterm)
         event_free(g->sigterm);
     if (g->sigint)
@@ -424,6 +541,10 @@ void gateway_destroy(struct gateway *g)
         event_free(g->grace_timer);
     if (g->flush_timer)
         event_free(g->flush_timer);
+    if (g->cron)
+        event_free(g->cron);
+    if (g->unready_timer)
+        event_free(g->unready_timer);
     if (g->base)
         event_base_free(g->base);
     free(g);

@@ -5,6 +5,7 @@
  *   GET     /v1/model-import-jobs?<field>=...   proto3 JSON response
  *   OPTIONS /v1/model-import-jobs               CORS preflight
  *   GET     /healthz                             {"status":"SERVING"} (503 while draining)
+ *   GET     /readyz                              {"status":"SERVING"} when ready (health.h), else 503 NOT_SERVING + reason
  *
  * Errors are google.rpc.Status JSON with grpc-gateway's HTTP status. CORS
  * follows an allow-list; "*" is only ever sent without credentials. Header
@@ -18,6 +19,7 @@
 #include "handler.h"
 
 struct event_base;
+struct health;
 struct rest_frontend;
 
 /* Loop thread; takes ownership of call, must invoke call->reply once. */
@@ -28,6 +30,7 @@ struct rest_frontend_options {
     struct event_base *base;
     rest_frontend_submit_fn submit;
     void *submit_arg;
+    const struct health *health; /* /readyz; NULL = ready unless draining */
 };
 
 struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
