@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,7 +362,9 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
     if (!g)
         return 0;
     static const char *const keys[] = {"default_page_size", "max_inflight",
-                                       "shutdown_grace_ms", "log_level", NULL};
+                                       "shutdown_grace_ms", "log_level",
+                                       "max_upstream_calls_per_request", "shutdown_unready_ms",
+                                       NULL};
     if (s_check_keys(c, g, "gateway", keys) != 0 ||
         s_int(c, g, "default_page_size", "gateway.default_page_size", 1, 1000,
               &cfg->default_page_size) != 0 ||
@@ -369,11 +373,214 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
         s_int(c, g, "shutdown_grace_ms", "gateway.shutdown_grace_ms", 0, 600000,
               &cfg->shutdown_grace_ms) != 0 ||
         s_string(c, g, "log_level", "gateway.log_level", cfg->log_level,
-                 sizeof(cfg->log_level)) != 0)
+                 sizeof(cfg->log_level)) != 0 ||
+        s_int(c, g, "max_upstream_calls_per_request", "gateway.max_upstream_calls_per_request",
+              1, 1000, &cfg->max_upstream_calls) != 0 ||
+        s_int(c, g, "shutdown_unready_ms", "gateway.shutdown_unready_ms", 0, 600000,
+              &cfg->shutdown_unready_ms) != 0)
         return -1;
     if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
         return s_fail(c, "gateway.log_level", "must be debug, info, warn or error");
+    return 0;
+}
+
+/* One secret of "tokens": exactly one of <name> (inline), <name>_file (its
+ * contents, one trailing newline dropped) or <name>_env (an environment
+ * variable, read here with getenv: unlike the AWS variables its name comes
+ * from the file). The value is never echoed in a message. */
+static int s_token_secret(struct s_ctx *c, json_t *t, const char *name, unsigned char *out,
+                          size_t *out_len)
+{
+    char k_inline[48], k_file[48], k_env[48], path[96];
+    snprintf(k_inline, sizeof(k_inline), "%s", name);
+    snprintf(k_file, sizeof(k_file), "%s_file", name);
+    snprintf(k_env, sizeof(k_env), "%s_env", name);
+    json_t *vi = json_object_get(t, k_inline), *vf = json_object_get(t, k_file),
+           *ve = json_object_get(t, k_env);
+    snprintf(path, sizeof(path), "tokens.%s", name);
+    if ((vi != NULL) + (vf != NULL) + (ve != NULL) > 1)
+        return s_fail(c, path, "give only one of %s, %s_file and %s_env", name, name, name);
+    *out_len = 0;
+    if (!vi && !vf && !ve)
+        return 0;
+    json_t *v = vi ? vi : vf ? vf : ve;
+    snprintf(path, sizeof(path), "tokens.%s", vi ? k_inline : vf ? k_file : k_env);
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return s_fail(c, path, "must be a non-empty string");
+    const char *sv = json_string_value(v);
+    char *data = NULL;
+    size_t len = 0;
+    int rc = -1;
+    if (vi) {
+        len = json_string_length(v);
+        data = malloc(len + 1);
+        if (data)
+            memcpy(data, sv, len + 1);
+    } else if (ve) {
+        const char *e = getenv(sv);
+        if (!e || !*e)
+            return s_fail(c, path, "environment variable %s is not set", sv);
+        len = strlen(e);
+        data = strdup(e);
+    } else {
+        FILE *f = fopen(sv, "rb");
+        if (!f)
+            return s_fail(c, path, "cannot open %s: %s", sv, strerror(errno));
+        data = malloc(PAGE_TOKEN_SECRET_MAX + 3);
+        if (data)
+            len = fread(data, 1, PAGE_TOKEN_SECRET_MAX + 3, f);
+        fclose(f);
+        if (len > 0 && data[len - 1] == '\n')
+            len--;
+        if (len > 0 && data[len - 1] == '\r')
+            len--;
+    }
+    if (!data) {
+        s_fail(c, path, "out of memory");
+        goto cleanup;
+    }
+    if (len < PAGE_TOKEN_SECRET_MIN || len > PAGE_TOKEN_SECRET_MAX) {
+        s_fail(c, path, "the secret must be %d to %d bytes long, got %zu", PAGE_TOKEN_SECRET_MIN,
+               PAGE_TOKEN_SECRET_MAX, len);
+        goto cleanup;
+    }
+    memcpy(out, data, len);
+    *out_len = len;
+    rc = 0;
+cleanup:
+    if (data) {
+        OPENSSL_cleanse(data, len);
+        free(data);
+    }
+    return rc;
+}
+
+static int s_load_tokens(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *t;
+    if (s_object(c, root, "tokens", "tokens", &t) != 0)
+        return -1;
+    if (t) {
+        static const char *const keys[] = {"secret",          "secret_file",          "secret_env",
+                                           "previous_secret", "previous_secret_file",
+                                           "previous_secret_env", "ttl_s",        NULL};
+        if (s_check_keys(c, t, "tokens", keys) != 0 ||
+            s_int(c, t, "ttl_s", "tokens.ttl_s", 1, 30 * 86400, &cfg->tokens.ttl_s) != 0 ||
+            s_token_secret(c, t, "secret", cfg->tokens.secret, &cfg->tokens.secret_len) != 0 ||
+            s_token_secret(c, t, "previous_secret", cfg->tokens.previous,
+                           &cfg->tokens.previous_len) != 0)
+            return -1;
+        if (cfg->tokens.previous_len && !cfg->tokens.secret_len)
+            return s_fail(c, "tokens.previous_secret", "requires tokens.secret");
+    }
+    if (!cfg->tokens.secret_len) {
+        if (RAND_bytes(cfg->tokens.secret, 32) != 1)
+            return s_fail(c, "tokens.secret", "cannot generate a random secret");
+        cfg->tokens.secret_len = 32;
+        cfg->tokens_ephemeral = true;
+    }
+    return 0;
+}
+
+static int s_number(struct s_ctx *c, json_t *obj, const char *key, const char *path, double min,
+                    double max, double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_number(v))
+        return s_fail(c, path, "must be a number");
+    double d = json_number_value(v);
+    if (d < min || d > max)
+        return s_fail(c, path, "must be between %g and %g", min, max);
+    *out = d;
+    return 0;
+}
+
+static int s_load_credentials(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *o;
+    if (s_object(c, root, "credentials", "credentials", &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    static const char *const keys[] = {
+        "access_key_id",  "secret_access_key", "session_token",   "profile",
+        "container_host", "refresh_margin_ms", "refresh_jitter_ms", "retry_base_ms",
+        "retry_max_ms",   "timeout_ms",        "imds_timeout_ms",   NULL};
+    if (s_check_keys(c, o, "credentials", keys) != 0 ||
+        s_string(c, o, "access_key_id", "credentials.access_key_id", cfg->cred_access_key_id,
+                 sizeof(cfg->cred_access_key_id)) != 0 ||
+        s_string(c, o, "secret_access_key", "credentials.secret_access_key",
+                 cfg->cred_secret_access_key, sizeof(cfg->cred_secret_access_key)) != 0 ||
+        s_string(c, o, "session_token", "credentials.session_token", cfg->cred_session_token,
+                 sizeof(cfg->cred_session_token)) != 0 ||
+        s_string(c, o, "profile", "credentials.profile", cfg->cred_profile,
+                 sizeof(cfg->cred_profile)) != 0 ||
+        s_string(c, o, "container_host", "credentials.container_host", cfg->cred_container_host,
+                 sizeof(cfg->cred_container_host)) != 0 ||
+        s_int(c, o, "refresh_margin_ms", "credentials.refresh_margin_ms", 0, 3600000,
+              &cfg->cred_refresh_margin_ms) != 0 ||
+        s_int(c, o, "refresh_jitter_ms", "credentials.refresh_jitter_ms", 0, 3600000,
+              &cfg->cred_refresh_jitter_ms) != 0 ||
+        s_int(c, o, "retry_base_ms", "credentials.retry_base_ms", 10, 600000,
+              &cfg->cred_retry_base_ms) != 0 ||
+        s_int(c, o, "retry_max_ms", "credentials.retry_max_ms", 10, 3600000,
+              &cfg->cred_retry_max_ms) != 0 ||
+        s_int(c, o, "timeout_ms", "credentials.timeout_ms", 100, 60000, &cfg->cred_timeout_ms) !=
+            0 ||
+        s_int(c, o, "imds_timeout_ms", "credentials.imds_timeout_ms", 100, 60000,
+              &cfg->cred_imds_timeout_ms) != 0)
+        return -1;
+    if (!cfg->cred_access_key_id[0] != !cfg->cred_secret_access_key[0])
+        return s_fail(c, "credentials.access_key_id",
+                      "access_key_id and secret_access_key go together");
+    if (cfg->cred_session_token[0] && !cfg->cred_access_key_id[0])
+        return s_fail(c, "credentials.session_token", "needs access_key_id and secret_access_key");
+    if (cfg->cred_container_host[0] && strncmp(cfg->cred_container_host, "http://", 7) != 0 &&
+        strncmp(cfg->cred_container_host, "https://", 8) != 0)
+        return s_fail(c, "credentials.container_host", "must be an http(s):// URL");
+    return 0;
+}
+
+static int s_load_upstream(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *o;
+    if (s_object(c, root, "upstream", "upstream", &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    static const char *const keys[] = {
+        "max_attempts",       "retry_base_ms",     "retry_throttle_base_ms", "retry_max_backoff_ms",
+        "max_retry_after_ms", "retry_quota",       "max_concurrency",        "rate_per_s",
+        "burst",              "queue_wait_ms",     "breaker_threshold",      "breaker_cooldown_ms",
+        NULL};
+    if (s_check_keys(c, o, "upstream", keys) != 0 ||
+        s_int(c, o, "max_attempts", "upstream.max_attempts", 1, 10, &cfg->max_attempts) != 0 ||
+        s_int(c, o, "retry_base_ms", "upstream.retry_base_ms", 0, 60000, &cfg->retry_base_ms) !=
+            0 ||
+        s_int(c, o, "retry_throttle_base_ms", "upstream.retry_throttle_base_ms", 0, 60000,
+              &cfg->retry_throttle_base_ms) != 0 ||
+        s_int(c, o, "retry_max_backoff_ms", "upstream.retry_max_backoff_ms", 0, 300000,
+              &cfg->retry_max_backoff_ms) != 0 ||
+        s_int(c, o, "max_retry_after_ms", "upstream.max_retry_after_ms", 0, 300000,
+              &cfg->max_retry_after_ms) != 0 ||
+        s_int(c, o, "retry_quota", "upstream.retry_quota", 0, 1000000, &cfg->retry_quota) != 0 ||
+        s_size(c, o, "max_concurrency", "upstream.max_concurrency", 1, 100000,
+               &cfg->upstream_max_concurrency) != 0 ||
+        s_number(c, o, "rate_per_s", "upstream.rate_per_s", 0, 1e6, &cfg->upstream_rate_per_s) !=
+            0 ||
+        s_number(c, o, "burst", "upstream.burst", 1, 1e6, &cfg->upstream_burst) != 0 ||
+        s_int(c, o, "queue_wait_ms", "upstream.queue_wait_ms", 0, 60000,
+              &cfg->upstream_queue_wait_ms) != 0 ||
+        s_int(c, o, "breaker_threshold", "upstream.breaker_threshold", 0, 1000,
+              &cfg->breaker_threshold) != 0 ||
+        s_int(c, o, "breaker_cooldown_ms", "upstream.breaker_cooldown_ms", 10, 3600000,
+              &cfg->breaker_cooldown_ms) != 0)
+        return -1;
+    if (!json_object_get(o, "burst") && cfg->upstream_rate_per_s > 0)
+        cfg->upstream_burst = cfg->upstream_rate_per_s < 1 ? 1 : cfg->upstream_rate_per_s;
     return 0;
 }
 
@@ -484,6 +691,43 @@ static int s_check_mtls_listeners(struct s_ctx *c, const struct config *cfg)
     return 0;
 }
 
+/* tenants[i].api_keys: SHA-256 digests, none shared with an earlier key. */
+static int s_load_tenant_keys(struct s_ctx *c, json_t *keys_arr, size_t i, struct config *cfg)
+{
+    struct tenant *tn = &cfg->tenants.tenants[i];
+    char path[96];
+    snprintf(path, sizeof(path), "tenants[%zu].api_keys", i);
+    if (!json_is_array(keys_arr) || json_array_size(keys_arr) == 0)
+        return s_fail(c, path,
+                      "required: a non-empty array of SHA-256 hex digests of keys "
+                      "(may be omitted when mtls_subjects is set)");
+    size_t nk = json_array_size(keys_arr);
+    tn->key_hashes = calloc(nk, 32);
+    if (!tn->key_hashes)
+        return s_fail(c, path, "out of memory");
+    for (size_t k = 0; k < nk; k++) {
+        json_t *kv = json_array_get(keys_arr, k);
+        snprintf(path, sizeof(path), "tenants[%zu].api_keys[%zu]", i, k);
+        if (!json_is_string(kv) ||
+            tenant_parse_key_hash(json_string_value(kv), tn->key_hashes[k]) != 0)
+            return s_fail(c, path,
+                          "must be the SHA-256 of the key as 64 hex digits "
+                          "(printf %%s KEY | sha256sum)");
+        tn->n_keys = k + 1;
+        /* A hash shared by two tenants would make a key ambiguous. */
+        for (size_t a = 0; a <= i; a++) {
+            struct tenant *o = &cfg->tenants.tenants[a];
+            size_t lim = a == i ? k : o->n_keys;
+            for (size_t b = 0; b < lim; b++) {
+                if (memcmp(o->key_hashes[b], tn->key_hashes[k], 32) == 0)
+                    return s_fail(c, path, "the same key is already listed (tenant \"%s\")",
+                                  o->id);
+            }
+        }
+    }
+    return 0;
+}
+
 static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
 {
     json_t *ts = json_object_get(root, "tenants");
@@ -499,7 +743,8 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
         snprintf(path, sizeof(path), "tenants[%zu]", i);
         if (!json_is_object(t))
             return s_fail(c, path, "must be an object");
-        static const char *const keys[] = {"id", "api_keys", "mtls_subjects", "rate_limit", NULL};
+        static const char *const keys[] = {"id",         "api_keys", "mtls_subjects",
+                                           "rate_limit", "policy",   NULL};
         if (s_check_keys(c, t, path, keys) != 0)
             return -1;
         struct tenant *tn = &cfg->tenants.tenants[i];
@@ -516,38 +761,18 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
         if (s_load_tenant_mtls(c, t, i, cfg) != 0 || s_load_tenant_rate_limit(c, t, i, tn) != 0)
             return -1;
         json_t *keys_arr = json_object_get(t, "api_keys");
-        snprintf(path, sizeof(path), "tenants[%zu].api_keys", i);
         /* A tenant authenticated by client certificates alone needs no key. */
-        if (!keys_arr && tn->n_mtls_subjects > 0)
-            continue;
-        if (!json_is_array(keys_arr) || json_array_size(keys_arr) == 0)
-            return s_fail(c, path,
-                          "required: a non-empty array of SHA-256 hex digests of keys "
-                          "(may be omitted when mtls_subjects is set)");
-        size_t nk = json_array_size(keys_arr);
-        tn->key_hashes = calloc(nk, 32);
-        if (!tn->key_hashes)
-            return s_fail(c, path, "out of memory");
-        for (size_t k = 0; k < nk; k++) {
-            json_t *kv = json_array_get(keys_arr, k);
-            snprintf(path, sizeof(path), "tenants[%zu].api_keys[%zu]", i, k);
-            if (!json_is_string(kv) ||
-                tenant_parse_key_hash(json_string_value(kv), tn->key_hashes[k]) != 0)
-                return s_fail(c, path,
-                              "must be the SHA-256 of the key as 64 hex digits "
-                              "(printf %%s KEY | sha256sum)");
-            tn->n_keys = k + 1;
-            /* A hash shared by two tenants would make a key ambiguous. */
-            for (size_t a = 0; a <= i; a++) {
-                struct tenant *o = &cfg->tenants.tenants[a];
-                size_t lim = a == i ? k : o->n_keys;
-                for (size_t b = 0; b < lim; b++) {
-                    if (memcmp(o->key_hashes[b], tn->key_hashes[k], 32) == 0)
-                        return s_fail(c, path, "the same key is already listed (tenant \"%s\")",
-                                      o->id);
-                }
-            }
-        }
+        if ((keys_arr || tn->n_mtls_subjects == 0) && s_load_tenant_keys(c, keys_arr, i, cfg) != 0)
+            return -1;
+        snprintf(path, sizeof(path), "tenants[%zu].policy", i);
+        struct buf perr;
+        buf_init(&perr, 1024);
+        int prc = policy_parse_json(json_object_get(t, "policy"), path, &tn->policy, &perr);
+        if (prc != 0)
+            buf_appendf(c->err, "%s: %s", c->name, perr.data ? perr.data : path);
+        buf_clean_up(&perr);
+        if (prc != 0)
+            return -1;
     }
     return 0;
 }
@@ -568,7 +793,25 @@ static void s_defaults(struct config *cfg)
     cfg->default_page_size = CONFIG_DEFAULT_PAGE_SIZE;
     cfg->max_inflight = CONFIG_DEFAULT_MAX_INFLIGHT;
     cfg->shutdown_grace_ms = CONFIG_DEFAULT_SHUTDOWN_GRACE_MS;
+    cfg->max_upstream_calls = CONFIG_DEFAULT_MAX_UPSTREAM_CALLS;
+    cfg->tokens.ttl_s = PAGE_TOKEN_DEFAULT_TTL_S;
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+    cfg->cred_refresh_margin_ms = CONFIG_DEFAULT_CRED_REFRESH_MARGIN_MS;
+    cfg->cred_refresh_jitter_ms = CONFIG_DEFAULT_CRED_REFRESH_JITTER_MS;
+    cfg->cred_retry_base_ms = CONFIG_DEFAULT_CRED_RETRY_BASE_MS;
+    cfg->cred_retry_max_ms = CONFIG_DEFAULT_CRED_RETRY_MAX_MS;
+    cfg->cred_timeout_ms = CONFIG_DEFAULT_CRED_TIMEOUT_MS;
+    cfg->cred_imds_timeout_ms = CONFIG_DEFAULT_CRED_IMDS_TIMEOUT_MS;
+    cfg->max_attempts = CONFIG_DEFAULT_MAX_ATTEMPTS;
+    cfg->retry_base_ms = CONFIG_DEFAULT_RETRY_BASE_MS;
+    cfg->retry_throttle_base_ms = CONFIG_DEFAULT_RETRY_THROTTLE_BASE_MS;
+    cfg->retry_max_backoff_ms = CONFIG_DEFAULT_RETRY_MAX_BACKOFF_MS;
+    cfg->max_retry_after_ms = CONFIG_DEFAULT_MAX_RETRY_AFTER_MS;
+    cfg->retry_quota = CONFIG_DEFAULT_RETRY_QUOTA;
+    cfg->upstream_max_concurrency = CONFIG_DEFAULT_UPSTREAM_MAX_CONCURRENCY;
+    cfg->upstream_queue_wait_ms = CONFIG_DEFAULT_UPSTREAM_QUEUE_WAIT_MS;
+    cfg->breaker_threshold = CONFIG_DEFAULT_BREAKER_THRESHOLD;
+    cfg->breaker_cooldown_ms = CONFIG_DEFAULT_BREAKER_COOLDOWN_MS;
 }
 
 int config_load_string(const char *json_text, const char *name, const struct config_env *env,
@@ -583,15 +826,17 @@ int config_load_string(const char *json_text, const char *name, const struct con
         return -1;
     }
     int rc = -1;
-    static const char *const keys[] = {"grpc", "http", "aws", "gateway", "tenants", NULL};
+    static const char *const keys[] = {"grpc",    "http",        "aws",      "gateway", "tokens",
+                                       "tenants", "credentials", "upstream", NULL};
     if (!json_is_object(root)) {
         s_fail(&c, "(top level)", "must be a JSON object");
         goto cleanup;
     }
     if (s_check_keys(&c, root, "", keys) != 0 || s_load_grpc(&c, root, out) != 0 ||
         s_load_http(&c, root, out) != 0 || s_load_aws(&c, root, env, out) != 0 ||
-        s_load_gateway(&c, root, out) != 0 || s_load_tenants(&c, root, out) != 0 ||
-        s_check_mtls_listeners(&c, out) != 0)
+        s_load_gateway(&c, root, out) != 0 || s_load_tokens(&c, root, out) != 0 ||
+        s_load_tenants(&c, root, out) != 0 || s_check_mtls_listeners(&c, out) != 0 ||
+        s_load_credentials(&c, root, out) != 0 || s_load_upstream(&c, root, out) != 0)
         goto cleanup;
     rc = 0;
 cleanup:
@@ -643,4 +888,8 @@ void config_clean_up(struct config *c)
     c->cors_origins = NULL;
     c->n_cors_origins = 0;
     tenant_table_clean_up(&c->tenants);
+    page_token_keys_clean_up(&c->tokens);
+    c->tokens_ephemeral = false;
+    OPENSSL_cleanse(c->cred_secret_access_key, sizeof(c->cred_secret_access_key));
+    OPENSSL_cleanse(c->cred_session_token, sizeof(c->cred_session_token));
 }

@@ -58,6 +58,35 @@ static bool s_tls_eq(const struct config_tls *a, const struct config_tls *b)
            a->require_client_cert == b->require_client_cert;
 }
 
+static bool s_credentials_eq(const struct config *a, const struct config *b)
+{
+    return strcmp(a->cred_access_key_id, b->cred_access_key_id) == 0 &&
+           strcmp(a->cred_secret_access_key, b->cred_secret_access_key) == 0 &&
+           strcmp(a->cred_session_token, b->cred_session_token) == 0 &&
+           strcmp(a->cred_profile, b->cred_profile) == 0 &&
+           strcmp(a->cred_container_host, b->cred_container_host) == 0 &&
+           a->cred_refresh_margin_ms == b->cred_refresh_margin_ms &&
+           a->cred_refresh_jitter_ms == b->cred_refresh_jitter_ms &&
+           a->cred_retry_base_ms == b->cred_retry_base_ms &&
+           a->cred_retry_max_ms == b->cred_retry_max_ms &&
+           a->cred_timeout_ms == b->cred_timeout_ms &&
+           a->cred_imds_timeout_ms == b->cred_imds_timeout_ms;
+}
+
+static bool s_upstream_eq(const struct config *a, const struct config *b)
+{
+    return a->max_attempts == b->max_attempts && a->retry_base_ms == b->retry_base_ms &&
+           a->retry_throttle_base_ms == b->retry_throttle_base_ms &&
+           a->retry_max_backoff_ms == b->retry_max_backoff_ms &&
+           a->max_retry_after_ms == b->max_retry_after_ms && a->retry_quota == b->retry_quota &&
+           a->upstream_max_concurrency == b->upstream_max_concurrency &&
+           a->upstream_rate_per_s == b->upstream_rate_per_s &&
+           a->upstream_burst == b->upstream_burst &&
+           a->upstream_queue_wait_ms == b->upstream_queue_wait_ms &&
+           a->breaker_threshold == b->breaker_threshold &&
+           a->breaker_cooldown_ms == b->breaker_cooldown_ms;
+}
+
 static void s_note(struct buf *out, int *n, bool changed, const char *key)
 {
     if (!changed)
@@ -88,7 +117,37 @@ int config_ref_restart_keys(const struct config *a, const struct config *b, stru
     s_note(out, &n, strcmp(a->ca_file, b->ca_file) != 0, "aws.ca_file");
     s_note(out, &n, a->max_inflight != b->max_inflight, "gateway.max_inflight");
     s_note(out, &n, a->shutdown_grace_ms != b->shutdown_grace_ms, "gateway.shutdown_grace_ms");
+    s_note(out, &n, a->shutdown_unready_ms != b->shutdown_unready_ms,
+           "gateway.shutdown_unready_ms");
+    /* The credential provider and the fetcher are built once at start. */
+    s_note(out, &n, !s_credentials_eq(a, b), "credentials");
+    s_note(out, &n, !s_upstream_eq(a, b), "upstream");
     /* The level is read by every thread without a lock: set once at start. */
     s_note(out, &n, strcmp(a->log_level, b->log_level) != 0, "gateway.log_level");
     return n;
+}
+
+void config_ref_carry_tokens(struct config_ref *next, const struct config *running)
+{
+    if (!next || !next->is_owned || !running)
+        return;
+    struct page_token_keys *k = &next->owned.tokens;
+    const struct page_token_keys *r = &running->tokens;
+    if (next->owned.tokens_ephemeral) {
+        if (running->tokens_ephemeral) {
+            /* Still no configured secret: keep the process's random one. */
+            memcpy(k->secret, r->secret, r->secret_len);
+            k->secret_len = r->secret_len;
+        } else {
+            /* The configured secret was removed: the random one signs, the
+             * old one is still accepted. */
+            memcpy(k->previous, r->secret, r->secret_len);
+            k->previous_len = r->secret_len;
+        }
+    } else if (running->tokens_ephemeral && k->previous_len == 0) {
+        /* A secret is configured for the first time: tokens signed with the
+         * random one stay valid until they expire. */
+        memcpy(k->previous, r->secret, r->secret_len);
+        k->previous_len = r->secret_len;
+    }
 }

@@ -8,11 +8,14 @@
  * points into it). The last reference frees the snapshot.
  *
  * What a reload applies (config_ref_restart_keys lists the rest):
- *   tenants[*] (ids, api_keys, mtls_subjects, rate_limit and any other
- *   per-tenant key), http.cors_*, gateway.default_page_size.
- * Listener addresses, TLS files, HTTP/gRPC limits, aws.* and
- * gateway.max_inflight / shutdown_grace_ms / log_level are read once at start: changing
- * them needs a restart.
+ *   tenants[*] (ids, api_keys, mtls_subjects, rate_limit, policy and any
+ *   other per-tenant key), tokens (see config_ref_carry_tokens),
+ *   http.cors_*, gateway.default_page_size and
+ *   gateway.max_upstream_calls_per_request.
+ * Listener addresses, TLS files, HTTP/gRPC limits, aws.*, credentials.*,
+ * upstream.* and gateway.max_inflight / shutdown_grace_ms /
+ * shutdown_unready_ms / log_level are read once at start: changing them
+ * needs a restart.
  *
  * Loop thread only: the count is a plain integer.
  */
@@ -48,5 +51,16 @@ void config_ref_release(struct config_ref *r);
  * next but only take effect at a restart. Returns how many. */
 int config_ref_restart_keys(const struct config *running, const struct config *next,
                             struct buf *out);
+
+/* Page-token keys across a reload, so walks in progress survive it. A
+ * configured tokens.secret / previous_secret is used as the file says (an
+ * operator's rotation or revocation). Without one, config_load made a fresh
+ * random secret; instead next keeps the running config's random secret (the
+ * one made at start), or, if running had a configured secret, accepts that
+ * one as the previous secret. A secret configured for the first time
+ * accepts the running random secret as the previous one unless the file
+ * names its own previous_secret. next must be an owned snapshot (from
+ * config_ref_load) not yet in use. */
+void config_ref_carry_tokens(struct config_ref *next, const struct config *running);
 
 #endif

@@ -16,9 +16,11 @@
 #include "fetcher.h"
 #include "grpc_frontend.h"
 #include "handler.h"
+#include "health.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "rest_frontend.h"
+#include "timeutil.h"
 
 /* One call waiting on Bedrock; also the upstream callback's argument. */
 struct s_link {
@@ -46,7 +48,23 @@ struct gateway {
     size_t n_inflight;
     bool draining;
     bool closed; /* loop finished: answer anything new with UNAVAILABLE */
+    /* issue 5: credentials and readiness */
+    struct credentials_provider *credentials;
+    struct health health;
+    struct event *cron, *unready_timer;
+    struct credentials_wait *startup_wait;
+    int exit_rc;
+    int pending_signal;
 };
+
+#define S_CRON_MS 250
+
+static int64_t s_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t s_mono_ms(void)
 {
@@ -60,6 +78,35 @@ static const char *s_transport(const struct handler_call *c)
     return c->transport == HANDLER_GRPC ? "grpc" : "rest";
 }
 
+static int64_t s_wall_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* The filters of q as JSON: enums by their Bedrock names, times RFC 3339. */
+static json_t *s_filters_json(const struct jobs_request *q)
+{
+    json_t *o = json_object();
+    char t[TIMEUTIL_FMT_MAX];
+    if (q->has_creation_time_after &&
+        timeutil_format_rfc3339(q->creation_time_after, t, sizeof(t)) > 0)
+        json_object_set_new(o, "creationTimeAfter", json_string(t));
+    if (q->has_creation_time_before &&
+        timeutil_format_rfc3339(q->creation_time_before, t, sizeof(t)) > 0)
+        json_object_set_new(o, "creationTimeBefore", json_string(t));
+    if (jobs_status_bedrock(q->status_equals))
+        json_object_set_new(o, "statusEquals", json_string(jobs_status_bedrock(q->status_equals)));
+    if (q->name_contains)
+        json_object_set_new(o, "nameContains", json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
+    if (jobs_sort_by_bedrock(q->sort_by))
+        json_object_set_new(o, "sortBy", json_string(jobs_sort_by_bedrock(q->sort_by)));
+    if (jobs_sort_order_bedrock(q->sort_order))
+        json_object_set_new(o, "sortOrder", json_string(jobs_sort_order_bedrock(q->sort_order)));
+    return o;
+}
+
+/* The audit line: one per call, "event":"access". Never keys, tokens (the
+ * client's nextToken only by length) or credentials. */
 static void s_access_log(const struct handler_call *c, const struct jobs_response *resp,
                          const struct bgw_error *err)
 {
@@ -82,21 +129,33 @@ static void s_access_log(const struct handler_call *c, const struct jobs_respons
     if (q->sort_order)
         json_object_set_new(params, "sortOrder", json_integer(q->sort_order));
     enum bgw_status st = err ? err->status : BGW_OK;
-    json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:I}", "request_id", c->request_id,
+    json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:I,s:i}", "request_id", c->request_id,
                           "transport", s_transport(c), "tenant", c->tenant ? c->tenant->id : "",
                           "peer", c->peer, "params", params, "code", bgw_status_grpc_name(st),
                           "grpc_code", bgw_status_grpc_code(st), "http_status", bgw_status_http(st),
-                          "latency_ms", (json_int_t)(s_mono_ms() - c->received_ms));
+                          "latency_ms", (json_int_t)(s_mono_ms() - c->received_ms),
+                          "upstream_calls", c->upstream_calls);
     if (!f)
         return;
+    struct handler_audit a;
+    handler_audit(c, &a);
+    if (a.filters) {
+        json_t *ef = s_filters_json(a.filters);
+        json_object_set_new(ef, "pageSize", json_integer(a.page_size));
+        json_object_set_new(f, "filters", ef);
+        if (a.policy_empty)
+            json_object_set_new(f, "policy_empty", json_true());
+    }
     if (c->upstream_status || c->upstream_ms) {
         json_object_set_new(f, "upstream_status", json_integer(c->upstream_status));
         json_object_set_new(f, "upstream_ms", json_integer(c->upstream_ms));
     }
     if (c->auth_method != AUTH_NONE)
         json_object_set_new(f, "auth", json_string(auth_method_str(c->auth_method)));
-    if (resp)
+    if (resp) {
         json_object_set_new(f, "items", json_integer((json_int_t)resp->n_summaries));
+        json_object_set_new(f, "more", json_boolean(resp->next_token != NULL));
+    }
     if (err)
         json_object_set_new(f, "error", json_string(err->message));
     log_event(err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO, "access", f);
@@ -189,35 +248,54 @@ static void s_untrack(struct gateway *g, struct handler_call *c)
     g->n_inflight--;
 }
 
+static void s_on_page(void *arg, const struct fetcher_result *r);
+
+/* Starts the upstream fetch for q; the call stays tracked until it is
+ * answered. 0, or -1 with err set (the call is then untracked). */
+static int s_fetch(struct gateway *g, struct handler_call *c, struct s_link *l,
+                   const struct jobs_request *q, struct bgw_error *err)
+{
+    c->upstream = fetcher_fetch_page(g->fetcher, q, c->deadline_ms, s_on_page, l, err);
+    return c->upstream ? 0 : -1;
+}
+
 static void s_on_page(void *arg, const struct fetcher_result *r)
 {
     struct s_link *l = arg;
     struct gateway *g = l->g;
     struct handler_call *c = l->call;
     c->upstream = NULL;
-    s_untrack(g, c);
     c->upstream_status = r->http_status;
-    c->upstream_ms = r->upstream_ms;
+    c->upstream_ms += r->upstream_ms;
     c->upstream_calls += r->attempts;
     if (r->transport_error)
         log_event(LOG_WARN, "upstream_failed",
                   json_pack("{s:s,s:s,s:s}", "request_id", c->request_id, "outcome",
                             r->status == BGW_ERR_DEADLINE_EXCEEDED ? "timeout" : "transport",
                             "detail", r->transport_error));
+    struct bgw_error err;
+    bgw_error_clear(&err);
     if (r->status != BGW_OK) {
+        s_untrack(g, c);
         s_finish(g, c, NULL, r->err);
-    } else {
-        struct jobs_response out;
-        memset(&out, 0, sizeof(out));
-        struct bgw_error err;
-        bgw_error_clear(&err);
-        struct handler_ctx ctx = s_ctx(g, c);
-        if (handler_complete(&ctx, c, r->page, &out, &err) == BGW_OK)
-            s_finish(g, c, &out, NULL);
-        else
-            s_finish(g, c, NULL, &err);
-        jobs_response_clean_up(&out);
+        s_maybe_exit(g);
+        return;
     }
+    struct jobs_request q;
+    enum handler_next next;
+    struct handler_now now = {s_mono_ms(), s_wall_s()};
+    struct handler_ctx ctx = s_ctx(g, c); /* the call's own snapshot, for every page */
+    enum bgw_status st = handler_on_page(&ctx, c, &now, r->page, &next, &q, &err);
+    if (st == BGW_OK && next == HANDLER_FETCH && s_fetch(g, c, l, &q, &err) == 0) {
+        jobs_request_clean_up(&q);
+        return; /* still tracked, waiting for the next page */
+    }
+    jobs_request_clean_up(&q);
+    s_untrack(g, c);
+    if (st == BGW_OK && next == HANDLER_REPLY)
+        s_finish(g, c, handler_response(c), NULL);
+    else
+        s_finish(g, c, NULL, &err);
     s_maybe_exit(g);
 }
 
@@ -245,9 +323,15 @@ static void s_submit(void *arg, struct handler_call *c)
         return;
     }
     struct jobs_request q;
-    if (handler_prepare(&ctx, c, &q, &err) != BGW_OK) {
+    enum handler_next next;
+    struct handler_now now = {s_mono_ms(), s_wall_s()};
+    if (handler_prepare(&ctx, c, &now, &next, &q, &err) != BGW_OK) {
         jobs_request_clean_up(&q);
         s_finish(g, c, NULL, &err);
+        return;
+    }
+    if (next == HANDLER_REPLY) { /* nothing to ask Bedrock (empty by policy) */
+        s_finish(g, c, handler_response(c), NULL);
         return;
     }
     struct s_link *l = malloc(sizeof(*l));
@@ -259,14 +343,13 @@ static void s_submit(void *arg, struct handler_call *c)
     }
     l->g = g;
     l->call = c;
-    c->upstream = fetcher_fetch_page(g->fetcher, &q, c->deadline_ms, s_on_page, l, &err);
-    jobs_request_clean_up(&q);
-    if (!c->upstream) {
-        free(l);
-        s_finish(g, c, NULL, &err);
-        return;
-    }
     s_track(g, c, l);
+    int rc = s_fetch(g, c, l, &q, &err);
+    jobs_request_clean_up(&q);
+    if (rc != 0) {
+        s_untrack(g, c);
+        s_finish(g, c, NULL, &err);
+    }
 }
 
 /* Grace period over: answer everything still waiting, then stop. */
@@ -290,19 +373,49 @@ static void s_on_grace(evutil_socket_t fd, short what, void *arg)
     s_maybe_exit(g);
 }
 
+static void s_drain(struct gateway *g, int sig);
+
+static void s_on_unready_over(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *g = arg;
+    s_drain(g, g->pending_signal);
+}
+
 static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct gateway *g = arg;
-    if (g->draining) {
+    if (g->draining || atomic_load(&g->health.shutting_down)) {
         log_msg(LOG_WARN, "shutdown_forced", "second signal %d: stopping now", (int)sig);
+        if (!g->draining)
+            s_drain(g, (int)sig);
         s_on_grace(-1, 0, g);
         event_base_loopexit(g->base, NULL);
         return;
     }
+    /* Readiness goes false first, so load balancers stop sending; then,
+     * after gateway.shutdown_unready_ms, stop accepting and drain. */
+    atomic_store(&g->health.shutting_down, true);
+    log_event(LOG_INFO, "unready", json_pack("{s:i,s:I}", "signal", (int)sig, "drain_in_ms",
+                                             (json_int_t)g->cfg->shutdown_unready_ms));
+    g->pending_signal = (int)sig;
+    if (g->cfg->shutdown_unready_ms > 0) {
+        g->unready_timer = evtimer_new(g->base, s_on_unready_over, g);
+        struct timeval tv = {(time_t)(g->cfg->shutdown_unready_ms / 1000),
+                             (suseconds_t)((g->cfg->shutdown_unready_ms % 1000) * 1000)};
+        if (g->unready_timer && evtimer_add(g->unready_timer, &tv) == 0)
+            return;
+    }
+    s_drain(g, (int)sig);
+}
+
+static void s_drain(struct gateway *g, int sig)
+{
     g->draining = true;
     log_event(LOG_INFO, "draining",
-              json_pack("{s:i,s:I,s:I}", "signal", (int)sig, "inflight", (json_int_t)g->n_inflight,
+              json_pack("{s:i,s:I,s:I}", "signal", sig, "inflight", (json_int_t)g->n_inflight,
                         "grace_ms", (json_int_t)g->cfg->shutdown_grace_ms));
     grpc_frontend_stop_accepting(g->grpc);
     rest_frontend_stop_accepting(g->rest);
@@ -347,7 +460,7 @@ static void s_reload(struct gateway *g)
         log_msg(LOG_WARN, "reload_failed", "no config file to reload");
         goto cleanup;
     }
-    if (g->draining) {
+    if (g->draining || atomic_load(&g->health.shutting_down)) {
         log_msg(LOG_WARN, "reload_ignored", "shutting down: SIGHUP ignored");
         goto cleanup;
     }
@@ -359,6 +472,7 @@ static void s_reload(struct gateway *g)
                             "config not reloaded: the running config stays in effect"));
         goto cleanup;
     }
+    config_ref_carry_tokens(next, g->current->cfg); /* walks in progress survive */
     struct ratelimit_bucket *buckets = s_carry_buckets(g, &next->cfg->tenants);
     if (!buckets) {
         log_msg(LOG_ERROR, "reload_failed", "out of memory: the running config stays in effect");
@@ -380,9 +494,10 @@ static void s_reload(struct gateway *g)
     rest_frontend_set_config(g->rest, next->cfg);
     config_ref_release(old); /* freed once the last call using it is answered */
     log_event(LOG_INFO, "reloaded",
-              json_pack("{s:s,s:I,s:i,s:I}", "file", g->config_path, "generation",
+              json_pack("{s:s,s:I,s:i,s:I,s:b}", "file", g->config_path, "generation",
                         (json_int_t)g->generation, "tenants", (int)next->cfg->tenants.n_tenants,
-                        "inflight", (json_int_t)g->n_inflight));
+                        "inflight", (json_int_t)g->n_inflight, "tokens_ephemeral",
+                        next->cfg->tokens_ephemeral));
 cleanup:
     buf_clean_up(&err);
 }
@@ -412,9 +527,16 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         goto fail;
     }
     g->inflight.next = g->inflight.prev = &g->inflight;
+    g->credentials = opts->credentials;
+    health_init(&g->health);
+    atomic_store(&g->health.config_loaded, true);
     g->base = event_base_new();
     if (!g->base) {
         buf_append_str(err, "cannot create the event loop");
+        goto fail;
+    }
+    if (credentials_provider_attach(g->credentials, g->base) != 0) {
+        buf_append_str(err, "cannot set up the credentials provider");
         goto fail;
     }
     struct fetcher_options fo = {g->cfg, g->base, opts->credentials};
@@ -431,11 +553,12 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         .base = g->base,
         .submit = s_submit,
         .submit_arg = g,
+        .health = &g->health,
     };
     g->grpc = grpc_frontend_new(&go, err);
     if (!g->grpc)
         goto fail;
-    struct rest_frontend_options ro = {g->cfg, g->base, s_submit, g};
+    struct rest_frontend_options ro = {g->cfg, g->base, s_submit, g, &g->health};
     g->rest = rest_frontend_new(&ro, err);
     if (!g->rest)
         goto fail;
@@ -453,7 +576,19 @@ fail:
     return NULL;
 }
 
-int gateway_run(struct gateway *g)
+/* Housekeeping: readiness follows credentials and the breaker. */
+static void s_on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *g = arg;
+    atomic_store(&g->health.credentials_ok,
+                 credentials_provider_resolved(g->credentials, s_wall_ms()));
+    atomic_store(&g->health.breaker_closed,
+                 fetcher_breaker_state(g->fetcher, s_mono_ms()) != BREAKER_OPEN);
+}
+
+static void s_log_ready(struct gateway *g)
 {
     log_event(LOG_INFO, "ready",
               json_pack("{s:i,s:b,s:b,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port",
@@ -462,9 +597,60 @@ int gateway_run(struct gateway *g)
                         rest_frontend_port(g->rest), "version", BGW_VERSION, "region",
                         g->cfg->region, "endpoint", g->cfg->endpoint_url, "endpoint_source",
                         g->cfg->endpoint_source, "tenants", (int)g->cfg->tenants.n_tenants));
+    if (g->cfg->tokens_ephemeral)
+        log_msg(LOG_WARN, "tokens_ephemeral",
+                "tokens.secret is not configured: page tokens use a random per-process secret "
+                "and do not survive a restart or work across replicas");
+}
+
+static void s_on_startup_creds(void *arg, const struct credentials *c, const struct bgw_error *err)
+{
+    struct gateway *g = arg;
+    g->startup_wait = NULL;
+    if (!c) {
+        log_event(LOG_ERROR, "credentials_failed",
+                  json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials),
+                            "error", err->message));
+        g->exit_rc = 1;
+        event_base_loopexit(g->base, NULL);
+        return;
+    }
+    s_on_cron(-1, 0, g);
+    s_log_ready(g);
+}
+
+int gateway_run(struct gateway *g)
+{
+    /* One line naming the source, never a secret. */
+    log_event(LOG_INFO, "credentials",
+              json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials), "detail",
+                        credentials_provider_detail(g->credentials)));
+    g->cron = event_new(g->base, -1, EV_PERSIST, s_on_cron, g);
+    struct timeval tv = {0, S_CRON_MS * 1000};
+    if (!g->cron || event_add(g->cron, &tv) != 0)
+        return 1;
+    s_on_cron(-1, 0, g);
+    if (credentials_provider_resolved(g->credentials, s_wall_ms())) {
+        s_log_ready(g);
+    } else {
+        /* The first credentials come from the network: ready once they
+         * arrive; if they cannot be had, stop with the reason. */
+        struct bgw_error err;
+        bgw_error_clear(&err);
+        g->startup_wait = credentials_provider_wait(g->credentials, false, 0, s_on_startup_creds,
+                                                    g, &err);
+        if (!g->startup_wait) {
+            log_event(LOG_ERROR, "credentials_failed",
+                      json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials),
+                                "error", err.message));
+            return 1;
+        }
+    }
     int rc = event_base_dispatch(g->base);
     g->closed = true;
     log_msg(LOG_INFO, "stopped", "event loop finished");
+    if (g->exit_rc)
+        return g->exit_rc;
     return rc < 0 ? 1 : 0;
 }
 
@@ -475,9 +661,12 @@ void gateway_destroy(struct gateway *g)
     g->closed = true;
     /* gRPC first: its hand-off queue may still hold calls, which s_submit
      * answers with UNAVAILABLE now that the gateway is closed. */
+    credentials_wait_cancel(g->startup_wait);
+    g->startup_wait = NULL;
     grpc_frontend_destroy(g->grpc);
     rest_frontend_destroy(g->rest);
     fetcher_destroy(g->fetcher);
+    credentials_provider_detach(g->credentials);
     if (g->sigterm)
         event_free(g->sigterm);
     if (g->sigint)
@@ -488,6 +677,10 @@ void gateway_destroy(struct gateway *g)
         event_free(g->grace_timer);
     if (g->flush_timer)
         event_free(g->flush_timer);
+    if (g->cron)
+        event_free(g->cron);
+    if (g->unready_timer)
+        event_free(g->unready_timer);
     if (g->base)
         event_base_free(g->base);
     free(g->buckets);

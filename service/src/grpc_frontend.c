@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "bedrockgw/v1/model_import_jobs.pb-c.h"
+#include "health.h"
 #include "log.h"
 #include "loop_queue.h"
 #include "tls_server.h"
@@ -70,6 +71,7 @@ struct grpc_frontend {
     struct s_tag shutdown_tag;
     atomic_bool shutdown_requested;
     atomic_bool draining;
+    const struct health *health;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool shutdown_done;
@@ -360,7 +362,8 @@ static void s_on_new_call(struct s_rpc *r, bool ok)
             s_send(r, GRPC_STATUS_INTERNAL, "cannot read request", NULL, 0, 0);
     } else if (s_slice_eq(r->details.method, S_METHOD_HEALTH)) {
         /* grpc.health.v1.HealthCheckResponse{status: SERVING(1) | NOT_SERVING(2)} */
-        unsigned char msg[2] = {0x08, atomic_load(&fe->draining) ? 2 : 1};
+        bool serving = !atomic_load(&fe->draining) && (!fe->health || health_ready(fe->health));
+        unsigned char msg[2] = {0x08, serving ? 1 : 2};
         s_send(r, GRPC_STATUS_OK, "", msg, sizeof(msg), 0);
     } else {
         s_send(r, GRPC_STATUS_UNIMPLEMENTED, "unknown method", NULL, 0, 0);
@@ -557,6 +560,7 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
     pthread_cond_init(&fe->cond, NULL);
     fe->submit = opts->submit;
     fe->submit_arg = opts->submit_arg;
+    fe->health = opts->health;
     fe->max_message_bytes = opts->max_message_bytes;
     fe->shutdown_tag.kind = S_TAG_SHUTDOWN;
     fe->queue = loop_queue_new(opts->base, opts->max_queued, s_on_loop_item, fe);

@@ -20,12 +20,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "health.h"
 #include "json_mapping.h"
 #include "log.h"
 #include "tls_server.h"
 
 #define S_PATH_LIST "/v1/model-import-jobs"
 #define S_PATH_HEALTH "/healthz"
+#define S_PATH_READY "/readyz"
 #define S_ALLOW "GET, HEAD, OPTIONS"
 #define S_ALLOW_HEADERS "authorization, x-api-key, content-type, x-request-id"
 #define S_EXPOSE_HEADERS "retry-after, x-request-id"
@@ -37,6 +39,7 @@ struct rest_frontend {
     SSL_CTX *ssl_ctx; /* NULL = plain HTTP */
     int port;
     bool draining;
+    const struct health *health;
     rest_frontend_submit_fn submit;
     void *submit_arg;
     unsigned long next_id;
@@ -311,6 +314,15 @@ static void s_on_request(struct evhttp_request *req, void *arg)
         s_send_json(req, fe->draining ? 503 : 200, body, strlen(body), head);
         return;
     }
+    if (strcmp(path, S_PATH_READY) == 0 && (cmd == EVHTTP_REQ_GET || head)) {
+        bool ready = !fe->draining && (!fe->health || health_ready(fe->health));
+        char body[160];
+        snprintf(body, sizeof(body), "{\"status\":\"%s\",\"reason\":\"%s\"}",
+                 ready ? "SERVING" : "NOT_SERVING",
+                 fe->draining ? "shutting down" : fe->health ? health_reason(fe->health) : "ready");
+        s_send_json(req, ready ? 200 : 503, body, strlen(body), head);
+        return;
+    }
     s_add_cors(fe->cfg->cors_allow_credentials, evhttp_request_get_output_headers(req), cors);
     s_send_simple_error(req, BGW_ERR_NOT_FOUND, "no such resource; the API is GET " S_PATH_LIST);
 }
@@ -329,6 +341,7 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
     fe->cfg = cfg;
     fe->submit = opts->submit;
     fe->submit_arg = opts->submit_arg;
+    fe->health = opts->health;
     if (config_split_host_port(cfg->http_listen, host, sizeof(host), &port) != 0) {
         buf_appendf(err, "http.listen: bad address %s", cfg->http_listen);
         goto fail;

@@ -5,6 +5,7 @@
  *   GET     /v1/model-import-jobs?<field>=...   proto3 JSON response
  *   OPTIONS /v1/model-import-jobs               CORS preflight
  *   GET     /healthz                             {"status":"SERVING"} (503 while draining)
+ *   GET     /readyz                              {"status":"SERVING"} when ready (health.h), else 503 NOT_SERVING + reason
  *
  * With http.tls the listener speaks HTTPS only (tls_server.h settings); a
  * verified client certificate's names go into each call (handler_call.peer)
@@ -22,6 +23,7 @@
 #include "handler.h"
 
 struct event_base;
+struct health;
 struct rest_frontend;
 
 /* Loop thread; takes ownership of call, must invoke call->reply once. */
@@ -32,6 +34,7 @@ struct rest_frontend_options {
     struct event_base *base;
     rest_frontend_submit_fn submit;
     void *submit_arg;
+    const struct health *health; /* /readyz; NULL = ready unless draining */
 };
 
 struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,

@@ -20,6 +20,7 @@ void tenant_table_clean_up(struct tenant_table *t)
         for (size_t j = 0; j < t->tenants[i].n_mtls_subjects; j++)
             free(t->tenants[i].mtls_subjects[j]);
         free(t->tenants[i].mtls_subjects);
+        policy_clean_up(&t->tenants[i].policy);
     }
     free(t->tenants);
     t->tenants = NULL;

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "policy.h"
 #include "ratelimit.h"
 
 #define TENANT_ID_MAX 64
@@ -23,6 +24,7 @@ struct tenant {
     char **mtls_subjects; /* heap; client-certificate names (see peer_identity.h) */
     size_t n_mtls_subjects;
     struct ratelimit_limit rate_limit; /* rate_mrps 0 = unlimited */
+    struct policy policy;              /* what the tenant may see (policy.h) */
 };
 
 struct tenant_table {

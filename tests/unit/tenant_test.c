@@ -251,7 +251,7 @@ static void test_authenticate(void)
     }
 
     /* A tenant with no keys matches nothing. */
-    struct tenant none = {.id = "none"};
+    struct tenant none = {.id = "none", .key_hashes = NULL, .n_keys = 0};
     struct tenant_table one = {&none, 1};
     CHECK(tenant_authenticate(&one, "key-alpha-1", 11) == NULL);
 }
