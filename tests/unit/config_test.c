@@ -885,7 +885,8 @@ static void test_tls_mtls_rate_limit(void)
                        "\"mtls_subjects\":[\"CN=svc-a.internal\",\"DNS:svc-a.internal\"],"
                        "\"rate_limit\":{\"rps\":5,\"burst\":10}},"
                        "{\"id\":\"beta\",\"mtls_subjects\":[\"URI:spiffe://corp/b\"],"
-                       "\"rate_limit\":{\"rps\":0.5}},"
+                       "\"rate_limit\":{\"rps\":0.5},"
+                       "\"policy\":{\"job_name_prefixes\":[\"b-\"],\"max_results\":7}},"
                        "{\"id\":\"gamma\",\"api_keys\":[\"" H_B1 "\"]}]}";
     if (CHECK(s_load(text, &s_no_env, &cfg, &err) == 0)) {
         CHECK_STR(cfg.http_tls.cert_file, "s.crt");
@@ -901,6 +902,11 @@ static void test_tls_mtls_rate_limit(void)
         CHECK_EQ(b->n_keys, 0); /* certificate-only tenant */
         CHECK_EQ(b->rate_limit.rate_mrps, 500);
         CHECK_EQ(b->rate_limit.burst, 1);     /* default: rps rounded up */
+        /* A certificate-only tenant's policy is read too (all three keys). */
+        CHECK_EQ(b->policy.n_prefixes, 1);
+        CHECK_STR(b->policy.prefixes[0], "b-");
+        CHECK_EQ(b->policy.max_results, 7);
+        CHECK_EQ(a->policy.n_prefixes, 0);
         CHECK_EQ(g->rate_limit.rate_mrps, 0); /* absent: unlimited */
         CHECK_EQ(g->n_mtls_subjects, 0);
         config_clean_up(&cfg);
@@ -942,6 +948,9 @@ static void test_tls_mtls_rate_limit(void)
     EXPECT_FAIL("{" REGION "," HTTP_MTLS ",\"tenants\":[{\"id\":\"a\"}]}",
                 "tenants[0].api_keys: required: a non-empty array of SHA-256 hex digests of keys "
                 "(may be omitted when mtls_subjects is set)");
+    EXPECT_FAIL("{" REGION "," HTTP_MTLS ",\"tenants\":[{\"id\":\"a\",\"mtls_subjects\":[\"CN=a\"],"
+                "\"policy\":{\"statuses\":[\"Nope\"]}}]}",
+                "cfg.json: tenants[0].policy.statuses");
     EXPECT_FAIL(T1(",\"rate_limit\":5"), "tenants[0].rate_limit: must be an object");
     EXPECT_FAIL(T1(",\"rate_limit\":{}"), "tenants[0].rate_limit.rps: required");
     EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":\"5\"}"), "tenants[0].rate_limit.rps: required");
