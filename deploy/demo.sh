@@ -67,13 +67,16 @@ wait_ready "$gw" '"event":"ready"' "$RUN/gateway.log"
 cat <<MSG
 
 bedrockgw is up: REST on http://127.0.0.1:$HTTP_PORT, gRPC on 127.0.0.1:$GRPC_PORT
-Demo tenants: team-a (key demo-key-team-a), team-b (key demo-key-team-b).
+Demo tenants (deploy/config/demo.json): team-a (key demo-key-team-a) sees jobs named
+team-a-* and shared-*; team-b (key demo-key-team-b) sees team-b-* jobs that are
+Completed or InProgress, with importedModelArn redacted. Both are rate limited.
 Logs: $RUN/gateway.log (access log, JSON lines)
 
 Try (REST):
   curl -s -H 'x-api-key: demo-key-team-a' 'http://127.0.0.1:$HTTP_PORT/v1/model-import-jobs?maxResults=3'
   curl -s -H 'authorization: Bearer demo-key-team-a' 'http://127.0.0.1:$HTTP_PORT/v1/model-import-jobs?statusEquals=MODEL_IMPORT_JOB_STATUS_COMPLETED&sortOrder=Ascending&maxResults=2'
   curl -s -H 'x-api-key: demo-key-team-a' 'http://127.0.0.1:$HTTP_PORT/v1/model-import-jobs?creationTimeAfter=2025-01-01T00:00:00%2B05:30&nameContains=team-a'
+  curl -s -H 'x-api-key: demo-key-team-b' 'http://127.0.0.1:$HTTP_PORT/v1/model-import-jobs?maxResults=3'   # team-b's slice
   curl -s 'http://127.0.0.1:$HTTP_PORT/v1/model-import-jobs'          # 401, no key
   curl -s -H 'x-api-key: demo-key-team-a' 'http://127.0.0.1:$HTTP_PORT/v1/model-import-jobs?maxResults=5000'   # 400 naming maxResults
 

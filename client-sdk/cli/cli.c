@@ -530,6 +530,7 @@ static int s_cmd_list(int argc, char **argv)
             s_error_line(NULL, "cannot write the output");
             rc = CLI_EXIT_INTERNAL;
         } else if (format != CLI_FORMAT_JSON && page->next_token) {
+            fflush(stdout); /* the table first, then where to continue */
             fprintf(stderr, "next-token: %s\n", page->next_token);
         }
         bgw_list_response_free(page);
