@@ -372,6 +372,34 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
     return 0;
 }
 
+static int s_load_cache(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *o;
+    if (s_object(c, root, "cache", "cache", &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    static const char *const keys[] = {"enabled", "ttl_ms", "swr_ms", "sie_ms",
+                                       "max_bytes", "max_entry_bytes", NULL};
+    json_t *en = json_object_get(o, "enabled");
+    if (en && !json_is_boolean(en))
+        return s_fail(c, "cache.enabled", "must be true or false");
+    if (en)
+        cfg->cache.enabled = json_is_true(en);
+    if (s_check_keys(c, o, "cache", keys) != 0 ||
+        s_int(c, o, "ttl_ms", "cache.ttl_ms", 1, 86400000, &cfg->cache.ttl_ms) != 0 ||
+        s_int(c, o, "swr_ms", "cache.swr_ms", 0, 86400000, &cfg->cache.swr_ms) != 0 ||
+        s_int(c, o, "sie_ms", "cache.sie_ms", 0, 86400000, &cfg->cache.sie_ms) != 0 ||
+        s_size(c, o, "max_bytes", "cache.max_bytes", 4096, (int64_t)1 << 40,
+               &cfg->cache.max_bytes) != 0 ||
+        s_size(c, o, "max_entry_bytes", "cache.max_entry_bytes", 1024, (int64_t)1 << 40,
+               &cfg->cache.max_entry_bytes) != 0)
+        return -1;
+    if (cfg->cache.max_entry_bytes > cfg->cache.max_bytes)
+        return s_fail(c, "cache.max_entry_bytes", "must not exceed cache.max_bytes");
+    return 0;
+}
+
 static int s_id_ok(const char *id)
 {
     size_t n = strlen(id);
@@ -463,6 +491,12 @@ static void s_defaults(struct config *cfg)
     cfg->max_inflight = CONFIG_DEFAULT_MAX_INFLIGHT;
     cfg->shutdown_grace_ms = CONFIG_DEFAULT_SHUTDOWN_GRACE_MS;
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+    cfg->cache.enabled = true;
+    cfg->cache.ttl_ms = CACHE_DEFAULT_TTL_MS;
+    cfg->cache.swr_ms = CACHE_DEFAULT_SWR_MS;
+    cfg->cache.sie_ms = CACHE_DEFAULT_SIE_MS;
+    cfg->cache.max_bytes = CACHE_DEFAULT_MAX_BYTES;
+    cfg->cache.max_entry_bytes = CACHE_DEFAULT_MAX_ENTRY_BYTES;
 }
 
 int config_load_string(const char *json_text, const char *name, const struct config_env *env,
@@ -477,14 +511,15 @@ int config_load_string(const char *json_text, const char *name, const struct con
         return -1;
     }
     int rc = -1;
-    static const char *const keys[] = {"grpc", "http", "aws", "gateway", "tenants", NULL};
+    static const char *const keys[] = {"grpc", "http", "aws", "gateway", "cache", "tenants", NULL};
     if (!json_is_object(root)) {
         s_fail(&c, "(top level)", "must be a JSON object");
         goto cleanup;
     }
     if (s_check_keys(&c, root, "", keys) != 0 || s_load_grpc(&c, root, out) != 0 ||
         s_load_http(&c, root, out) != 0 || s_load_aws(&c, root, env, out) != 0 ||
-        s_load_gateway(&c, root, out) != 0 || s_load_tenants(&c, root, out) != 0)
+        s_load_gateway(&c, root, out) != 0 || s_load_cache(&c, root, out) != 0 ||
+        s_load_tenants(&c, root, out) != 0)
         goto cleanup;
     rc = 0;
 cleanup:

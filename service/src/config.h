@@ -16,6 +16,7 @@
 
 #include "bedrock_client.h"
 #include "buf.h"
+#include "cache.h"
 #include "tenant.h"
 
 /* Defaults for every limit (README "Configuration reference"). */
@@ -48,6 +49,16 @@ struct config_tls {
     bool require_client_cert; /* mTLS: refuse clients without a verified certificate */
 };
 
+/* The response cache (issue 4; README "Configuration reference"). */
+struct config_cache {
+    bool enabled;
+    int64_t ttl_ms;
+    int64_t swr_ms;
+    int64_t sie_ms;
+    size_t max_bytes;
+    size_t max_entry_bytes;
+};
+
 struct config {
     char grpc_listen[300];
     struct config_tls grpc_tls;
@@ -75,6 +86,8 @@ struct config {
     size_t max_inflight;
     int64_t shutdown_grace_ms;
     char log_level[16];
+
+    struct config_cache cache;
 
     struct tenant_table tenants;
 };

@@ -11,7 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "fetcher.h"
+#include "metrics.h"
+#include "page_cache.h"
 #include "grpc_frontend.h"
 #include "handler.h"
 #include "log.h"
@@ -29,6 +32,8 @@ struct gateway {
     struct handler_ctx ctx;
     struct event_base *base;
     struct fetcher *fetcher;
+    struct page_cache *pcache; /* in front of the fetcher (response cache) */
+    struct metrics metrics;
     struct grpc_frontend *grpc;
     struct rest_frontend *rest;
     struct event *sigterm, *sigint, *grace_timer, *flush_timer;
@@ -86,6 +91,8 @@ static void s_access_log(const struct handler_call *c, const struct jobs_respons
     }
     if (resp)
         json_object_set_new(f, "items", json_integer((json_int_t)resp->n_summaries));
+    if (c->cache_reply.x_cache)
+        json_object_set_new(f, "cache", json_string(c->cache_reply.x_cache));
     if (err)
         json_object_set_new(f, "error", json_string(err->message));
     log_event(err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO, "access", f);
@@ -126,8 +133,11 @@ static void s_finish(struct gateway *g, struct handler_call *c, const struct job
                      const struct bgw_error *err)
 {
     s_access_log(c, resp, err);
+    enum bgw_status st = err ? err->status : BGW_OK;
+    g->metrics.requests[c->transport == HANDLER_GRPC ? 0 : 1][st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
+    if (!err && c->cache_reply.not_modified)
+        g->metrics.not_modified++;
     c->reply(c, resp, err); /* frees c */
-    (void)g;
 }
 
 static void s_track(struct gateway *g, struct handler_call *c, struct s_link *l)
@@ -150,7 +160,28 @@ static void s_untrack(struct gateway *g, struct handler_call *c)
     g->n_inflight--;
 }
 
-static void s_on_page(void *arg, const struct fetcher_result *r)
+/* Does the If-None-Match list hold etag (or "*")? */
+static bool s_etag_match(const char *inm, const char *etag)
+{
+    if (!inm || !etag[0])
+        return false;
+    size_t n = strlen(etag);
+    for (const char *p = inm; *p;) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        if (*p == '*')
+            return true;
+        if (p[0] == 'W' && p[1] == '/') /* weak comparison for If-None-Match */
+            p += 2;
+        if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return true;
+        while (*p && *p != ',')
+            p++;
+    }
+    return false;
+}
+
+static void s_on_page(void *arg, const struct page_cache_result *r)
 {
     struct s_link *l = arg;
     struct gateway *g = l->g;
@@ -167,17 +198,75 @@ static void s_on_page(void *arg, const struct fetcher_result *r)
                             "detail", r->transport_error));
     if (r->status != BGW_OK) {
         s_finish(g, c, NULL, r->err);
-    } else {
-        struct jobs_response out;
-        memset(&out, 0, sizeof(out));
-        struct bgw_error err;
-        bgw_error_clear(&err);
-        if (handler_complete(&g->ctx, c, r->page, &out, &err) == BGW_OK)
-            s_finish(g, c, &out, NULL);
-        else
-            s_finish(g, c, NULL, &err);
-        jobs_response_clean_up(&out);
+        s_maybe_exit(g);
+        return;
     }
+    struct handler_cache_reply *cr = &c->cache_reply;
+    if (r->outcome != PAGE_CACHE_PASS) {
+        cr->x_cache = page_cache_outcome_str(r->outcome);
+        cr->warning = r->outcome == PAGE_CACHE_STALE_REVALIDATING ? 110
+                      : r->outcome == PAGE_CACHE_STALE_ERROR      ? 111
+                                                                  : 0;
+        cr->age_s = r->age_ms / 1000;
+        cr->max_age_s = r->entry ? r->ttl_left_ms / 1000 : -1;
+    } else {
+        cr->max_age_s = -1;
+    }
+    /* The serialized response for this caller's view of the page: kept with
+     * the cache entry, so a repeated request costs a lookup and a write. */
+    char vk_mem[160];
+    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
+    vk_mem[0] = '\0';
+    const struct cache_view *v = NULL;
+    bool have_vk = c->render && handler_view_key(&g->ctx, c, &vk) == 0 && vk.data == vk_mem;
+    if (have_vk)
+        v = page_cache_view(r, vk.data, vk.len);
+    struct jobs_response out;
+    memset(&out, 0, sizeof(out));
+    struct buf body;
+    buf_init(&body, 0);
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    const struct jobs_response *resp = NULL;
+    if (!v) {
+        struct jobs_response page;
+        if (cache_page_copy(r->page, &page) != 0) {
+            bgw_error_set(&err, BGW_ERR_NOMEM, NULL, "out of memory");
+            goto fail;
+        }
+        if (handler_complete(&g->ctx, c, &page, &out, &err) != BGW_OK) {
+            jobs_response_clean_up(&page);
+            goto fail;
+        }
+        jobs_response_clean_up(&page);
+        resp = &out;
+        if (c->render) {
+            g->metrics.view_renders++;
+            if (c->render(&out, &body) != 0) {
+                bgw_error_set(&err, BGW_ERR_INTERNAL, NULL, "cannot render the response");
+                goto fail;
+            }
+            if (have_vk)
+                v = page_cache_add_view(r, vk.data, vk.len, body.data, body.len);
+        }
+    }
+    if (v) {
+        cr->body = v->body;
+        cr->body_len = v->body_len;
+        memcpy(cr->etag, v->etag, sizeof(cr->etag));
+    } else if (c->render) {
+        cr->body = body.data ? body.data : "";
+        cr->body_len = body.len;
+        cache_etag(cr->body, cr->body_len, cr->etag);
+    }
+    cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
+    s_finish(g, c, resp, NULL);
+    goto cleanup;
+fail:
+    s_finish(g, c, NULL, &err);
+cleanup:
+    jobs_response_clean_up(&out);
+    buf_clean_up(&body);
     s_maybe_exit(g);
 }
 
@@ -213,7 +302,9 @@ static void s_submit(void *arg, struct handler_call *c)
     }
     l->g = g;
     l->call = c;
-    c->upstream = fetcher_fetch_page(g->fetcher, &q, c->deadline_ms, s_on_page, l, &err);
+    struct page_cache_control ctl;
+    page_cache_parse_control(c->cache_control, &ctl);
+    c->upstream = page_cache_fetch_page(g->pcache, &q, &ctl, c->deadline_ms, s_on_page, l, &err);
     jobs_request_clean_up(&q);
     if (!c->upstream) {
         free(l);
@@ -221,6 +312,17 @@ static void s_submit(void *arg, struct handler_call *c)
         return;
     }
     s_track(g, c, l);
+}
+
+/* GET /metrics (loop thread). */
+static int s_metrics(void *arg, struct buf *out)
+{
+    struct gateway *g = arg;
+    const struct cache *core = page_cache_core(g->pcache);
+    struct cache_stats cs;
+    if (core)
+        cache_get_stats(core, &cs);
+    return metrics_render(&g->metrics, core ? &cs : NULL, out);
 }
 
 /* Grace period over: answer everything still waiting, then stop. */
@@ -233,7 +335,7 @@ static void s_on_grace(evutil_socket_t fd, short what, void *arg)
             g->n_inflight);
     while (g->inflight.next != &g->inflight) {
         struct handler_call *c = g->inflight.next->call;
-        fetcher_cancel(c->upstream);
+        page_cache_cancel(c->upstream);
         c->upstream = NULL;
         s_untrack(g, c);
         struct bgw_error err;
@@ -292,6 +394,12 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         buf_append_str(err, "cannot create the upstream HTTP client");
         goto fail;
     }
+    struct page_cache_options pco = {g->cfg, g->base, g->fetcher, opts->credentials, &g->metrics};
+    g->pcache = page_cache_new(&pco);
+    if (!g->pcache) {
+        buf_append_str(err, "cannot create the response cache");
+        goto fail;
+    }
     struct grpc_frontend_options go = {
         .listen = g->cfg->grpc_listen,
         .tls = &g->cfg->grpc_tls,
@@ -304,7 +412,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->grpc = grpc_frontend_new(&go, err);
     if (!g->grpc)
         goto fail;
-    struct rest_frontend_options ro = {g->cfg, g->base, s_submit, g};
+    struct rest_frontend_options ro = {g->cfg, g->base, s_submit, g, s_metrics, g};
     g->rest = rest_frontend_new(&ro, err);
     if (!g->rest)
         goto fail;
@@ -345,6 +453,7 @@ void gateway_destroy(struct gateway *g)
      * answers with UNAVAILABLE now that the gateway is closed. */
     grpc_frontend_destroy(g->grpc);
     rest_frontend_destroy(g->rest);
+    page_cache_destroy(g->pcache);
     fetcher_destroy(g->fetcher);
     if (g->sigterm)
         event_free(g->sigterm);

@@ -30,6 +30,8 @@ void handler_call_free(struct handler_call *c)
         return;
     s_wipe_free(c->authorization);
     s_wipe_free(c->x_api_key);
+    free(c->cache_control);
+    free(c->if_none_match);
     jobs_request_clean_up(&c->req);
     free(c);
 }
@@ -75,4 +77,12 @@ enum bgw_status handler_complete(const struct handler_ctx *ctx, struct handler_c
     *out = *page;
     memset(page, 0, sizeof(*page));
     return BGW_OK;
+}
+
+int handler_view_key(const struct handler_ctx *ctx, const struct handler_call *call,
+                     struct buf *out)
+{
+    (void)ctx;
+    return buf_appendf(out, "%c|%s", call->transport == HANDLER_GRPC ? 'g' : 'r',
+                       call->tenant ? call->tenant->id : "");
 }

@@ -21,6 +21,24 @@
 enum handler_transport { HANDLER_GRPC = 0, HANDLER_REST = 1 };
 
 struct handler_call;
+struct buf;
+
+/* A frontend's serializer of a successful response into its wire bytes
+ * (REST: proto3 JSON; gRPC: the protobuf message). 0 or -1. */
+typedef int (*handler_render_fn)(const struct jobs_response *resp, struct buf *out);
+
+/* What the gateway tells the frontend about a cached answer (response
+ * cache, page_cache.h). Set before reply; x_cache NULL = no cache info. */
+struct handler_cache_reply {
+    const char *x_cache;  /* static: "hit" | "miss" | "stale" | "bypass" | NULL */
+    int warning;          /* 0, 110 (stale) or 111 (revalidation failed) */
+    int64_t age_s;        /* age of the answer */
+    int64_t max_age_s;    /* remaining freshness; < 0: say no-store */
+    char etag[20];        /* strong ETag of body, "" = none */
+    bool not_modified;    /* REST: If-None-Match matched -> 304 */
+    const void *body;     /* the pre-rendered response (borrowed during reply), or NULL */
+    size_t body_len;
+};
 
 /* Runs on the loop thread exactly once per call. resp is set on success,
  * err otherwise; both are borrowed for the duration of the call. The reply
@@ -49,6 +67,16 @@ struct handler_call {
     handler_reply_fn reply;
     void *frontend_data;
 
+    /* Response cache: the request's Cache-Control (header or metadata) and,
+     * REST only, If-None-Match (heap copies, or NULL); the frontend's
+     * serializer; and what the gateway says about the answer. When
+     * cache_reply.body is set the reply sends those bytes (resp may then be
+     * NULL). */
+    char *cache_control;
+    char *if_none_match;
+    handler_render_fn render;
+    struct handler_cache_reply cache_reply;
+
     /* Owned by the gateway while the call is in flight. */
     void *upstream; /* struct fetcher_fetch * */
     long upstream_status;
@@ -76,5 +104,13 @@ enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_ca
 enum bgw_status handler_complete(const struct handler_ctx *ctx, struct handler_call *call,
                                  struct jobs_response *page, struct jobs_response *out,
                                  struct bgw_error *err);
+
+/* The key of the serialized response ("view") a call gets from an upstream
+ * page: everything handler_complete's output and the frontend's rendering
+ * depend on besides the page itself (the transport and the tenant today; a
+ * tenant policy or gateway page tokens must be added here when
+ * handler_complete starts to depend on them). Appends to out; 0 or -1. */
+int handler_view_key(const struct handler_ctx *ctx, const struct handler_call *call,
+                     struct buf *out);
 
 #endif

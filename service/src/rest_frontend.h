@@ -5,6 +5,10 @@
  *   GET     /v1/model-import-jobs?<field>=...   proto3 JSON response
  *   OPTIONS /v1/model-import-jobs               CORS preflight
  *   GET     /healthz                             {"status":"SERVING"} (503 while draining)
+ *   GET     /metrics                             Prometheus text (no API key asked)
+ *
+ * Cached answers carry ETag, Cache-Control: private, max-age=<fresh s>, Age,
+ * X-Cache and, when stale, Warning; If-None-Match matching the ETag -> 304.
  *
  * Errors are google.rpc.Status JSON with grpc-gateway's HTTP status. CORS
  * follows an allow-list; "*" is only ever sent without credentials. Header
@@ -23,11 +27,16 @@ struct rest_frontend;
 /* Loop thread; takes ownership of call, must invoke call->reply once. */
 typedef void (*rest_frontend_submit_fn)(void *arg, struct handler_call *call);
 
+/* Loop thread; appends the Prometheus text for GET /metrics. 0 or -1. */
+typedef int (*rest_frontend_metrics_fn)(void *arg, struct buf *out);
+
 struct rest_frontend_options {
     const struct config *cfg; /* listen address, CORS, limits; outlives the frontend */
     struct event_base *base;
     rest_frontend_submit_fn submit;
     void *submit_arg;
+    rest_frontend_metrics_fn metrics; /* NULL: no /metrics */
+    void *metrics_arg;
 };
 
 struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
