@@ -79,12 +79,29 @@ void cache_etag(const void *body, size_t len, char out[20])
     snprintf(out, 20, "\"%016" PRIx64 "\"", h);
 }
 
+/* Decimal of v appended without printf (the key is built per request). */
+static int s_key_int(struct buf *out, char tag, int64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    *--p = tag;
+    *--p = '|';
+    return buf_append(out, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 static int s_key_str(struct buf *out, char tag, const char *s)
 {
     if (!s)
-        return buf_appendf(out, "|%c-", tag);
+        return buf_append(out, (char[]){'|', tag, '-'}, 3);
     size_t n = strlen(s);
-    if (buf_appendf(out, "|%c%zu:", tag, n) != 0)
+    if (s_key_int(out, tag, (int64_t)n) != 0 || buf_append_char(out, ':') != 0)
         return -1;
     return buf_append(out, s, n);
 }
@@ -92,8 +109,8 @@ static int s_key_str(struct buf *out, char tag, const char *s)
 static int s_key_time(struct buf *out, char tag, bool has, struct bgw_time t)
 {
     if (!has)
-        return buf_appendf(out, "|%c-", tag);
-    return buf_appendf(out, "|%c%" PRId64 ".%09" PRId32, tag, t.seconds, t.nanos);
+        return buf_append(out, (char[]){'|', tag, '-'}, 3);
+    return s_key_int(out, tag, t.seconds) != 0 || s_key_int(out, '.', t.nanos) != 0 ? -1 : 0;
 }
 
 int cache_key_build(const char *identity, const struct jobs_request *q,
@@ -102,12 +119,11 @@ int cache_key_build(const char *identity, const struct jobs_request *q,
     int64_t max_results = q->has_max_results ? q->max_results : default_max_results;
     int sort_by = q->sort_by ? q->sort_by : JOBS_SORT_BY_CREATION_TIME;
     int sort_order = q->sort_order ? q->sort_order : JOBS_SORT_ORDER_DESCENDING;
-    if (buf_appendf(out, "v1|%zu:", strlen(identity)) != 0 ||
-        buf_append_str(out, identity) != 0 ||
+    if (buf_append(out, "v1", 2) != 0 || s_key_str(out, 'i', identity) != 0 ||
         s_key_time(out, 'a', q->has_creation_time_after, q->creation_time_after) != 0 ||
         s_key_time(out, 'b', q->has_creation_time_before, q->creation_time_before) != 0 ||
-        buf_appendf(out, "|s%d|m%" PRId64 "|o%d|r%d", q->status_equals, max_results, sort_by,
-                    sort_order) != 0 ||
+        s_key_int(out, 's', q->status_equals) != 0 || s_key_int(out, 'm', max_results) != 0 ||
+        s_key_int(out, 'o', sort_by) != 0 || s_key_int(out, 'r', sort_order) != 0 ||
         s_key_str(out, 'n', q->name_contains) != 0 || s_key_str(out, 't', q->next_token) != 0)
         return -1;
     return 0;

@@ -383,7 +383,14 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->cfg = opts->cfg;
     g->ctx.cfg = opts->cfg;
     g->inflight.next = g->inflight.prev = &g->inflight;
-    g->base = event_base_new();
+    /* The changelist folds an fd's add/del of interest within one loop turn
+     * into one epoll_ctl (or none): evhttp toggles EV_WRITE per response. */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg)
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    g->base = ecfg ? event_base_new_with_config(ecfg) : event_base_new();
+    if (ecfg)
+        event_config_free(ecfg);
     if (!g->base) {
         buf_append_str(err, "cannot create the event loop");
         goto fail;
