@@ -147,6 +147,8 @@ pid %s/nginx.pid;
 error_log %s/error.log warn;
 events { worker_connections 4096; }
 http {
+    keepalive_requests 10000000;
+    keepalive_timeout 300s;
     access_log %s/access.log;
     client_body_temp_path %s/tmp/body; proxy_temp_path %s/tmp/proxy;
     fastcgi_temp_path %s/tmp/fcgi; uwsgi_temp_path %s/tmp/uwsgi; scgi_temp_path %s/tmp/scgi;
