@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential cmake pkg-config
 libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev protobuf-compiler
 libcurl4-openssl-dev libssl-dev libjansson-dev libevent-dev
-python3 python3-grpcio python3-protobuf curl jq ca-certificates"
+python3 python3-grpcio python3-protobuf curl jq openssl ca-certificates clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,7 +357,8 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
     if (!g)
         return 0;
     static const char *const keys[] = {"default_page_size", "max_inflight",
-                                       "shutdown_grace_ms", "log_level", NULL};
+                                       "shutdown_grace_ms", "log_level",
+                                       "max_upstream_calls_per_request", NULL};
     if (s_check_keys(c, g, "gateway", keys) != 0 ||
         s_int(c, g, "default_page_size", "gateway.default_page_size", 1, 1000,
               &cfg->default_page_size) != 0 ||
@@ -364,7 +367,9 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
         s_int(c, g, "shutdown_grace_ms", "gateway.shutdown_grace_ms", 0, 600000,
               &cfg->shutdown_grace_ms) != 0 ||
         s_string(c, g, "log_level", "gateway.log_level", cfg->log_level,
-                 sizeof(cfg->log_level)) != 0)
+                 sizeof(cfg->log_level)) != 0 ||
+        s_int(c, g, "max_upstream_calls_per_request", "gateway.max_upstream_calls_per_request",
+              1, 1000, &cfg->max_upstream_calls) != 0)
         return -1;
     if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
@@ -400,6 +405,104 @@ static int s_load_cache(struct s_ctx *c, json_t *root, struct config *cfg)
     return 0;
 }
 
+/* One secret of "tokens": exactly one of <name> (inline), <name>_file (its
+ * contents, one trailing newline dropped) or <name>_env (an environment
+ * variable, read here with getenv: unlike the AWS variables its name comes
+ * from the file). The value is never echoed in a message. */
+static int s_token_secret(struct s_ctx *c, json_t *t, const char *name, unsigned char *out,
+                          size_t *out_len)
+{
+    char k_inline[48], k_file[48], k_env[48], path[96];
+    snprintf(k_inline, sizeof(k_inline), "%s", name);
+    snprintf(k_file, sizeof(k_file), "%s_file", name);
+    snprintf(k_env, sizeof(k_env), "%s_env", name);
+    json_t *vi = json_object_get(t, k_inline), *vf = json_object_get(t, k_file),
+           *ve = json_object_get(t, k_env);
+    snprintf(path, sizeof(path), "tokens.%s", name);
+    if ((vi != NULL) + (vf != NULL) + (ve != NULL) > 1)
+        return s_fail(c, path, "give only one of %s, %s_file and %s_env", name, name, name);
+    *out_len = 0;
+    if (!vi && !vf && !ve)
+        return 0;
+    json_t *v = vi ? vi : vf ? vf : ve;
+    snprintf(path, sizeof(path), "tokens.%s", vi ? k_inline : vf ? k_file : k_env);
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return s_fail(c, path, "must be a non-empty string");
+    const char *sv = json_string_value(v);
+    char *data = NULL;
+    size_t len = 0;
+    int rc = -1;
+    if (vi) {
+        len = json_string_length(v);
+        data = malloc(len + 1);
+        if (data)
+            memcpy(data, sv, len + 1);
+    } else if (ve) {
+        const char *e = getenv(sv);
+        if (!e || !*e)
+            return s_fail(c, path, "environment variable %s is not set", sv);
+        len = strlen(e);
+        data = strdup(e);
+    } else {
+        FILE *f = fopen(sv, "rb");
+        if (!f)
+            return s_fail(c, path, "cannot open %s: %s", sv, strerror(errno));
+        data = malloc(PAGE_TOKEN_SECRET_MAX + 3);
+        if (data)
+            len = fread(data, 1, PAGE_TOKEN_SECRET_MAX + 3, f);
+        fclose(f);
+        if (len > 0 && data[len - 1] == '\n')
+            len--;
+        if (len > 0 && data[len - 1] == '\r')
+            len--;
+    }
+    if (!data) {
+        s_fail(c, path, "out of memory");
+        goto cleanup;
+    }
+    if (len < PAGE_TOKEN_SECRET_MIN || len > PAGE_TOKEN_SECRET_MAX) {
+        s_fail(c, path, "the secret must be %d to %d bytes long, got %zu", PAGE_TOKEN_SECRET_MIN,
+               PAGE_TOKEN_SECRET_MAX, len);
+        goto cleanup;
+    }
+    memcpy(out, data, len);
+    *out_len = len;
+    rc = 0;
+cleanup:
+    if (data) {
+        OPENSSL_cleanse(data, len);
+        free(data);
+    }
+    return rc;
+}
+
+static int s_load_tokens(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *t;
+    if (s_object(c, root, "tokens", "tokens", &t) != 0)
+        return -1;
+    if (t) {
+        static const char *const keys[] = {"secret",          "secret_file",          "secret_env",
+                                           "previous_secret", "previous_secret_file",
+                                           "previous_secret_env", "ttl_s",        NULL};
+        if (s_check_keys(c, t, "tokens", keys) != 0 ||
+            s_int(c, t, "ttl_s", "tokens.ttl_s", 1, 30 * 86400, &cfg->tokens.ttl_s) != 0 ||
+            s_token_secret(c, t, "secret", cfg->tokens.secret, &cfg->tokens.secret_len) != 0 ||
+            s_token_secret(c, t, "previous_secret", cfg->tokens.previous,
+                           &cfg->tokens.previous_len) != 0)
+            return -1;
+        if (cfg->tokens.previous_len && !cfg->tokens.secret_len)
+            return s_fail(c, "tokens.previous_secret", "requires tokens.secret");
+    }
+    if (!cfg->tokens.secret_len) {
+        if (RAND_bytes(cfg->tokens.secret, 32) != 1)
+            return s_fail(c, "tokens.secret", "cannot generate a random secret");
+        cfg->tokens.secret_len = 32;
+        cfg->tokens_ephemeral = true;
+    }
+    return 0;
+}
+
 static int s_id_ok(const char *id)
 {
     size_t n = strlen(id);
@@ -428,7 +531,7 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
         snprintf(path, sizeof(path), "tenants[%zu]", i);
         if (!json_is_object(t))
             return s_fail(c, path, "must be an object");
-        static const char *const keys[] = {"id", "api_keys", NULL};
+        static const char *const keys[] = {"id", "api_keys", "policy", NULL};
         if (s_check_keys(c, t, path, keys) != 0)
             return -1;
         struct tenant *tn = &cfg->tenants.tenants[i];
@@ -470,6 +573,15 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
                 }
             }
         }
+        snprintf(path, sizeof(path), "tenants[%zu].policy", i);
+        struct buf perr;
+        buf_init(&perr, 1024);
+        int prc = policy_parse_json(json_object_get(t, "policy"), path, &tn->policy, &perr);
+        if (prc != 0)
+            buf_appendf(c->err, "%s: %s", c->name, perr.data ? perr.data : path);
+        buf_clean_up(&perr);
+        if (prc != 0)
+            return -1;
     }
     return 0;
 }
@@ -490,6 +602,8 @@ static void s_defaults(struct config *cfg)
     cfg->default_page_size = CONFIG_DEFAULT_PAGE_SIZE;
     cfg->max_inflight = CONFIG_DEFAULT_MAX_INFLIGHT;
     cfg->shutdown_grace_ms = CONFIG_DEFAULT_SHUTDOWN_GRACE_MS;
+    cfg->max_upstream_calls = CONFIG_DEFAULT_MAX_UPSTREAM_CALLS;
+    cfg->tokens.ttl_s = PAGE_TOKEN_DEFAULT_TTL_S;
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
     cfg->cache.enabled = true;
     cfg->cache.ttl_ms = CACHE_DEFAULT_TTL_MS;
@@ -511,14 +625,16 @@ int config_load_string(const char *json_text, const char *name, const struct con
         return -1;
     }
     int rc = -1;
-    static const char *const keys[] = {"grpc", "http", "aws", "gateway", "cache", "tenants", NULL};
+    static const char *const keys[] = {"grpc",   "http",  "aws",     "gateway",
+                                       "tokens", "cache", "tenants", NULL};
     if (!json_is_object(root)) {
         s_fail(&c, "(top level)", "must be a JSON object");
         goto cleanup;
     }
     if (s_check_keys(&c, root, "", keys) != 0 || s_load_grpc(&c, root, out) != 0 ||
         s_load_http(&c, root, out) != 0 || s_load_aws(&c, root, env, out) != 0 ||
-        s_load_gateway(&c, root, out) != 0 || s_load_cache(&c, root, out) != 0 ||
+        s_load_gateway(&c, root, out) != 0 || s_load_tokens(&c, root, out) != 0 ||
+        s_load_cache(&c, root, out) != 0 ||
         s_load_tenants(&c, root, out) != 0)
         goto cleanup;
     rc = 0;
@@ -571,4 +687,6 @@ void config_clean_up(struct config *c)
     c->cors_origins = NULL;
     c->n_cors_origins = 0;
     tenant_table_clean_up(&c->tenants);
+    page_token_keys_clean_up(&c->tokens);
+    c->tokens_ephemeral = false;
 }

@@ -17,6 +17,7 @@
 #include "bedrock_client.h"
 #include "buf.h"
 #include "cache.h"
+#include "page_token.h"
 #include "tenant.h"
 
 /* Defaults for every limit (README "Configuration reference"). */
@@ -33,6 +34,7 @@
 #define CONFIG_DEFAULT_HTTP_TIMEOUT_MS 30000
 #define CONFIG_DEFAULT_GRPC_MAX_MESSAGE_BYTES 65536
 #define CONFIG_DEFAULT_CORS_MAX_AGE_S 600
+#define CONFIG_DEFAULT_MAX_UPSTREAM_CALLS 10
 
 struct config_env {
     const char *endpoint_url_bedrock; /* AWS_ENDPOINT_URL_BEDROCK */
@@ -86,6 +88,13 @@ struct config {
     size_t max_inflight;
     int64_t shutdown_grace_ms;
     char log_level[16];
+    int64_t max_upstream_calls; /* gateway.max_upstream_calls_per_request */
+
+    /* Page-token keys ("tokens"). Without a configured secret, a random one
+     * made at load time (tokens_ephemeral): walks do not survive a restart
+     * and are not shared between replicas. Wiped by config_clean_up. */
+    struct page_token_keys tokens;
+    bool tokens_ephemeral;
 
     struct config_cache cache;
 

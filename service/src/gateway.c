@@ -19,9 +19,11 @@
 #include "handler.h"
 #include "log.h"
 #include "rest_frontend.h"
+#include "timeutil.h"
 
 /* One call waiting on Bedrock; also the upstream callback's argument. */
 struct s_link {
+    int pages; /* upstream pages this call has taken in */
     struct s_link *prev, *next;
     struct handler_call *call;
     struct gateway *g;
@@ -32,7 +34,7 @@ struct gateway {
     struct handler_ctx ctx;
     struct event_base *base;
     struct fetcher *fetcher;
-    struct page_cache *pcache; /* in front of the fetcher (response cache) */
+    struct page_cache *pcache; /* the page source: cache in front of the fetcher */
     struct metrics metrics;
     struct grpc_frontend *grpc;
     struct rest_frontend *rest;
@@ -56,6 +58,35 @@ static const char *s_transport(const struct handler_call *c)
     return c->transport == HANDLER_GRPC ? "grpc" : "rest";
 }
 
+static int64_t s_wall_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* The filters of q as JSON: enums by their Bedrock names, times RFC 3339. */
+static json_t *s_filters_json(const struct jobs_request *q)
+{
+    json_t *o = json_object();
+    char t[TIMEUTIL_FMT_MAX];
+    if (q->has_creation_time_after &&
+        timeutil_format_rfc3339(q->creation_time_after, t, sizeof(t)) > 0)
+        json_object_set_new(o, "creationTimeAfter", json_string(t));
+    if (q->has_creation_time_before &&
+        timeutil_format_rfc3339(q->creation_time_before, t, sizeof(t)) > 0)
+        json_object_set_new(o, "creationTimeBefore", json_string(t));
+    if (jobs_status_bedrock(q->status_equals))
+        json_object_set_new(o, "statusEquals", json_string(jobs_status_bedrock(q->status_equals)));
+    if (q->name_contains)
+        json_object_set_new(o, "nameContains", json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
+    if (jobs_sort_by_bedrock(q->sort_by))
+        json_object_set_new(o, "sortBy", json_string(jobs_sort_by_bedrock(q->sort_by)));
+    if (jobs_sort_order_bedrock(q->sort_order))
+        json_object_set_new(o, "sortOrder", json_string(jobs_sort_order_bedrock(q->sort_order)));
+    return o;
+}
+
+/* The audit line: one per call, "event":"access". Never keys, tokens (the
+ * client's nextToken only by length) or credentials. */
 static void s_access_log(const struct handler_call *c, const struct jobs_response *resp,
                          const struct bgw_error *err)
 {
@@ -78,19 +109,31 @@ static void s_access_log(const struct handler_call *c, const struct jobs_respons
     if (q->sort_order)
         json_object_set_new(params, "sortOrder", json_integer(q->sort_order));
     enum bgw_status st = err ? err->status : BGW_OK;
-    json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:I}", "request_id", c->request_id,
+    json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:I,s:i}", "request_id", c->request_id,
                           "transport", s_transport(c), "tenant", c->tenant ? c->tenant->id : "",
                           "peer", c->peer, "params", params, "code", bgw_status_grpc_name(st),
                           "grpc_code", bgw_status_grpc_code(st), "http_status", bgw_status_http(st),
-                          "latency_ms", (json_int_t)(s_mono_ms() - c->received_ms));
+                          "latency_ms", (json_int_t)(s_mono_ms() - c->received_ms),
+                          "upstream_calls", c->upstream_calls);
     if (!f)
         return;
+    struct handler_audit a;
+    handler_audit(c, &a);
+    if (a.filters) {
+        json_t *ef = s_filters_json(a.filters);
+        json_object_set_new(ef, "pageSize", json_integer(a.page_size));
+        json_object_set_new(f, "filters", ef);
+        if (a.policy_empty)
+            json_object_set_new(f, "policy_empty", json_true());
+    }
     if (c->upstream_status || c->upstream_ms) {
         json_object_set_new(f, "upstream_status", json_integer(c->upstream_status));
         json_object_set_new(f, "upstream_ms", json_integer(c->upstream_ms));
     }
-    if (resp)
+    if (resp) {
         json_object_set_new(f, "items", json_integer((json_int_t)resp->n_summaries));
+        json_object_set_new(f, "more", json_boolean(resp->next_token != NULL));
+    }
     if (c->cache_reply.x_cache)
         json_object_set_new(f, "cache", json_string(c->cache_reply.x_cache));
     if (err)
@@ -134,7 +177,8 @@ static void s_finish(struct gateway *g, struct handler_call *c, const struct job
 {
     s_access_log(c, resp, err);
     enum bgw_status st = err ? err->status : BGW_OK;
-    g->metrics.requests[c->transport == HANDLER_GRPC ? 0 : 1][st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
+    g->metrics.requests[c->transport == HANDLER_GRPC ? 0 : 1]
+                       [st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
     if (!err && c->cache_reply.not_modified)
         g->metrics.not_modified++;
     c->reply(c, resp, err); /* frees c */
@@ -160,6 +204,20 @@ static void s_untrack(struct gateway *g, struct handler_call *c)
     g->n_inflight--;
 }
 
+static void s_on_page(void *arg, const struct page_cache_result *r);
+
+/* Starts the upstream fetch for q (through the response cache); the call
+ * stays tracked until it is answered. 0, or -1 with err set (the call is
+ * then untracked). */
+static int s_fetch(struct gateway *g, struct handler_call *c, struct s_link *l,
+                   const struct jobs_request *q, struct bgw_error *err)
+{
+    struct page_cache_control ctl;
+    page_cache_parse_control(c->cache_control, &ctl);
+    c->upstream = page_cache_fetch_page(g->pcache, q, &ctl, c->deadline_ms, s_on_page, l, err);
+    return c->upstream ? 0 : -1;
+}
+
 /* Does the If-None-Match list hold etag (or "*")? */
 static bool s_etag_match(const char *inm, const char *etag)
 {
@@ -181,26 +239,13 @@ static bool s_etag_match(const char *inm, const char *etag)
     return false;
 }
 
-static void s_on_page(void *arg, const struct page_cache_result *r)
+/* The answer is ready (handler said REPLY): fill the call's cache reply with
+ * the serialized response. When the whole answer came from one cached page,
+ * the bytes are kept with that entry per view (handler_view_key), so the next
+ * identical request skips rendering. */
+static void s_prepare_body(struct gateway *g, struct handler_call *c, struct s_link *l,
+                           const struct page_cache_result *r, struct buf *body)
 {
-    struct s_link *l = arg;
-    struct gateway *g = l->g;
-    struct handler_call *c = l->call;
-    c->upstream = NULL;
-    s_untrack(g, c);
-    c->upstream_status = r->http_status;
-    c->upstream_ms = r->upstream_ms;
-    c->upstream_calls += r->attempts;
-    if (r->transport_error)
-        log_event(LOG_WARN, "upstream_failed",
-                  json_pack("{s:s,s:s,s:s}", "request_id", c->request_id, "outcome",
-                            r->status == BGW_ERR_DEADLINE_EXCEEDED ? "timeout" : "transport",
-                            "detail", r->transport_error));
-    if (r->status != BGW_OK) {
-        s_finish(g, c, NULL, r->err);
-        s_maybe_exit(g);
-        return;
-    }
     struct handler_cache_reply *cr = &c->cache_reply;
     if (r->outcome != PAGE_CACHE_PASS) {
         cr->x_cache = page_cache_outcome_str(r->outcome);
@@ -212,61 +257,85 @@ static void s_on_page(void *arg, const struct page_cache_result *r)
     } else {
         cr->max_age_s = -1;
     }
-    /* The serialized response for this caller's view of the page: kept with
-     * the cache entry, so a repeated request costs a lookup and a write. */
-    char vk_mem[160];
+    if (!c->render)
+        return;
+    const struct cache_view *v = NULL;
+    char vk_mem[512];
     struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
     vk_mem[0] = '\0';
-    const struct cache_view *v = NULL;
-    bool have_vk = c->render && handler_view_key(&g->ctx, c, &vk) == 0 && vk.data == vk_mem;
+    bool have_vk = l->pages == 1 && r->entry && handler_view_key(&g->ctx, c, &vk) == 0;
     if (have_vk)
         v = page_cache_view(r, vk.data, vk.len);
-    struct jobs_response out;
-    memset(&out, 0, sizeof(out));
-    struct buf body;
-    buf_init(&body, 0);
-    struct bgw_error err;
-    bgw_error_clear(&err);
-    const struct jobs_response *resp = NULL;
     if (!v) {
-        struct jobs_response page;
-        if (cache_page_copy(r->page, &page) != 0) {
-            bgw_error_set(&err, BGW_ERR_NOMEM, NULL, "out of memory");
-            goto fail;
-        }
-        if (handler_complete(&g->ctx, c, &page, &out, &err) != BGW_OK) {
-            jobs_response_clean_up(&page);
-            goto fail;
-        }
-        jobs_response_clean_up(&page);
-        resp = &out;
-        if (c->render) {
-            g->metrics.view_renders++;
-            if (c->render(&out, &body) != 0) {
-                bgw_error_set(&err, BGW_ERR_INTERNAL, NULL, "cannot render the response");
-                goto fail;
-            }
-            if (have_vk)
-                v = page_cache_add_view(r, vk.data, vk.len, body.data, body.len);
-        }
+        g->metrics.view_renders++;
+        if (c->render(handler_response(c), body) != 0)
+            return; /* the frontend renders (and reports) it again */
+        if (have_vk)
+            v = page_cache_add_view(r, vk.data, vk.len, body->data, body->len);
     }
     if (v) {
         cr->body = v->body;
         cr->body_len = v->body_len;
         memcpy(cr->etag, v->etag, sizeof(cr->etag));
-    } else if (c->render) {
-        cr->body = body.data ? body.data : "";
-        cr->body_len = body.len;
+    } else {
+        cr->body = body->data ? body->data : "";
+        cr->body_len = body->len;
         cache_etag(cr->body, cr->body_len, cr->etag);
     }
     cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
-    s_finish(g, c, resp, NULL);
-    goto cleanup;
-fail:
-    s_finish(g, c, NULL, &err);
-cleanup:
-    jobs_response_clean_up(&out);
-    buf_clean_up(&body);
+}
+
+static void s_on_page(void *arg, const struct page_cache_result *r)
+{
+    struct s_link *l = arg;
+    struct gateway *g = l->g;
+    struct handler_call *c = l->call;
+    c->upstream = NULL;
+    c->upstream_status = r->http_status;
+    c->upstream_ms += r->upstream_ms;
+    c->upstream_calls += r->attempts;
+    if (r->transport_error)
+        log_event(LOG_WARN, "upstream_failed",
+                  json_pack("{s:s,s:s,s:s}", "request_id", c->request_id, "outcome",
+                            r->status == BGW_ERR_DEADLINE_EXCEEDED ? "timeout" : "transport",
+                            "detail", r->transport_error));
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    if (r->status != BGW_OK) {
+        s_untrack(g, c);
+        s_finish(g, c, NULL, r->err);
+        s_maybe_exit(g);
+        return;
+    }
+    struct jobs_request q;
+    memset(&q, 0, sizeof(q));
+    enum handler_next next = HANDLER_REPLY;
+    struct handler_now now = {s_mono_ms(), s_wall_s()};
+    /* The cache lends its page: the handler consumes a copy. */
+    struct jobs_response page;
+    enum bgw_status st = cache_page_copy(r->page, &page) == 0
+                             ? BGW_OK
+                             : bgw_error_set(&err, BGW_ERR_NOMEM, NULL, "out of memory");
+    l->pages++;
+    if (st == BGW_OK) {
+        st = handler_on_page(&g->ctx, c, &now, &page, &next, &q, &err);
+        jobs_response_clean_up(&page);
+    }
+    if (st == BGW_OK && next == HANDLER_FETCH && s_fetch(g, c, l, &q, &err) == 0) {
+        jobs_request_clean_up(&q);
+        return; /* still tracked, waiting for the next page */
+    }
+    jobs_request_clean_up(&q);
+    s_untrack(g, c);
+    if (st == BGW_OK && next == HANDLER_REPLY) {
+        struct buf body;
+        buf_init(&body, 0);
+        s_prepare_body(g, c, l, r, &body);
+        s_finish(g, c, handler_response(c), NULL);
+        buf_clean_up(&body);
+    } else {
+        s_finish(g, c, NULL, &err);
+    }
     s_maybe_exit(g);
 }
 
@@ -288,9 +357,15 @@ static void s_submit(void *arg, struct handler_call *c)
         return;
     }
     struct jobs_request q;
-    if (handler_prepare(&g->ctx, c, &q, &err) != BGW_OK) {
+    enum handler_next next;
+    struct handler_now now = {s_mono_ms(), s_wall_s()};
+    if (handler_prepare(&g->ctx, c, &now, &next, &q, &err) != BGW_OK) {
         jobs_request_clean_up(&q);
         s_finish(g, c, NULL, &err);
+        return;
+    }
+    if (next == HANDLER_REPLY) { /* nothing to ask Bedrock (empty by policy) */
+        s_finish(g, c, handler_response(c), NULL);
         return;
     }
     struct s_link *l = malloc(sizeof(*l));
@@ -302,16 +377,14 @@ static void s_submit(void *arg, struct handler_call *c)
     }
     l->g = g;
     l->call = c;
-    struct page_cache_control ctl;
-    page_cache_parse_control(c->cache_control, &ctl);
-    c->upstream = page_cache_fetch_page(g->pcache, &q, &ctl, c->deadline_ms, s_on_page, l, &err);
-    jobs_request_clean_up(&q);
-    if (!c->upstream) {
-        free(l);
-        s_finish(g, c, NULL, &err);
-        return;
-    }
+    l->pages = 0;
     s_track(g, c, l);
+    int rc = s_fetch(g, c, l, &q, &err);
+    jobs_request_clean_up(&q);
+    if (rc != 0) {
+        s_untrack(g, c);
+        s_finish(g, c, NULL, &err);
+    }
 }
 
 /* GET /metrics (loop thread). */
@@ -445,6 +518,10 @@ int gateway_run(struct gateway *g)
                         "region", g->cfg->region, "endpoint", g->cfg->endpoint_url,
                         "endpoint_source", g->cfg->endpoint_source, "tenants",
                         (int)g->cfg->tenants.n_tenants));
+    if (g->cfg->tokens_ephemeral)
+        log_msg(LOG_WARN, "tokens_ephemeral",
+                "tokens.secret is not configured: page tokens use a random per-process secret "
+                "and do not survive a restart or work across replicas");
     int rc = event_base_dispatch(g->base);
     g->closed = true;
     log_msg(LOG_INFO, "stopped", "event loop finished");

@@ -1,12 +1,52 @@
 /*
- * handler - authenticate, validate, build upstream request, map result.
- * See handler.h. No I/O, no clock.
+ * handler - authenticate, validate, apply the policy, and page: upstream
+ * pages in, full filtered pages with gateway tokens out. See handler.h.
+ * No I/O, no clock.
  */
 #include "handler.h"
 
+#include "cache.h"
+
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "page_token.h"
+#include "policy.h"
+
+/* Upstream page size. Without post-filtering every row Bedrock returns is
+ * shown, so exactly the rows still needed are asked for (plus the rows of
+ * the upstream page already shown on an earlier page, which are skipped).
+ * With post-filtering, S_OVERFETCH times the need, at least S_OVERFETCH_MIN:
+ * one upstream call costs about the same for 10 rows or 100, and the token's
+ * position makes stopping mid-page free. Bedrock's maximum is 1000. */
+#define S_OVERFETCH 4
+#define S_OVERFETCH_MIN 100
+/* No new upstream call is started with less than this left before the
+ * client's deadline: the page so far is returned with a token instead. */
+#define S_MIN_CALL_MS 100
+
+struct handler_walk {
+    struct policy_view view;
+    int64_t page_size;
+    char binding[TENANT_ID_MAX + 2 * POLICY_CANON_MAX + 4];
+    char *cursor;      /* upstream cursor of the page being read; NULL = start */
+    uint32_t skip;     /* rows of that page already shown */
+    struct jobs_response out;
+    size_t out_cap;
+    int pages;
+};
+
+static void s_walk_free(struct handler_walk *w)
+{
+    if (!w)
+        return;
+    policy_view_clean_up(&w->view);
+    free(w->cursor);
+    jobs_response_clean_up(&w->out);
+    free(w);
+}
 
 struct handler_call *handler_call_new(enum handler_transport t)
 {
@@ -33,13 +73,65 @@ void handler_call_free(struct handler_call *c)
     free(c->cache_control);
     free(c->if_none_match);
     jobs_request_clean_up(&c->req);
+    s_walk_free(c->walk);
     free(c);
 }
 
+/* The upstream query for the page at w->cursor. */
+static enum bgw_status s_upstream_query(const struct handler_walk *w, struct jobs_request *q,
+                                        struct bgw_error *err)
+{
+    if (jobs_request_copy(&w->view.upstream, q) != 0)
+        return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
+    if (w->cursor) {
+        q->next_token = strdup(w->cursor);
+        if (!q->next_token) {
+            jobs_request_clean_up(q);
+            return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
+        }
+    }
+    int64_t need = w->page_size - (int64_t)w->out.n_summaries;
+    int64_t n = need;
+    if (w->view.post_filter) {
+        n = need * S_OVERFETCH;
+        if (n < S_OVERFETCH_MIN)
+            n = S_OVERFETCH_MIN;
+    }
+    n += w->skip;
+    if (n > JOBS_MAX_RESULTS_MAX)
+        n = JOBS_MAX_RESULTS_MAX;
+    q->has_max_results = true;
+    q->max_results = n;
+    return BGW_OK;
+}
+
+/* Ends the walk: the response gets a token for (cursor, position) when
+ * more = true. */
+static enum bgw_status s_reply(const struct handler_ctx *ctx, struct handler_walk *w,
+                               const struct handler_now *now, bool more, enum handler_next *next,
+                               struct bgw_error *err)
+{
+    *next = HANDLER_REPLY;
+    if (!more)
+        return BGW_OK;
+    char *tok = NULL;
+    enum page_token_status ts =
+        page_token_encode(&ctx->cfg->tokens, w->binding, w->cursor, w->skip, now->wall_s, &tok);
+    if (ts == PAGE_TOKEN_TOO_LONG)
+        return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+                             "Bedrock's pagination token is too long to continue from");
+    if (ts != PAGE_TOKEN_OK)
+        return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "cannot make the page token");
+    w->out.next_token = tok;
+    return BGW_OK;
+}
+
 enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_call *call,
+                                const struct handler_now *now, enum handler_next *next,
                                 struct jobs_request *upstream_q, struct bgw_error *err)
 {
     memset(upstream_q, 0, sizeof(*upstream_q));
+    *next = HANDLER_REPLY;
     const char *key = NULL;
     size_t key_len = 0;
     const char *reason = NULL;
@@ -58,31 +150,139 @@ enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_ca
     enum bgw_status st = jobs_request_validate(&call->req, err);
     if (st != BGW_OK)
         return st;
-    if (jobs_request_copy(&call->req, upstream_q) != 0)
+
+    s_walk_free(call->walk);
+    struct handler_walk *w = call->walk = calloc(1, sizeof(*w));
+    if (!w || policy_apply(&call->tenant->policy, &call->req, &w->view) != BGW_OK)
         return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
-    if (!upstream_q->has_max_results) {
-        upstream_q->has_max_results = true;
-        upstream_q->max_results = ctx->cfg->default_page_size;
+    w->page_size = policy_page_size(&call->tenant->policy, &call->req, ctx->cfg->default_page_size);
+
+    /* The token binds the tenant, the client's filters and what the policy
+     * made of them (a policy change ends walks cleanly, with a 400). */
+    char canon_req[POLICY_CANON_MAX], canon_up[POLICY_CANON_MAX];
+    if (policy_filters_canon(&call->req, canon_req, sizeof(canon_req)) < 0 ||
+        policy_filters_canon(&w->view.upstream, canon_up, sizeof(canon_up)) < 0)
+        return bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "filters too long");
+    snprintf(w->binding, sizeof(w->binding), "%s\n%s\n%s", call->tenant->id, canon_req, canon_up);
+
+    if (call->req.next_token) {
+        struct page_token t;
+        enum page_token_status ts = page_token_decode(&ctx->cfg->tokens, w->binding,
+                                                      call->req.next_token, now->wall_s, &t);
+        if (ts == PAGE_TOKEN_NOMEM)
+            return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
+        if (ts == PAGE_TOKEN_EXPIRED)
+            return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "nextToken",
+                                 "nextToken has expired: start again without it");
+        if (ts != PAGE_TOKEN_OK)
+            return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "nextToken",
+                                 "nextToken is not valid for this caller and these filters "
+                                 "(it must be passed back unchanged, with the same filters)");
+        w->cursor = t.cursor;
+        w->skip = t.position;
     }
+    if (w->view.empty)
+        return s_reply(ctx, w, now, false, next, err);
+    st = s_upstream_query(w, upstream_q, err);
+    if (st == BGW_OK)
+        *next = HANDLER_FETCH;
+    return st;
+}
+
+static enum bgw_status s_push(struct handler_walk *w, struct jobs_summary *s)
+{
+    if (w->out.n_summaries == w->out_cap) {
+        size_t cap = w->out_cap ? w->out_cap * 2 : 16;
+        if (cap > (size_t)w->page_size)
+            cap = (size_t)w->page_size;
+        struct jobs_summary *n = realloc(w->out.summaries, cap * sizeof(*n));
+        if (!n)
+            return BGW_ERR_NOMEM;
+        w->out.summaries = n;
+        w->out_cap = cap;
+    }
+    w->out.summaries[w->out.n_summaries++] = *s;
+    memset(s, 0, sizeof(*s));
     return BGW_OK;
 }
 
-enum bgw_status handler_complete(const struct handler_ctx *ctx, struct handler_call *call,
-                                 struct jobs_response *page, struct jobs_response *out,
-                                 struct bgw_error *err)
+enum bgw_status handler_on_page(const struct handler_ctx *ctx, struct handler_call *call,
+                                const struct handler_now *now, struct jobs_response *page,
+                                enum handler_next *next, struct jobs_request *upstream_q,
+                                struct bgw_error *err)
 {
-    (void)ctx;
-    (void)call;
-    (void)err;
-    *out = *page;
-    memset(page, 0, sizeof(*page));
-    return BGW_OK;
+    memset(upstream_q, 0, sizeof(*upstream_q));
+    *next = HANDLER_REPLY;
+    struct handler_walk *w = call->walk;
+    enum bgw_status st = BGW_OK;
+    if (!w)
+        return bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "page without a walk");
+    w->pages++;
+    const struct policy *p = &call->tenant->policy;
+    for (size_t i = w->skip; i < page->n_summaries; i++) {
+        struct jobs_summary *s = &page->summaries[i];
+        if (!policy_view_visible(&w->view, s))
+            continue;
+        policy_redact(p, s);
+        if (s_push(w, s) != BGW_OK) {
+            st = bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
+            goto cleanup;
+        }
+        if ((int64_t)w->out.n_summaries == w->page_size && i + 1 < page->n_summaries) {
+            /* Full in the middle of the upstream page: continue after row i. */
+            w->skip = (uint32_t)(i + 1);
+            st = s_reply(ctx, w, now, true, next, err);
+            goto cleanup;
+        }
+    }
+    /* The upstream page is used up. */
+    free(w->cursor);
+    w->cursor = page->next_token;
+    page->next_token = NULL;
+    w->skip = 0;
+    if (!w->cursor) {
+        st = s_reply(ctx, w, now, false, next, err); /* Bedrock has no more */
+        goto cleanup;
+    }
+    bool full = (int64_t)w->out.n_summaries >= w->page_size;
+    bool budget = w->pages >= ctx->cfg->max_upstream_calls;
+    bool late = call->deadline_ms > 0 && now->mono_ms + S_MIN_CALL_MS > call->deadline_ms;
+    if (full || budget || late) {
+        st = s_reply(ctx, w, now, true, next, err);
+        goto cleanup;
+    }
+    st = s_upstream_query(w, upstream_q, err);
+    if (st == BGW_OK)
+        *next = HANDLER_FETCH;
+cleanup:
+    jobs_response_clean_up(page);
+    return st;
+}
+
+const struct jobs_response *handler_response(const struct handler_call *call)
+{
+    return &call->walk->out;
+}
+
+void handler_audit(const struct handler_call *call, struct handler_audit *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!call->walk)
+        return;
+    out->filters = &call->walk->view.upstream;
+    out->page_size = call->walk->page_size;
+    out->policy_empty = call->walk->view.empty;
+    out->upstream_pages = call->walk->pages;
 }
 
 int handler_view_key(const struct handler_ctx *ctx, const struct handler_call *call,
                      struct buf *out)
 {
-    (void)ctx;
-    return buf_appendf(out, "%c|%s", call->transport == HANDLER_GRPC ? 'g' : 'r',
-                       call->tenant ? call->tenant->id : "");
+    /* The output depends on the tenant (its policy), the transport (the
+     * rendering) and the client's own request (filters, page size, the
+     * gateway page token with its position), normalized like cache keys. */
+    const char *id = call->tenant ? call->tenant->id : "";
+    if (buf_append_char(out, call->transport == HANDLER_GRPC ? 'g' : 'r') != 0)
+        return -1;
+    return cache_key_build(id, &call->req, ctx->cfg->default_page_size, out);
 }

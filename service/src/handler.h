@@ -1,11 +1,26 @@
 /*
- * handler - the I/O-free core of one ListModelImportJobs call:
- *   authenticate -> validate -> the upstream query; and, once the fetcher
- *   has the upstream page: page -> the caller's response.
+ * handler - the I/O-free core of one ListModelImportJobs call, as a small
+ * state machine the gateway drives:
  *
- * It never touches sockets and never reads the clock; the gateway runs the
- * upstream exchange (fetcher) in between. The same code serves both
- * transports, which is what keeps their behaviour identical.
+ *   handler_prepare   authenticate -> validate -> apply the tenant's policy
+ *                     -> check the client's page token -> first upstream query
+ *   handler_on_page   an upstream page -> post-filter + redact into the
+ *                     response; either "fetch this next upstream query" or
+ *                     "reply with handler_response()"
+ *
+ * Pages stay full: rows the policy hides are dropped and more upstream pages
+ * are read until the page size (the caller's maxResults or the default,
+ * clamped by the policy's cap) is reached or Bedrock has no more, bounded by
+ * gateway.max_upstream_calls_per_request and the client's deadline; the
+ * reply then carries a gateway page token (page_token.h) holding the
+ * upstream cursor and the position inside that upstream page, so walking
+ * all pages yields every visible job once, in order. Bedrock's tokens never
+ * reach the client.
+ *
+ * It never touches sockets and never reads the clock (struct handler_now is
+ * passed in); the gateway runs the upstream exchanges (fetcher) in between.
+ * The same code serves both transports, which is what keeps their
+ * behaviour identical.
  */
 #ifndef BGW_HANDLER_H
 #define BGW_HANDLER_H
@@ -63,6 +78,7 @@ struct handler_call {
     int64_t deadline_ms; /* monotonic; 0 = no client deadline */
 
     const struct tenant *tenant; /* set by handler_prepare */
+    struct handler_walk *walk;   /* the paging state; handler.c's own */
 
     handler_reply_fn reply;
     void *frontend_data;
@@ -92,18 +108,48 @@ struct handler_ctx {
     const struct config *cfg;
 };
 
+/* The loop's clocks when the handler is called. */
+struct handler_now {
+    int64_t mono_ms; /* monotonic, comparable with deadline_ms */
+    int64_t wall_s;  /* Unix time, for token expiry */
+};
+
+/* What the gateway does after a successful step. */
+enum handler_next {
+    HANDLER_FETCH = 0, /* fetch the upstream page for *upstream_q, then handler_on_page */
+    HANDLER_REPLY = 1, /* answer with handler_response(call) */
+};
+
 /* Authenticates (before anything else, so an unauthenticated caller learns
  * nothing about validation), reports a frontend decode failure, validates,
- * and fills upstream_q with the query to send to Bedrock. On failure err
- * says why: UNAUTHENTICATED, INVALID_ARGUMENT (field named), ... */
+ * applies the tenant's policy and checks the client's nextToken (a bad one
+ * is INVALID_ARGUMENT naming nextToken). On BGW_OK, *next says what to do;
+ * for HANDLER_FETCH upstream_q holds the query for Bedrock (the caller
+ * cleans it up; it is all-zero otherwise). On failure err says why. */
 enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_call *call,
+                                const struct handler_now *now, enum handler_next *next,
                                 struct jobs_request *upstream_q, struct bgw_error *err);
 
-/* Turns the upstream page into the caller's response. page is consumed (its
- * contents move into out). */
-enum bgw_status handler_complete(const struct handler_ctx *ctx, struct handler_call *call,
-                                 struct jobs_response *page, struct jobs_response *out,
-                                 struct bgw_error *err);
+/* Takes in the page Bedrock returned for the last HANDLER_FETCH (consumed:
+ * its contents move into the response or are freed with it). Same outputs
+ * as handler_prepare. */
+enum bgw_status handler_on_page(const struct handler_ctx *ctx, struct handler_call *call,
+                                const struct handler_now *now, struct jobs_response *page,
+                                enum handler_next *next, struct jobs_request *upstream_q,
+                                struct bgw_error *err);
+
+/* The response, once a step said HANDLER_REPLY; owned by the call. */
+const struct jobs_response *handler_response(const struct handler_call *call);
+
+/* What the audit line reports; filters is NULL when the call never got as
+ * far as the policy. Never contains tokens or keys. */
+struct handler_audit {
+    const struct jobs_request *filters; /* effective: the request narrowed by the policy */
+    int64_t page_size;                  /* after the policy's cap */
+    bool policy_empty;                  /* the intersection was empty */
+    int upstream_pages;                 /* pages taken in */
+};
+void handler_audit(const struct handler_call *call, struct handler_audit *out);
 
 /* The key of the serialized response ("view") a call gets from an upstream
  * page: everything handler_complete's output and the frontend's rendering

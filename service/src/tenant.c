@@ -17,6 +17,7 @@ void tenant_table_clean_up(struct tenant_table *t)
         if (t->tenants[i].key_hashes)
             OPENSSL_cleanse(t->tenants[i].key_hashes, 32 * t->tenants[i].n_keys);
         free(t->tenants[i].key_hashes);
+        policy_clean_up(&t->tenants[i].policy);
     }
     free(t->tenants);
     t->tenants = NULL;

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "policy.h"
+
 #define TENANT_ID_MAX 64
 #define TENANT_KEY_MAX 512 /* longest API key accepted from a client */
 
@@ -18,6 +20,7 @@ struct tenant {
     char id[TENANT_ID_MAX + 1];
     unsigned char (*key_hashes)[32]; /* n_keys SHA-256 digests, heap */
     size_t n_keys;
+    struct policy policy; /* what the tenant may see (policy.h) */
 };
 
 struct tenant_table {

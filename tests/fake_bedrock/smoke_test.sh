@@ -41,6 +41,9 @@ check() { # check "description" <command...>
 
 # start <extra args...>: runs the binary, waits for the ready line, sets PORT.
 start() {
+    # Empty the file before the background job opens it: otherwise the loop
+    # below can read the previous instance's ready line (a stale port).
+    : >"$TMP/stdout"
     "$BIN" --listen 127.0.0.1:0 --region "$REGION" --access-key "$AKID" \
         --secret-key "$SECRET" "$@" >"$TMP/stdout" 2>>"$TMP/stderr" &
     PID=$!

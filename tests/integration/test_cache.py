@@ -168,6 +168,44 @@ class Keys(CacheBase):
         self.assertNotIn("etag", h)
 
 
+class TenantPolicies(CacheBase):
+    def test_two_policies_share_upstream_pages_see_own_rows(self):
+        from harness import KEYS, sha256_hex
+        cfg = base_config(self.fake.url, cache=dict(CACHE))
+        cfg["tenants"] = [
+            {"id": "team-a", "api_keys": [sha256_hex(KEYS["team-a"])],
+             "policy": {"job_name_prefixes": ["team-a-"]}},
+            {"id": "team-b", "api_keys": [sha256_hex(KEYS["team-b"])],
+             "policy": {"job_name_prefixes": ["team-b-"]}},
+        ]
+        gw = self.start_gateway(cfg=cfg)
+        st, h, a = gw.rest({"maxResults": 5}, key="team-a")
+        self.assertEqual(st, 200, a)
+        calls_a = self.upstream_calls()
+        self.assertGreaterEqual(calls_a, 1)
+        st, h, b = gw.rest({"maxResults": 5}, key="team-b")
+        self.assertEqual(st, 200, b)
+        names_a = [j["jobName"] for j in a["modelImportJobSummaries"]]
+        names_b = [j["jobName"] for j in b["modelImportJobSummaries"]]
+        self.assertTrue(names_a and names_b)
+        self.assertTrue(all(n.startswith("team-a-") for n in names_a), names_a)
+        self.assertTrue(all(n.startswith("team-b-") for n in names_b), names_b)
+        # team-b's walk reads the same upstream pages: from the cache, as far
+        # as team-a's walk went (it may need more pages than team-a did)
+        reqs = self.fake.api_requests()
+        queries = [r["query_raw"] for r in reqs]
+        self.assertEqual(len(queries), len(set(queries)), "no upstream page fetched twice")
+        # and each tenant's own repeat is served without Bedrock
+        before = self.upstream_calls()
+        st, h, a2 = gw.rest({"maxResults": 5}, key="team-a")
+        st, h, b2 = gw.rest({"maxResults": 5}, key="team-b")
+        self.assertEqual((a2, b2), (a, b))
+        self.assertEqual(self.upstream_calls(), before)
+        resp, call = gw.grpc(pb.ListModelImportJobsRequest(max_results=5), key="team-b")
+        self.assertEqual([j.job_name for j in resp.model_import_job_summaries], names_b)
+        self.assertEqual(self.upstream_calls(), before)
+
+
 class ClientControl(CacheBase):
     def test_no_cache_forces_an_upstream_read(self):
         q = {"maxResults": 5}

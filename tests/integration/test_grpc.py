@@ -85,11 +85,19 @@ class GrpcParameters(GatewayTestCase):
         for j in resp.model_import_job_summaries:
             self.assertIn("exp+llama", j.job_name)
 
-    def test_next_token_passed_exactly(self):
+    def test_next_token_continues_upstream_cursor(self):
+        # The client gets the gateway's own token; passed back, it sends
+        # Bedrock's cursor upstream (never the client's text).
         resp, _ = self.upstream_query(Req(max_results=4), {"maxResults": "4"})
         tok = resp.next_token
         self.assertTrue(tok)
-        resp2, r = self.upstream_query(Req(max_results=4, next_token=tok), {"maxResults": "4", "nextToken": tok})
+        up_tok = self.fake.api_requests()[0]["query"].get("nextToken")
+        self.assertIsNone(up_tok)
+        self.fake.reset()
+        resp2, _ = self.gw.grpc(Req(max_results=4, next_token=tok))
+        r = self.one_upstream()
+        self.assertTrue(r["query"]["nextToken"])
+        self.assertNotEqual(r["query"]["nextToken"], tok)
         a = {j.job_arn for j in resp.model_import_job_summaries}
         b = {j.job_arn for j in resp2.model_import_job_summaries}
         self.assertEqual(len(b), 4)

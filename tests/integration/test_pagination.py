@@ -1,6 +1,7 @@
 """Multi-page walks over REST and gRPC: the pages, followed by nextToken
 until it is absent, are exactly the filtered data set in order, and empty
-pages that still carry a token do not end the walk."""
+upstream pages that still carry a token neither end the walk nor shorten
+the client's pages."""
 import unittest
 
 from harness import GatewayTestCase, pb, sort_key
@@ -109,6 +110,8 @@ class Pagination(GatewayTestCase):
         self.assertEqual(len(a), 120)
 
     def _walk_through_empty_pages(self, walk):
+        # Bedrock may send empty pages that still carry a token: the gateway
+        # reads on through them, so the client's pages stay full.
         for order in ORDERS:
             with self.subTest(order=order):
                 self.fake.reset()
@@ -121,13 +124,11 @@ class Pagination(GatewayTestCase):
                         self.fake.fault("empty_page", count=1)
                 arns, pages = walk(order, on_page=inject)
                 self.assertEqual(arns, want)
-                empty = [(n, t) for n, t in pages if n == 0]
-                self.assertEqual(len(empty), 3, pages)
-                for n, t in empty:
-                    self.assertTrue(t, "an empty page must still carry a token here")
+                self.assertEqual(len(pages), -(-len(want) // PAGE))
+                self.assertTrue(all(n == PAGE for n, _ in pages[:-1]), [n for n, _ in pages])
                 faults = [r["fault"] for r in self.fake.api_requests()]
                 self.assertEqual(faults.count("empty_page"), 3)
-                self.assertEqual(len(faults), len(pages))
+                self.assertEqual(len(faults), len(pages) + 3)
 
     def test_empty_pages_rest(self):
         self._walk_through_empty_pages(self.walk_rest)

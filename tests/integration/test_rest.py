@@ -108,12 +108,18 @@ class RestParameters(GatewayTestCase):
                 body, _ = self.upstream_query("maxResults=%d" % n, {"maxResults": str(n)})
                 self.assertEqual(len(body["modelImportJobSummaries"]), min(n, 120))
 
-    def test_next_token_passed_exactly(self):
+    def test_next_token_continues_upstream_cursor(self):
+        # The client gets the gateway's own token; passed back, it sends
+        # Bedrock's cursor upstream (never the client's text).
         body, _ = self.upstream_query("maxResults=3", {"maxResults": "3"})
         tok = body["nextToken"]
         first = [j["jobArn"] for j in body["modelImportJobSummaries"]]
-        body2, r = self.upstream_query({"maxResults": 3, "nextToken": tok}, {"maxResults": "3", "nextToken": tok})
-        self.assertIn("nextToken=" + tok, r["query_raw"])
+        self.fake.reset()
+        st, h, body2 = self.gw.rest({"maxResults": 3, "nextToken": tok})
+        self.assertEqual(st, 200, body2)
+        r = self.one_upstream()
+        self.assertTrue(r["query"]["nextToken"])
+        self.assertNotIn(tok, r["query_raw"])
         second = [j["jobArn"] for j in body2["modelImportJobSummaries"]]
         self.assertEqual(len(second), 3)
         self.assertFalse(set(first) & set(second))

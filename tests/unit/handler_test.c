@@ -21,13 +21,18 @@
 #define H_A2 "44e5efe3d95e33bede2ae99627ebdbc5181faa7e0a7f820f5e09366a554e94f8" /* key-alpha-2 */
 #define H_B1 "ce4c51791e0db31801fe2aa63da4b85a6092ef04ba14de4fd64dada624d6f283" /* key-beta-1 */
 
+#define H_G1 "debf44a0b4aab9e36d2eeff7fa37699ca74adc278c4bf05b3004ee4dd264c412" /* key-gamma-1 */
 #define T_PAGE_SIZE 37
 static const char *s_config_text =
     "{\"aws\": {\"region\": \"us-east-1\", \"endpoint\": \"http://127.0.0.1:9\",\n"
     "          \"timeout_ms\": 5000},\n"
-    " \"gateway\": {\"default_page_size\": 37},\n"
+    " \"gateway\": {\"default_page_size\": 37, \"max_upstream_calls_per_request\": 3},\n"
+    " \"tokens\": {\"secret\": \"handler-test-secret-0123456789abcdef\"},\n"
     " \"tenants\": [{\"id\": \"alpha\", \"api_keys\": [\"" H_A1 "\", \"" H_A2 "\"]},\n"
-    "             {\"id\": \"beta\", \"api_keys\": [\"" H_B1 "\"]}]}";
+    "             {\"id\": \"beta\", \"api_keys\": [\"" H_B1 "\"]},\n"
+    "             {\"id\": \"gamma\", \"api_keys\": [\"" H_G1 "\"],\n"
+    "              \"policy\": {\"job_name_prefixes\": [\"g-\"], \"max_results\": 2,\n"
+    "                         \"statuses\": [\"Completed\"], \"redact\": [\"importedModelArn\"]}}]}";
 
 static struct config s_cfg;
 static struct handler_ctx s_ctx;
@@ -71,7 +76,11 @@ static enum bgw_status s_prepare(struct handler_call *c, struct jobs_request *q,
 {
     memset(q, 0xa5, sizeof(*q)); /* prove handler_prepare initializes it */
     bgw_error_clear(err);
-    enum bgw_status st = handler_prepare(&s_ctx, c, q, err);
+    enum handler_next next;
+    struct handler_now now = {1000, 1700000000};
+    enum bgw_status st = handler_prepare(&s_ctx, c, &now, &next, q, err);
+    if (st == BGW_OK)
+        CHECK(next == HANDLER_FETCH);
     if (st != BGW_OK) {
         static const struct jobs_request zero;
         CHECK(memcmp(q, &zero, sizeof(zero)) == 0);
@@ -219,7 +228,6 @@ static void test_success(void)
     c->req.has_max_results = true;
     c->req.max_results = 5;
     c->req.name_contains = strdup("my-job+v2");
-    c->req.next_token = strdup("tok/1=");
     c->req.status_equals = JOBS_STATUS_FAILED;
     c->req.sort_by = JOBS_SORT_BY_CREATION_TIME;
     c->req.sort_order = JOBS_SORT_ORDER_ASCENDING;
@@ -231,8 +239,7 @@ static void test_success(void)
         CHECK(req.has_max_results && req.max_results == 5);
         CHECK_STR(req.name_contains, "my-job+v2");
         CHECK(req.name_contains != c->req.name_contains);
-        CHECK_STR(req.next_token, "tok/1=");
-        CHECK(req.next_token != c->req.next_token);
+        CHECK(req.next_token == NULL);
         CHECK(req.status_equals == JOBS_STATUS_FAILED);
         CHECK(req.sort_by == JOBS_SORT_BY_CREATION_TIME);
         CHECK(req.sort_order == JOBS_SORT_ORDER_ASCENDING);
@@ -253,9 +260,11 @@ static void test_complete(void)
     struct handler_call *c = s_call("Bearer key-alpha-1", NULL);
     if (!CHECK(c != NULL))
         return;
-    struct jobs_response page, out;
+    struct jobs_request q;
+    CHECK(s_prepare(c, &q, &err) == BGW_OK);
+    jobs_request_clean_up(&q);
+    struct jobs_response page;
     memset(&page, 0, sizeof(page));
-    memset(&out, 0, sizeof(out));
     page.summaries = calloc(1, sizeof(*page.summaries));
     if (!CHECK(page.summaries != NULL)) {
         handler_call_free(c);
@@ -266,16 +275,180 @@ static void test_complete(void)
     page.summaries[0].job_arn = strdup("arn:aws:bedrock:us-east-1:1:model-import-job/abc");
     page.summaries[0].status = JOBS_STATUS_COMPLETED;
     page.next_token = strdup("tok-2");
-    CHECK(handler_complete(&s_ctx, c, &page, &out, &err) == BGW_OK);
-    /* Moved, not copied: the page is left empty, the response owns it all. */
+    enum handler_next next;
+    struct handler_now now = {1000, 1700000000};
+    /* Not full yet and Bedrock has more: fetch on from its token. */
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK);
     CHECK(page.summaries == NULL && page.n_summaries == 0 && page.next_token == NULL);
-    if (CHECK(out.n_summaries == 1)) {
-        CHECK_STR(out.summaries[0].job_name, "job-1");
-        CHECK(out.summaries[0].status == JOBS_STATUS_COMPLETED);
+    CHECK(next == HANDLER_FETCH);
+    CHECK_STR(q.next_token, "tok-2");
+    CHECK(q.has_max_results && q.max_results == T_PAGE_SIZE - 1);
+    jobs_request_clean_up(&q);
+    /* The last page: reply with what was gathered, no token. */
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK);
+    CHECK(next == HANDLER_REPLY);
+    const struct jobs_response *out = handler_response(c);
+    if (CHECK(out->n_summaries == 1)) {
+        CHECK_STR(out->summaries[0].job_name, "job-1");
+        CHECK(out->summaries[0].status == JOBS_STATUS_COMPLETED);
     }
-    CHECK_STR(out.next_token, "tok-2");
-    jobs_response_clean_up(&page);
-    jobs_response_clean_up(&out);
+    CHECK(out->next_token == NULL);
+    jobs_request_clean_up(&q);
+    handler_call_free(c);
+}
+
+/* A page of n jobs named names[i] (Completed, imported ARN set). */
+static void s_page(struct jobs_response *p, const char *const *names, size_t n, const char *next)
+{
+    memset(p, 0, sizeof(*p));
+    p->summaries = calloc(n ? n : 1, sizeof(*p->summaries));
+    p->n_summaries = n;
+    for (size_t i = 0; i < n; i++) {
+        p->summaries[i].job_name = strdup(names[i]);
+        p->summaries[i].job_arn = strdup(names[i]);
+        p->summaries[i].status = JOBS_STATUS_COMPLETED;
+        p->summaries[i].imported_model_arn = strdup("arn:m");
+    }
+    p->next_token = next ? strdup(next) : NULL;
+}
+
+static struct handler_call *s_gamma(const char *token)
+{
+    struct handler_call *c = s_call("Bearer key-gamma-1", NULL);
+    if (c && token)
+        c->req.next_token = strdup(token);
+    return c;
+}
+
+static enum bgw_status s_prepare_gamma(struct handler_call *c, const struct handler_now *now,
+                                       enum handler_next *next, struct jobs_request *q,
+                                       struct bgw_error *err)
+{
+    return handler_prepare(&s_ctx, c, now, next, q, err);
+}
+
+static void test_paging(void)
+{
+    struct bgw_error err;
+    struct jobs_request q;
+    enum handler_next next;
+    struct handler_now now = {1000, 1700000000};
+    struct jobs_response page;
+
+    /* Page 1: single status and prefix pushed; the cap (2) makes the page;
+     * post-filtering asks for more rows than that. */
+    struct handler_call *c = s_gamma(NULL);
+    if (!CHECK(c != NULL))
+        return;
+    CHECK(s_prepare_gamma(c, &now, &next, &q, &err) == BGW_OK && next == HANDLER_FETCH);
+    CHECK_STR(q.name_contains, "g-");
+    CHECK(q.status_equals == JOBS_STATUS_COMPLETED);
+    CHECK(q.max_results == 100 && q.next_token == NULL);
+    jobs_request_clean_up(&q);
+    static const char *const p1[] = {"g-1", "xg-2", "g-3", "g-4", "g-5"};
+    s_page(&page, p1, 5, "up-2");
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK);
+    CHECK(next == HANDLER_REPLY);
+    const struct jobs_response *out = handler_response(c);
+    char *tok = NULL;
+    if (CHECK(out->n_summaries == 2)) {
+        CHECK_STR(out->summaries[0].job_name, "g-1");
+        CHECK_STR(out->summaries[1].job_name, "g-3");
+        CHECK(out->summaries[0].imported_model_arn == NULL); /* redacted */
+        CHECK(out->next_token != NULL && strstr(out->next_token, "up-2") == NULL);
+        tok = out->next_token ? strdup(out->next_token) : NULL;
+    }
+    handler_call_free(c);
+
+    /* Page 2: the same upstream page again (cursor "start"), skipping the
+     * 3 rows already seen; the upstream size covers them. */
+    c = s_gamma(tok);
+    CHECK(s_prepare_gamma(c, &now, &next, &q, &err) == BGW_OK && next == HANDLER_FETCH);
+    CHECK(q.next_token == NULL && q.max_results == 103);
+    jobs_request_clean_up(&q);
+    s_page(&page, p1, 5, "up-2");
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK);
+    CHECK(next == HANDLER_REPLY);
+    out = handler_response(c);
+    if (CHECK(out->n_summaries == 2)) {
+        CHECK_STR(out->summaries[0].job_name, "g-4");
+        CHECK_STR(out->summaries[1].job_name, "g-5");
+    }
+    /* Full exactly at the end of the upstream page: the token moves on. */
+    free(tok);
+    tok = out->next_token ? strdup(out->next_token) : NULL;
+    handler_call_free(c);
+
+    c = s_gamma(tok);
+    CHECK(s_prepare_gamma(c, &now, &next, &q, &err) == BGW_OK && next == HANDLER_FETCH);
+    CHECK_STR(q.next_token, "up-2");
+    jobs_request_clean_up(&q);
+    /* Hidden rows only, three times: the call budget (3) ends the page
+     * short, with a token to continue. */
+    static const char *const hidden[] = {"x-1", "x-2"};
+    s_page(&page, hidden, 2, "up-3");
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK &&
+          next == HANDLER_FETCH);
+    CHECK_STR(q.next_token, "up-3");
+    jobs_request_clean_up(&q);
+    s_page(&page, NULL, 0, "up-4"); /* an empty page with a token */
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK &&
+          next == HANDLER_FETCH);
+    jobs_request_clean_up(&q);
+    s_page(&page, hidden, 2, "up-5");
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK);
+    CHECK(next == HANDLER_REPLY);
+    out = handler_response(c);
+    CHECK(out->n_summaries == 0 && out->next_token != NULL);
+    struct handler_audit au;
+    handler_audit(c, &au);
+    CHECK(au.upstream_pages == 3 && au.page_size == 2 && au.filters && !au.policy_empty);
+    handler_call_free(c);
+
+    /* A tampered token, or one from another tenant: INVALID_ARGUMENT on
+     * nextToken, no upstream query. */
+    if (tok) {
+        char orig = tok[5];
+        tok[5] = orig == 'A' ? 'B' : 'A';
+        c = s_gamma(tok);
+        CHECK(s_prepare_gamma(c, &now, &next, &q, &err) == BGW_ERR_INVALID_ARGUMENT);
+        CHECK_STR(err.field, "nextToken");
+        CHECK(next == HANDLER_REPLY);
+        handler_call_free(c);
+        tok[5] = orig;
+        c = s_call(NULL, "key-beta-1");
+        c->req.next_token = strdup(tok);
+        CHECK(handler_prepare(&s_ctx, c, &now, &next, &q, &err) == BGW_ERR_INVALID_ARGUMENT);
+        CHECK_STR(err.field, "nextToken");
+        handler_call_free(c);
+        /* Expired. */
+        c = s_gamma(tok);
+        struct handler_now later = {1000, now.wall_s + 3601};
+        CHECK(s_prepare_gamma(c, &later, &next, &q, &err) == BGW_ERR_INVALID_ARGUMENT);
+        CHECK(strstr(err.message, "expired") != NULL);
+        handler_call_free(c);
+    }
+    free(tok);
+
+    /* Outside the policy: a reply with nothing, no upstream query. */
+    c = s_gamma(NULL);
+    c->req.status_equals = JOBS_STATUS_FAILED;
+    CHECK(s_prepare_gamma(c, &now, &next, &q, &err) == BGW_OK && next == HANDLER_REPLY);
+    CHECK(handler_response(c)->n_summaries == 0 && handler_response(c)->next_token == NULL);
+    handler_audit(c, &au);
+    CHECK(au.policy_empty);
+    handler_call_free(c);
+
+    /* Near the client's deadline no further upstream call is started. */
+    c = s_call("Bearer key-beta-1", NULL);
+    c->deadline_ms = 1050;
+    CHECK(handler_prepare(&s_ctx, c, &now, &next, &q, &err) == BGW_OK && next == HANDLER_FETCH);
+    jobs_request_clean_up(&q);
+    static const char *const one[] = {"b-1"};
+    s_page(&page, one, 1, "up-2");
+    CHECK(handler_on_page(&s_ctx, c, &now, &page, &next, &q, &err) == BGW_OK);
+    CHECK(next == HANDLER_REPLY && handler_response(c)->n_summaries == 1 &&
+          handler_response(c)->next_token != NULL);
     handler_call_free(c);
 }
 
@@ -287,6 +460,7 @@ int main(void)
     test_validation();
     test_success();
     test_complete();
+    test_paging();
     s_teardown();
     return TEST_EXIT();
 }

@@ -241,7 +241,7 @@ static void test_authenticate(void)
     };
     for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
         unsigned char h[1][32];
-        struct tenant nt = {"near", h, 1};
+        struct tenant nt = {.id = "near", .key_hashes = h, .n_keys = 1};
         struct tenant_table nt_table = {&nt, 1};
         CHECK(tenant_parse_key_hash(near[i], h[0]) == 0);
         if (!CHECK(tenant_authenticate(&nt_table, "key-alpha-1", 11) == NULL))
@@ -251,7 +251,7 @@ static void test_authenticate(void)
     }
 
     /* A tenant with no keys matches nothing. */
-    struct tenant none = {"none", NULL, 0};
+    struct tenant none = {.id = "none", .key_hashes = NULL, .n_keys = 0};
     struct tenant_table one = {&none, 1};
     CHECK(tenant_authenticate(&one, "key-alpha-1", 11) == NULL);
 }
