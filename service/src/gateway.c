@@ -243,7 +243,7 @@ static bool s_etag_match(const char *inm, const char *etag)
  * the serialized response. When the whole answer came from one cached page,
  * the bytes are kept with that entry per view (handler_view_key), so the next
  * identical request skips rendering. */
-static void s_prepare_body(struct gateway *g, struct handler_call *c, struct s_link *l,
+static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
                            const struct page_cache_result *r, struct buf *body)
 {
     struct handler_cache_reply *cr = &c->cache_reply;
@@ -263,7 +263,7 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, struct s_l
     char vk_mem[512];
     struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
     vk_mem[0] = '\0';
-    bool have_vk = l->pages == 1 && r->entry && handler_view_key(&g->ctx, c, &vk) == 0;
+    bool have_vk = pages == 1 && r->entry && handler_view_key(&g->ctx, c, &vk) == 0;
     if (have_vk)
         v = page_cache_view(r, vk.data, vk.len);
     if (!v) {
@@ -326,11 +326,12 @@ static void s_on_page(void *arg, const struct page_cache_result *r)
         return; /* still tracked, waiting for the next page */
     }
     jobs_request_clean_up(&q);
-    s_untrack(g, c);
+    int pages = l->pages;
+    s_untrack(g, c); /* frees l */
     if (st == BGW_OK && next == HANDLER_REPLY) {
         struct buf body;
         buf_init(&body, 0);
-        s_prepare_body(g, c, l, r, &body);
+        s_prepare_body(g, c, pages, r, &body);
         s_finish(g, c, handler_response(c), NULL);
         buf_clean_up(&body);
     } else {

@@ -111,7 +111,9 @@ def gateway_config(env, fake_port, name):
         "aws": {"region": REGION, "endpoint": "http://127.0.0.1:%d" % fake_port},
         "gateway": {"default_page_size": 25, "max_inflight": 4096},
         "cache": {"enabled": True, "ttl_ms": 3600000, "swr_ms": 0, "sie_ms": 0},
-        "tenants": [{"id": "bench", "api_keys": [hashlib.sha256(KEY.encode()).hexdigest()]},
+        # authentication and a filtering tenant policy on the measured path
+        "tenants": [{"id": "bench", "api_keys": [hashlib.sha256(KEY.encode()).hexdigest()],
+                     "policy": {"job_name_prefixes": ["team-a-", "shared-"]}},
                     {"id": "other", "api_keys": [hashlib.sha256(b"other-key-0000000000").hexdigest()]}],
     }
     path = os.path.join(env.tmp, name + ".json")
