@@ -205,6 +205,7 @@ static void s_untrack(struct gateway *g, struct handler_call *c)
 }
 
 static void s_on_page(void *arg, const struct page_cache_result *r);
+static void s_cache_info(struct handler_call *c, const struct page_cache_result *r);
 
 /* Starts the upstream fetch for q (through the response cache); the call
  * stays tracked until it is answered. 0, or -1 with err set (the call is
@@ -247,16 +248,7 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
                            const struct page_cache_result *r, struct buf *body)
 {
     struct handler_cache_reply *cr = &c->cache_reply;
-    if (r->outcome != PAGE_CACHE_PASS) {
-        cr->x_cache = page_cache_outcome_str(r->outcome);
-        cr->warning = r->outcome == PAGE_CACHE_STALE_REVALIDATING ? 110
-                      : r->outcome == PAGE_CACHE_STALE_ERROR      ? 111
-                                                                  : 0;
-        cr->age_s = r->age_ms / 1000;
-        cr->max_age_s = r->entry ? r->ttl_left_ms / 1000 : -1;
-    } else {
-        cr->max_age_s = -1;
-    }
+    s_cache_info(c, r);
     if (!c->render)
         return;
     const struct cache_view *v = NULL;
@@ -285,6 +277,42 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
     cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
 }
 
+static void s_cache_info(struct handler_call *c, const struct page_cache_result *r)
+{
+    struct handler_cache_reply *cr = &c->cache_reply;
+    if (r->outcome != PAGE_CACHE_PASS) {
+        cr->x_cache = page_cache_outcome_str(r->outcome);
+        cr->warning = r->outcome == PAGE_CACHE_STALE_REVALIDATING ? 110
+                      : r->outcome == PAGE_CACHE_STALE_ERROR      ? 111
+                                                                  : 0;
+        cr->age_s = r->age_ms / 1000;
+        cr->max_age_s = r->entry ? r->ttl_left_ms / 1000 : -1;
+    } else {
+        cr->max_age_s = -1;
+    }
+}
+
+/* Fills the call's reply from a kept view of r's entry; false if none. */
+static bool s_try_view(struct gateway *g, struct handler_call *c,
+                       const struct page_cache_result *r)
+{
+    char vk_mem[512];
+    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
+    vk_mem[0] = '\0';
+    if (handler_view_key(&g->ctx, c, &vk) != 0)
+        return false;
+    const struct cache_view *v = page_cache_view(r, vk.data, vk.len);
+    if (!v)
+        return false;
+    s_cache_info(c, r);
+    struct handler_cache_reply *cr = &c->cache_reply;
+    cr->body = v->body;
+    cr->body_len = v->body_len;
+    memcpy(cr->etag, v->etag, sizeof(cr->etag));
+    cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
+    return true;
+}
+
 static void s_on_page(void *arg, const struct page_cache_result *r)
 {
     struct s_link *l = arg;
@@ -304,6 +332,17 @@ static void s_on_page(void *arg, const struct page_cache_result *r)
     if (r->status != BGW_OK) {
         s_untrack(g, c);
         s_finish(g, c, NULL, r->err);
+        s_maybe_exit(g);
+        return;
+    }
+    /* Cheap hit: this exact call (tenant, transport, client request) was
+     * answered from this one cached page before; its serialized answer is
+     * kept with the entry. Skip copying the page, paging, token minting and
+     * rendering. (Tokens in the kept answer were minted when it was
+     * rendered: at most cache.ttl_ms + swr/sie earlier.) */
+    if (l->pages == 0 && r->entry && c->render && s_try_view(g, c, r)) {
+        s_untrack(g, c);
+        s_finish(g, c, NULL, NULL);
         s_maybe_exit(g);
         return;
     }
