@@ -472,7 +472,8 @@ const struct cache_view *cache_entry_view(const struct cache_entry *e, const cha
 
 const struct cache_view *cache_entry_add_view(struct cache *c, struct cache_entry *e,
                                               const char *view_key, size_t view_key_len,
-                                              const void *body, size_t body_len)
+                                              const void *body, size_t body_len,
+                                              const struct cache_view_meta *meta)
 {
     size_t bytes = sizeof(struct s_view) + S_ALLOC_OVERHEAD + view_key_len + 1 + body_len;
     size_t idx = e->n_views;
@@ -518,6 +519,10 @@ const struct cache_view *cache_entry_add_view(struct cache *c, struct cache_entr
     sv->v.body = (const unsigned char *)mem + view_key_len + 1;
     sv->v.body_len = body_len;
     cache_etag(body, body_len, sv->v.etag);
+    if (meta)
+        sv->v.meta = *meta;
+    else
+        memset(&sv->v.meta, 0, sizeof(sv->v.meta));
     sv->bytes = bytes;
     e->bytes += bytes;
     c->st.bytes += bytes;

@@ -70,12 +70,21 @@ struct cache_stats {
 /* One serialized rendering of an entry (a tenant's REST JSON, gRPC bytes).
  * Borrowed from the cache: valid until the next call that may store or
  * drop (cache_store, cache_entry_add_view, cache_sweep, cache_lookup). */
+/* What the caller keeps about a view besides its bytes (the gateway: the
+ * answer's item count and whether it has a next page, for the audit line of
+ * a call answered from the view). Opaque to the cache. */
+struct cache_view_meta {
+    int64_t items;
+    bool more;
+};
+
 struct cache_view {
     const char *key; /* the caller's view key */
     size_t key_len;
     const unsigned char *body;
     size_t body_len;
     char etag[20]; /* "\"<16 hex>\"": strong validator over body */
+    struct cache_view_meta meta; /* as given to cache_entry_add_view (zero if none) */
 };
 
 struct cache;
@@ -134,13 +143,15 @@ enum cache_state cache_entry_state(const struct cache *c, const struct cache_ent
 /* The view stored under view_key, or NULL. */
 const struct cache_view *cache_entry_view(const struct cache_entry *e, const char *view_key,
                                           size_t view_key_len);
-/* Copies body into a new view of e (replacing one with the same key), counts
+/* Copies body (and *meta, when not NULL) into a new view of e (replacing
+ * one with the same key), counts
  * it against the budget (evicting other LRU entries, never e) and returns
  * it; NULL when it does not fit (over max_entry_bytes with the entry, or
  * more than CACHE_MAX_VIEWS_PER_ENTRY views) or memory runs out. */
 const struct cache_view *cache_entry_add_view(struct cache *c, struct cache_entry *e,
                                               const char *view_key, size_t view_key_len,
-                                              const void *body, size_t body_len);
+                                              const void *body, size_t body_len,
+                                              const struct cache_view_meta *meta);
 
 /* The strong ETag cache_view.etag holds for body ("\"<16 hex>\"", 19 chars
  * plus NUL into out[20]). */

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "peer_identity.h"
+#include "ratelimit.h"
+
 struct s_ctx {
     const char *name;
     struct buf *err;
@@ -233,8 +236,10 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
     static const char *const keys[] = {"listen",           "cors_allowed_origins",
                                        "cors_allow_credentials", "cors_max_age_s",
                                        "max_header_bytes", "max_body_bytes",
-                                       "timeout_ms",       NULL};
+                                       "timeout_ms",       "tls",
+                                       "metrics_enabled",  NULL};
     if (s_check_keys(c, h, "http", keys) != 0 ||
+        s_load_tls(c, h, "http.tls", &cfg->http_tls) != 0 ||
         s_listen(c, h, "http.listen", cfg->http_listen, sizeof(cfg->http_listen)) != 0 ||
         s_size(c, h, "max_header_bytes", "http.max_header_bytes", 1024, 1 << 20,
                &cfg->http_max_header_bytes) != 0 ||
@@ -243,6 +248,12 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
         s_int(c, h, "timeout_ms", "http.timeout_ms", 100, 3600000, &cfg->http_timeout_ms) != 0 ||
         s_int(c, h, "cors_max_age_s", "http.cors_max_age_s", 0, 86400, &cfg->cors_max_age_s) != 0)
         return -1;
+    json_t *me = json_object_get(h, "metrics_enabled");
+    if (me) {
+        if (!json_is_boolean(me))
+            return s_fail(c, "http.metrics_enabled", "must be true or false");
+        cfg->http_metrics_enabled = json_is_true(me);
+    }
     json_t *cred = json_object_get(h, "cors_allow_credentials");
     if (cred) {
         if (!json_is_boolean(cred))
@@ -358,7 +369,8 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
         return 0;
     static const char *const keys[] = {"default_page_size", "max_inflight",
                                        "shutdown_grace_ms", "log_level",
-                                       "max_upstream_calls_per_request", NULL};
+                                       "max_upstream_calls_per_request", "shutdown_unready_ms",
+                                       NULL};
     if (s_check_keys(c, g, "gateway", keys) != 0 ||
         s_int(c, g, "default_page_size", "gateway.default_page_size", 1, 1000,
               &cfg->default_page_size) != 0 ||
@@ -369,7 +381,9 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
         s_string(c, g, "log_level", "gateway.log_level", cfg->log_level,
                  sizeof(cfg->log_level)) != 0 ||
         s_int(c, g, "max_upstream_calls_per_request", "gateway.max_upstream_calls_per_request",
-              1, 1000, &cfg->max_upstream_calls) != 0)
+              1, 1000, &cfg->max_upstream_calls) != 0 ||
+        s_int(c, g, "shutdown_unready_ms", "gateway.shutdown_unready_ms", 0, 600000,
+              &cfg->shutdown_unready_ms) != 0)
         return -1;
     if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
@@ -503,6 +517,107 @@ static int s_load_tokens(struct s_ctx *c, json_t *root, struct config *cfg)
     return 0;
 }
 
+static int s_number(struct s_ctx *c, json_t *obj, const char *key, const char *path, double min,
+                    double max, double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_number(v))
+        return s_fail(c, path, "must be a number");
+    double d = json_number_value(v);
+    if (d < min || d > max)
+        return s_fail(c, path, "must be between %g and %g", min, max);
+    *out = d;
+    return 0;
+}
+
+static int s_load_credentials(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *o;
+    if (s_object(c, root, "credentials", "credentials", &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    static const char *const keys[] = {
+        "access_key_id",  "secret_access_key", "session_token",   "profile",
+        "container_host", "refresh_margin_ms", "refresh_jitter_ms", "retry_base_ms",
+        "retry_max_ms",   "timeout_ms",        "imds_timeout_ms",   NULL};
+    if (s_check_keys(c, o, "credentials", keys) != 0 ||
+        s_string(c, o, "access_key_id", "credentials.access_key_id", cfg->cred_access_key_id,
+                 sizeof(cfg->cred_access_key_id)) != 0 ||
+        s_string(c, o, "secret_access_key", "credentials.secret_access_key",
+                 cfg->cred_secret_access_key, sizeof(cfg->cred_secret_access_key)) != 0 ||
+        s_string(c, o, "session_token", "credentials.session_token", cfg->cred_session_token,
+                 sizeof(cfg->cred_session_token)) != 0 ||
+        s_string(c, o, "profile", "credentials.profile", cfg->cred_profile,
+                 sizeof(cfg->cred_profile)) != 0 ||
+        s_string(c, o, "container_host", "credentials.container_host", cfg->cred_container_host,
+                 sizeof(cfg->cred_container_host)) != 0 ||
+        s_int(c, o, "refresh_margin_ms", "credentials.refresh_margin_ms", 0, 3600000,
+              &cfg->cred_refresh_margin_ms) != 0 ||
+        s_int(c, o, "refresh_jitter_ms", "credentials.refresh_jitter_ms", 0, 3600000,
+              &cfg->cred_refresh_jitter_ms) != 0 ||
+        s_int(c, o, "retry_base_ms", "credentials.retry_base_ms", 10, 600000,
+              &cfg->cred_retry_base_ms) != 0 ||
+        s_int(c, o, "retry_max_ms", "credentials.retry_max_ms", 10, 3600000,
+              &cfg->cred_retry_max_ms) != 0 ||
+        s_int(c, o, "timeout_ms", "credentials.timeout_ms", 100, 60000, &cfg->cred_timeout_ms) !=
+            0 ||
+        s_int(c, o, "imds_timeout_ms", "credentials.imds_timeout_ms", 100, 60000,
+              &cfg->cred_imds_timeout_ms) != 0)
+        return -1;
+    if (!cfg->cred_access_key_id[0] != !cfg->cred_secret_access_key[0])
+        return s_fail(c, "credentials.access_key_id",
+                      "access_key_id and secret_access_key go together");
+    if (cfg->cred_session_token[0] && !cfg->cred_access_key_id[0])
+        return s_fail(c, "credentials.session_token", "needs access_key_id and secret_access_key");
+    if (cfg->cred_container_host[0] && strncmp(cfg->cred_container_host, "http://", 7) != 0 &&
+        strncmp(cfg->cred_container_host, "https://", 8) != 0)
+        return s_fail(c, "credentials.container_host", "must be an http(s):// URL");
+    return 0;
+}
+
+static int s_load_upstream(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *o;
+    if (s_object(c, root, "upstream", "upstream", &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    static const char *const keys[] = {
+        "max_attempts",       "retry_base_ms",     "retry_throttle_base_ms", "retry_max_backoff_ms",
+        "max_retry_after_ms", "retry_quota",       "max_concurrency",        "rate_per_s",
+        "burst",              "queue_wait_ms",     "breaker_threshold",      "breaker_cooldown_ms",
+        NULL};
+    if (s_check_keys(c, o, "upstream", keys) != 0 ||
+        s_int(c, o, "max_attempts", "upstream.max_attempts", 1, 10, &cfg->max_attempts) != 0 ||
+        s_int(c, o, "retry_base_ms", "upstream.retry_base_ms", 0, 60000, &cfg->retry_base_ms) !=
+            0 ||
+        s_int(c, o, "retry_throttle_base_ms", "upstream.retry_throttle_base_ms", 0, 60000,
+              &cfg->retry_throttle_base_ms) != 0 ||
+        s_int(c, o, "retry_max_backoff_ms", "upstream.retry_max_backoff_ms", 0, 300000,
+              &cfg->retry_max_backoff_ms) != 0 ||
+        s_int(c, o, "max_retry_after_ms", "upstream.max_retry_after_ms", 0, 300000,
+              &cfg->max_retry_after_ms) != 0 ||
+        s_int(c, o, "retry_quota", "upstream.retry_quota", 0, 1000000, &cfg->retry_quota) != 0 ||
+        s_size(c, o, "max_concurrency", "upstream.max_concurrency", 1, 100000,
+               &cfg->upstream_max_concurrency) != 0 ||
+        s_number(c, o, "rate_per_s", "upstream.rate_per_s", 0, 1e6, &cfg->upstream_rate_per_s) !=
+            0 ||
+        s_number(c, o, "burst", "upstream.burst", 1, 1e6, &cfg->upstream_burst) != 0 ||
+        s_int(c, o, "queue_wait_ms", "upstream.queue_wait_ms", 0, 60000,
+              &cfg->upstream_queue_wait_ms) != 0 ||
+        s_int(c, o, "breaker_threshold", "upstream.breaker_threshold", 0, 1000,
+              &cfg->breaker_threshold) != 0 ||
+        s_int(c, o, "breaker_cooldown_ms", "upstream.breaker_cooldown_ms", 10, 3600000,
+              &cfg->breaker_cooldown_ms) != 0)
+        return -1;
+    if (!json_object_get(o, "burst") && cfg->upstream_rate_per_s > 0)
+        cfg->upstream_burst = cfg->upstream_rate_per_s < 1 ? 1 : cfg->upstream_rate_per_s;
+    return 0;
+}
+
 static int s_id_ok(const char *id)
 {
     size_t n = strlen(id);
@@ -514,6 +629,137 @@ static int s_id_ok(const char *id)
             return 0;
     }
     return 1;
+}
+
+/* tenants[i].mtls_subjects: client-certificate names (peer_identity.h), each
+ * listed for one tenant only. */
+static int s_load_tenant_mtls(struct s_ctx *c, json_t *t, size_t i, struct config *cfg)
+{
+    struct tenant *tn = &cfg->tenants.tenants[i];
+    json_t *arr = json_object_get(t, "mtls_subjects");
+    char path[96];
+    snprintf(path, sizeof(path), "tenants[%zu].mtls_subjects", i);
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return s_fail(c, path, "must be a non-empty array like [\"CN=svc-a.internal\"]");
+    size_t n = json_array_size(arr);
+    tn->mtls_subjects = calloc(n, sizeof(char *));
+    if (!tn->mtls_subjects)
+        return s_fail(c, path, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        json_t *v = json_array_get(arr, k);
+        const char *why = NULL;
+        snprintf(path, sizeof(path), "tenants[%zu].mtls_subjects[%zu]", i, k);
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+            return s_fail(c, path, "must be a string");
+        if (peer_identity_subject_check(json_string_value(v), &why) != 0)
+            return s_fail(c, path, "%s", why);
+        /* The same subject for two tenants would make a certificate ambiguous. */
+        for (size_t a = 0; a <= i; a++) {
+            const struct tenant *o = &cfg->tenants.tenants[a];
+            size_t lim = a == i ? k : o->n_mtls_subjects;
+            for (size_t b = 0; b < lim; b++) {
+                if (peer_identity_subject_matches(o->mtls_subjects[b], json_string_value(v)))
+                    return s_fail(c, path, "\"%s\" is already listed (tenant \"%s\")",
+                                  json_string_value(v), o->id);
+            }
+        }
+        tn->mtls_subjects[k] = strdup(json_string_value(v));
+        if (!tn->mtls_subjects[k])
+            return s_fail(c, path, "out of memory");
+        tn->n_mtls_subjects = k + 1;
+    }
+    return 0;
+}
+
+/* tenants[i].rate_limit: {"rps": number > 0, "burst": integer >= 1}; absent =
+ * unlimited; burst defaults to rps rounded up. */
+static int s_load_tenant_rate_limit(struct s_ctx *c, json_t *t, size_t i, struct tenant *tn)
+{
+    json_t *o = json_object_get(t, "rate_limit");
+    char path[96], kp[128];
+    snprintf(path, sizeof(path), "tenants[%zu].rate_limit", i);
+    if (!o)
+        return 0;
+    if (!json_is_object(o))
+        return s_fail(c, path, "must be an object like {\"rps\": 5, \"burst\": 10}");
+    static const char *const keys[] = {"rps", "burst", NULL};
+    if (s_check_keys(c, o, path, keys) != 0)
+        return -1;
+    json_t *rps = json_object_get(o, "rps");
+    snprintf(kp, sizeof(kp), "%s.rps", path);
+    if (!rps || !json_is_number(rps))
+        return s_fail(c, kp, "required: requests per second, a number");
+    double r = json_number_value(rps);
+    if (!(r >= 0.001 && r <= RATELIMIT_MAX_RPS))
+        return s_fail(c, kp, "must be between 0.001 and %d", RATELIMIT_MAX_RPS);
+    tn->rate_limit.rate_mrps = (int64_t)(r * 1000.0 + 0.5);
+    int64_t burst = (int64_t)r;
+    if ((double)burst < r)
+        burst++;
+    if (burst < 1)
+        burst = 1;
+    snprintf(kp, sizeof(kp), "%s.burst", path);
+    if (s_int(c, o, "burst", kp, 1, RATELIMIT_MAX_BURST, &burst) != 0)
+        return -1;
+    tn->rate_limit.burst = burst;
+    return 0;
+}
+
+/* mtls_subjects can only ever match when some listener asks for client
+ * certificates. */
+static int s_check_mtls_listeners(struct s_ctx *c, const struct config *cfg)
+{
+    if (cfg->grpc_tls.client_ca_file[0] || cfg->http_tls.client_ca_file[0])
+        return 0;
+    for (size_t i = 0; i < cfg->tenants.n_tenants; i++) {
+        if (cfg->tenants.tenants[i].n_mtls_subjects > 0) {
+            char path[96];
+            snprintf(path, sizeof(path), "tenants[%zu].mtls_subjects", i);
+            return s_fail(c, path,
+                          "no listener asks for client certificates: set grpc.tls.client_ca_file "
+                          "or http.tls.client_ca_file");
+        }
+    }
+    return 0;
+}
+
+/* tenants[i].api_keys: SHA-256 digests, none shared with an earlier key. */
+static int s_load_tenant_keys(struct s_ctx *c, json_t *keys_arr, size_t i, struct config *cfg)
+{
+    struct tenant *tn = &cfg->tenants.tenants[i];
+    char path[96];
+    snprintf(path, sizeof(path), "tenants[%zu].api_keys", i);
+    if (!json_is_array(keys_arr) || json_array_size(keys_arr) == 0)
+        return s_fail(c, path,
+                      "required: a non-empty array of SHA-256 hex digests of keys "
+                      "(may be omitted when mtls_subjects is set)");
+    size_t nk = json_array_size(keys_arr);
+    tn->key_hashes = calloc(nk, 32);
+    if (!tn->key_hashes)
+        return s_fail(c, path, "out of memory");
+    for (size_t k = 0; k < nk; k++) {
+        json_t *kv = json_array_get(keys_arr, k);
+        snprintf(path, sizeof(path), "tenants[%zu].api_keys[%zu]", i, k);
+        if (!json_is_string(kv) ||
+            tenant_parse_key_hash(json_string_value(kv), tn->key_hashes[k]) != 0)
+            return s_fail(c, path,
+                          "must be the SHA-256 of the key as 64 hex digits "
+                          "(printf %%s KEY | sha256sum)");
+        tn->n_keys = k + 1;
+        /* A hash shared by two tenants would make a key ambiguous. */
+        for (size_t a = 0; a <= i; a++) {
+            struct tenant *o = &cfg->tenants.tenants[a];
+            size_t lim = a == i ? k : o->n_keys;
+            for (size_t b = 0; b < lim; b++) {
+                if (memcmp(o->key_hashes[b], tn->key_hashes[k], 32) == 0)
+                    return s_fail(c, path, "the same key is already listed (tenant \"%s\")",
+                                  o->id);
+            }
+        }
+    }
+    return 0;
 }
 
 static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
@@ -531,7 +777,8 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
         snprintf(path, sizeof(path), "tenants[%zu]", i);
         if (!json_is_object(t))
             return s_fail(c, path, "must be an object");
-        static const char *const keys[] = {"id", "api_keys", "policy", NULL};
+        static const char *const keys[] = {"id",         "api_keys", "mtls_subjects",
+                                           "rate_limit", "policy",   NULL};
         if (s_check_keys(c, t, path, keys) != 0)
             return -1;
         struct tenant *tn = &cfg->tenants.tenants[i];
@@ -545,34 +792,12 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
             if (strcmp(cfg->tenants.tenants[j].id, tn->id) == 0)
                 return s_fail(c, path, "duplicate tenant id \"%s\"", tn->id);
         }
+        if (s_load_tenant_mtls(c, t, i, cfg) != 0 || s_load_tenant_rate_limit(c, t, i, tn) != 0)
+            return -1;
         json_t *keys_arr = json_object_get(t, "api_keys");
-        snprintf(path, sizeof(path), "tenants[%zu].api_keys", i);
-        if (!json_is_array(keys_arr) || json_array_size(keys_arr) == 0)
-            return s_fail(c, path, "required: a non-empty array of SHA-256 hex digests of keys");
-        size_t nk = json_array_size(keys_arr);
-        tn->key_hashes = calloc(nk, 32);
-        if (!tn->key_hashes)
-            return s_fail(c, path, "out of memory");
-        for (size_t k = 0; k < nk; k++) {
-            json_t *kv = json_array_get(keys_arr, k);
-            snprintf(path, sizeof(path), "tenants[%zu].api_keys[%zu]", i, k);
-            if (!json_is_string(kv) ||
-                tenant_parse_key_hash(json_string_value(kv), tn->key_hashes[k]) != 0)
-                return s_fail(c, path,
-                              "must be the SHA-256 of the key as 64 hex digits "
-                              "(printf %%s KEY | sha256sum)");
-            tn->n_keys = k + 1;
-            /* A hash shared by two tenants would make a key ambiguous. */
-            for (size_t a = 0; a <= i; a++) {
-                struct tenant *o = &cfg->tenants.tenants[a];
-                size_t lim = a == i ? k : o->n_keys;
-                for (size_t b = 0; b < lim; b++) {
-                    if (memcmp(o->key_hashes[b], tn->key_hashes[k], 32) == 0)
-                        return s_fail(c, path, "the same key is already listed (tenant \"%s\")",
-                                      o->id);
-                }
-            }
-        }
+        /* A tenant authenticated by client certificates alone needs no key. */
+        if ((keys_arr || tn->n_mtls_subjects == 0) && s_load_tenant_keys(c, keys_arr, i, cfg) != 0)
+            return -1;
         snprintf(path, sizeof(path), "tenants[%zu].policy", i);
         struct buf perr;
         buf_init(&perr, 1024);
@@ -605,12 +830,29 @@ static void s_defaults(struct config *cfg)
     cfg->max_upstream_calls = CONFIG_DEFAULT_MAX_UPSTREAM_CALLS;
     cfg->tokens.ttl_s = PAGE_TOKEN_DEFAULT_TTL_S;
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+    cfg->http_metrics_enabled = true;
     cfg->cache.enabled = true;
     cfg->cache.ttl_ms = CACHE_DEFAULT_TTL_MS;
     cfg->cache.swr_ms = CACHE_DEFAULT_SWR_MS;
     cfg->cache.sie_ms = CACHE_DEFAULT_SIE_MS;
     cfg->cache.max_bytes = CACHE_DEFAULT_MAX_BYTES;
     cfg->cache.max_entry_bytes = CACHE_DEFAULT_MAX_ENTRY_BYTES;
+    cfg->cred_refresh_margin_ms = CONFIG_DEFAULT_CRED_REFRESH_MARGIN_MS;
+    cfg->cred_refresh_jitter_ms = CONFIG_DEFAULT_CRED_REFRESH_JITTER_MS;
+    cfg->cred_retry_base_ms = CONFIG_DEFAULT_CRED_RETRY_BASE_MS;
+    cfg->cred_retry_max_ms = CONFIG_DEFAULT_CRED_RETRY_MAX_MS;
+    cfg->cred_timeout_ms = CONFIG_DEFAULT_CRED_TIMEOUT_MS;
+    cfg->cred_imds_timeout_ms = CONFIG_DEFAULT_CRED_IMDS_TIMEOUT_MS;
+    cfg->max_attempts = CONFIG_DEFAULT_MAX_ATTEMPTS;
+    cfg->retry_base_ms = CONFIG_DEFAULT_RETRY_BASE_MS;
+    cfg->retry_throttle_base_ms = CONFIG_DEFAULT_RETRY_THROTTLE_BASE_MS;
+    cfg->retry_max_backoff_ms = CONFIG_DEFAULT_RETRY_MAX_BACKOFF_MS;
+    cfg->max_retry_after_ms = CONFIG_DEFAULT_MAX_RETRY_AFTER_MS;
+    cfg->retry_quota = CONFIG_DEFAULT_RETRY_QUOTA;
+    cfg->upstream_max_concurrency = CONFIG_DEFAULT_UPSTREAM_MAX_CONCURRENCY;
+    cfg->upstream_queue_wait_ms = CONFIG_DEFAULT_UPSTREAM_QUEUE_WAIT_MS;
+    cfg->breaker_threshold = CONFIG_DEFAULT_BREAKER_THRESHOLD;
+    cfg->breaker_cooldown_ms = CONFIG_DEFAULT_BREAKER_COOLDOWN_MS;
 }
 
 int config_load_string(const char *json_text, const char *name, const struct config_env *env,
@@ -625,8 +867,8 @@ int config_load_string(const char *json_text, const char *name, const struct con
         return -1;
     }
     int rc = -1;
-    static const char *const keys[] = {"grpc",   "http",  "aws",     "gateway",
-                                       "tokens", "cache", "tenants", NULL};
+    static const char *const keys[] = {"grpc",    "http",    "aws",         "gateway",  "tokens",
+                                       "cache",   "tenants", "credentials", "upstream", NULL};
     if (!json_is_object(root)) {
         s_fail(&c, "(top level)", "must be a JSON object");
         goto cleanup;
@@ -634,8 +876,9 @@ int config_load_string(const char *json_text, const char *name, const struct con
     if (s_check_keys(&c, root, "", keys) != 0 || s_load_grpc(&c, root, out) != 0 ||
         s_load_http(&c, root, out) != 0 || s_load_aws(&c, root, env, out) != 0 ||
         s_load_gateway(&c, root, out) != 0 || s_load_tokens(&c, root, out) != 0 ||
-        s_load_cache(&c, root, out) != 0 ||
-        s_load_tenants(&c, root, out) != 0)
+        s_load_cache(&c, root, out) != 0 || s_load_tenants(&c, root, out) != 0 ||
+        s_check_mtls_listeners(&c, out) != 0 || s_load_credentials(&c, root, out) != 0 ||
+        s_load_upstream(&c, root, out) != 0)
         goto cleanup;
     rc = 0;
 cleanup:
@@ -689,4 +932,6 @@ void config_clean_up(struct config *c)
     tenant_table_clean_up(&c->tenants);
     page_token_keys_clean_up(&c->tokens);
     c->tokens_ephemeral = false;
+    OPENSSL_cleanse(c->cred_secret_access_key, sizeof(c->cred_secret_access_key));
+    OPENSSL_cleanse(c->cred_session_token, sizeof(c->cred_session_token));
 }

@@ -36,6 +36,24 @@
 #define CONFIG_DEFAULT_CORS_MAX_AGE_S 600
 #define CONFIG_DEFAULT_MAX_UPSTREAM_CALLS 10
 
+/* Credentials and upstream resilience (README "Configuration reference"). */
+#define CONFIG_DEFAULT_CRED_REFRESH_MARGIN_MS (5 * 60 * 1000)
+#define CONFIG_DEFAULT_CRED_REFRESH_JITTER_MS (60 * 1000)
+#define CONFIG_DEFAULT_CRED_RETRY_BASE_MS 1000
+#define CONFIG_DEFAULT_CRED_RETRY_MAX_MS 60000
+#define CONFIG_DEFAULT_CRED_TIMEOUT_MS 5000
+#define CONFIG_DEFAULT_CRED_IMDS_TIMEOUT_MS 1000
+#define CONFIG_DEFAULT_MAX_ATTEMPTS 3
+#define CONFIG_DEFAULT_RETRY_BASE_MS 100
+#define CONFIG_DEFAULT_RETRY_THROTTLE_BASE_MS 500
+#define CONFIG_DEFAULT_RETRY_MAX_BACKOFF_MS 20000
+#define CONFIG_DEFAULT_MAX_RETRY_AFTER_MS 5000
+#define CONFIG_DEFAULT_RETRY_QUOTA 500
+#define CONFIG_DEFAULT_UPSTREAM_MAX_CONCURRENCY 64
+#define CONFIG_DEFAULT_UPSTREAM_QUEUE_WAIT_MS 1000
+#define CONFIG_DEFAULT_BREAKER_THRESHOLD 5
+#define CONFIG_DEFAULT_BREAKER_COOLDOWN_MS 10000
+
 struct config_env {
     const char *endpoint_url_bedrock; /* AWS_ENDPOINT_URL_BEDROCK */
     const char *endpoint_url;         /* AWS_ENDPOINT_URL */
@@ -67,6 +85,7 @@ struct config {
     size_t grpc_max_message_bytes;
 
     char http_listen[300];
+    struct config_tls http_tls;
     char **cors_origins; /* heap array of heap strings; or exactly one "*" */
     size_t n_cors_origins;
     bool cors_allow_credentials;
@@ -74,6 +93,7 @@ struct config {
     size_t http_max_header_bytes;
     size_t http_max_body_bytes;
     int64_t http_timeout_ms;
+    bool http_metrics_enabled; /* GET /metrics on the REST listener (default true) */
 
     char region[64];
     char endpoint_url[512]; /* the endpoint in use, for logs */
@@ -99,6 +119,34 @@ struct config {
     struct config_cache cache;
 
     struct tenant_table tenants;
+
+    /* credentials.* (explicit keys are discouraged; wiped on clean-up) */
+    char cred_access_key_id[256];
+    char cred_secret_access_key[256];
+    char cred_session_token[4096];
+    char cred_profile[130];
+    char cred_container_host[256];
+    int64_t cred_refresh_margin_ms;
+    int64_t cred_refresh_jitter_ms;
+    int64_t cred_retry_base_ms;
+    int64_t cred_retry_max_ms;
+    int64_t cred_timeout_ms;
+    int64_t cred_imds_timeout_ms;
+
+    /* upstream.* resilience */
+    int64_t max_attempts;
+    int64_t retry_base_ms;
+    int64_t retry_throttle_base_ms;
+    int64_t retry_max_backoff_ms;
+    int64_t max_retry_after_ms;
+    int64_t retry_quota;
+    size_t upstream_max_concurrency;
+    double upstream_rate_per_s; /* 0 = unlimited */
+    double upstream_burst;
+    int64_t upstream_queue_wait_ms;
+    int64_t breaker_threshold; /* 0 = never opens */
+    int64_t breaker_cooldown_ms;
+    int64_t shutdown_unready_ms; /* gateway.shutdown_unready_ms */
 };
 
 /* Loads path. On failure returns -1 and appends "<path>: <key>: <problem>"

@@ -6,6 +6,16 @@
  * upstream resilience (retries, quotas, circuit breaker) and, above it, a
  * page cache plug in: callers only see "page request in, page or error out".
  *
+ * Resilience (issue 5): each fetch makes at most upstream.max_attempts
+ * exchanges, retrying throttling, 5xx, transport errors and timeouts with
+ * full-jitter backoff, paid from a client-wide retry quota (retry_policy),
+ * honouring Retry-After and never past the caller's deadline. A 403 of the
+ * stale-credentials class triggers one forced credential refresh (shared
+ * with every other fetch that needs it) and one more exchange. Exchanges
+ * are admitted by a concurrency limit and a global token bucket (waiting
+ * at most upstream.queue_wait_ms, else RESOURCE_EXHAUSTED) and by a circuit
+ * breaker (open: UNAVAILABLE at once).
+ *
  * Loop thread only. Callbacks are always asynchronous (never from inside
  * fetcher_fetch_page).
  */
@@ -15,6 +25,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "breaker.h"
 #include "credentials.h"
 #include "jobs.h"
 #include "status.h"
@@ -62,5 +73,8 @@ void fetcher_cancel(struct fetcher_fetch *h);
 
 /* Fetches in flight. */
 size_t fetcher_active(const struct fetcher *f);
+
+/* The circuit breaker's state at now_ms (monotonic), for readiness. */
+enum breaker_state fetcher_breaker_state(const struct fetcher *f, int64_t now_ms);
 
 #endif

@@ -11,13 +11,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "cache.h"
+#include "config_ref.h"
 #include "fetcher.h"
 #include "metrics.h"
 #include "page_cache.h"
 #include "grpc_frontend.h"
 #include "handler.h"
+#include "health.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "rest_frontend.h"
 #include "timeutil.h"
 
@@ -30,8 +34,14 @@ struct s_link {
 };
 
 struct gateway {
-    const struct config *cfg;
+    const struct config *cfg; /* the startup config: listeners, TLS, aws.*, drain */
     struct handler_ctx ctx;
+    struct config_ref *current;       /* what new calls use (tenants, limits, CORS) */
+    struct ratelimit_bucket *buckets; /* one per tenant of current, same order */
+    const char *config_path;
+    const struct config_env *env;
+    unsigned long generation;
+    struct event *sighup;
     struct event_base *base;
     struct fetcher *fetcher;
     struct page_cache *pcache; /* the page source: cache in front of the fetcher */
@@ -44,7 +54,23 @@ struct gateway {
     size_t n_inflight;
     bool draining;
     bool closed; /* loop finished: answer anything new with UNAVAILABLE */
+    /* issue 5: credentials and readiness */
+    struct credentials_provider *credentials;
+    struct health health;
+    struct event *cron, *unready_timer;
+    struct credentials_wait *startup_wait;
+    int exit_rc;
+    int pending_signal;
 };
+
+#define S_CRON_MS 250
+
+static int64_t s_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t s_mono_ms(void)
 {
@@ -130,12 +156,20 @@ static void s_access_log(const struct handler_call *c, const struct jobs_respons
         json_object_set_new(f, "upstream_status", json_integer(c->upstream_status));
         json_object_set_new(f, "upstream_ms", json_integer(c->upstream_ms));
     }
+    if (c->auth_method != AUTH_NONE)
+        json_object_set_new(f, "auth", json_string(auth_method_str(c->auth_method)));
+    const struct handler_cache_reply *cr = &c->cache_reply;
     if (resp) {
         json_object_set_new(f, "items", json_integer((json_int_t)resp->n_summaries));
         json_object_set_new(f, "more", json_boolean(resp->next_token != NULL));
+    } else if (!err && cr->from_view) {
+        json_object_set_new(f, "items", json_integer((json_int_t)cr->items));
+        json_object_set_new(f, "more", json_boolean(cr->more));
     }
-    if (c->cache_reply.x_cache)
-        json_object_set_new(f, "cache", json_string(c->cache_reply.x_cache));
+    if (cr->x_cache)
+        json_object_set_new(f, "cache", json_string(cr->coalesced ? "coalesced" : cr->x_cache));
+    if (cr->from_view)
+        json_object_set_new(f, "view", json_true());
     if (err)
         json_object_set_new(f, "error", json_string(err->message));
     log_event(err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO, "access", f);
@@ -175,6 +209,7 @@ static void s_maybe_exit(struct gateway *g)
 static void s_finish(struct gateway *g, struct handler_call *c, const struct jobs_response *resp,
                      const struct bgw_error *err)
 {
+    struct config_ref *ref = c->config_ref; /* c->tenant points into it */
     s_access_log(c, resp, err);
     enum bgw_status st = err ? err->status : BGW_OK;
     g->metrics.requests[c->transport == HANDLER_GRPC ? 0 : 1]
@@ -182,6 +217,36 @@ static void s_finish(struct gateway *g, struct handler_call *c, const struct job
     if (!err && c->cache_reply.not_modified)
         g->metrics.not_modified++;
     c->reply(c, resp, err); /* frees c */
+    config_ref_release(ref);
+}
+
+/* The handler context for c: the config snapshot the call started with. */
+static struct handler_ctx s_ctx(const struct gateway *g, const struct handler_call *c)
+{
+    struct handler_ctx ctx = g->ctx;
+    if (c->config_ref) {
+        const struct config_ref *ref = c->config_ref;
+        ctx.cfg = ref->cfg;
+        ctx.generation = ref->generation;
+    }
+    return ctx;
+}
+
+/* The tenant's token bucket (c authenticated against g->current). */
+static enum bgw_status s_rate_limit(struct gateway *g, const struct handler_call *c,
+                                    struct bgw_error *err)
+{
+    const struct tenant_table *tt = &g->current->cfg->tenants;
+    size_t i = (size_t)(c->tenant - tt->tenants);
+    int64_t wait_ms = 0;
+    if (i >= tt->n_tenants ||
+        ratelimit_take(&g->buckets[i], &c->tenant->rate_limit, s_mono_ms(), &wait_ms))
+        return BGW_OK;
+    bgw_error_set(err, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
+                  "rate limit exceeded for tenant %s: retry after %lld ms", c->tenant->id,
+                  (long long)wait_ms);
+    err->retry_after_s = ratelimit_retry_after_s(wait_ms);
+    return err->status;
 }
 
 static void s_track(struct gateway *g, struct handler_call *c, struct s_link *l)
@@ -251,19 +316,23 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
     s_cache_info(c, r);
     if (!c->render)
         return;
+    struct handler_ctx ctx = s_ctx(g, c);
     const struct cache_view *v = NULL;
     char vk_mem[512];
     struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
     vk_mem[0] = '\0';
-    bool have_vk = pages == 1 && r->entry && handler_view_key(&g->ctx, c, &vk) == 0;
+    bool have_vk = pages == 1 && r->entry && handler_view_key(&ctx, c, &vk) == 0;
     if (have_vk)
         v = page_cache_view(r, vk.data, vk.len);
     if (!v) {
         g->metrics.view_renders++;
         if (c->render(handler_response(c), body) != 0)
             return; /* the frontend renders (and reports) it again */
-        if (have_vk)
-            v = page_cache_add_view(r, vk.data, vk.len, body->data, body->len);
+        if (have_vk) {
+            const struct jobs_response *resp = handler_response(c);
+            struct cache_view_meta meta = {(int64_t)resp->n_summaries, resp->next_token != NULL};
+            v = page_cache_add_view(r, vk.data, vk.len, body->data, body->len, &meta);
+        }
     }
     if (v) {
         cr->body = v->body;
@@ -287,6 +356,7 @@ static void s_cache_info(struct handler_call *c, const struct page_cache_result 
                                                                   : 0;
         cr->age_s = r->age_ms / 1000;
         cr->max_age_s = r->entry ? r->ttl_left_ms / 1000 : -1;
+        cr->coalesced = r->coalesced;
     } else {
         cr->max_age_s = -1;
     }
@@ -299,7 +369,8 @@ static bool s_try_view(struct gateway *g, struct handler_call *c,
     char vk_mem[512];
     struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
     vk_mem[0] = '\0';
-    if (handler_view_key(&g->ctx, c, &vk) != 0)
+    struct handler_ctx ctx = s_ctx(g, c);
+    if (handler_view_key(&ctx, c, &vk) != 0)
         return false;
     const struct cache_view *v = page_cache_view(r, vk.data, vk.len);
     if (!v)
@@ -310,6 +381,9 @@ static bool s_try_view(struct gateway *g, struct handler_call *c,
     cr->body_len = v->body_len;
     memcpy(cr->etag, v->etag, sizeof(cr->etag));
     cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
+    cr->from_view = true;
+    cr->items = v->meta.items;
+    cr->more = v->meta.more;
     return true;
 }
 
@@ -350,14 +424,16 @@ static void s_on_page(void *arg, const struct page_cache_result *r)
     memset(&q, 0, sizeof(q));
     enum handler_next next = HANDLER_REPLY;
     struct handler_now now = {s_mono_ms(), s_wall_s()};
-    /* The cache lends its page: the handler consumes a copy. */
+    /* The cache lends its page: the handler consumes a copy. Every page of
+     * the call goes through the call's own config snapshot. */
+    struct handler_ctx ctx = s_ctx(g, c);
     struct jobs_response page;
     enum bgw_status st = cache_page_copy(r->page, &page) == 0
                              ? BGW_OK
                              : bgw_error_set(&err, BGW_ERR_NOMEM, NULL, "out of memory");
     l->pages++;
     if (st == BGW_OK) {
-        st = handler_on_page(&g->ctx, c, &now, &page, &next, &q, &err);
+        st = handler_on_page(&ctx, c, &now, &page, &next, &q, &err);
         jobs_response_clean_up(&page);
     }
     if (st == BGW_OK && next == HANDLER_FETCH && s_fetch(g, c, l, &q, &err) == 0) {
@@ -396,10 +472,16 @@ static void s_submit(void *arg, struct handler_call *c)
         s_finish(g, c, NULL, &err);
         return;
     }
+    c->config_ref = config_ref_acquire(g->current);
+    struct handler_ctx ctx = s_ctx(g, c);
+    if (handler_authenticate(&ctx, c, &err) != BGW_OK || s_rate_limit(g, c, &err) != BGW_OK) {
+        s_finish(g, c, NULL, &err);
+        return;
+    }
     struct jobs_request q;
     enum handler_next next;
     struct handler_now now = {s_mono_ms(), s_wall_s()};
-    if (handler_prepare(&g->ctx, c, &now, &next, &q, &err) != BGW_OK) {
+    if (handler_prepare(&ctx, c, &now, &next, &q, &err) != BGW_OK) {
         jobs_request_clean_up(&q);
         s_finish(g, c, NULL, &err);
         return;
@@ -459,19 +541,49 @@ static void s_on_grace(evutil_socket_t fd, short what, void *arg)
     s_maybe_exit(g);
 }
 
+static void s_drain(struct gateway *g, int sig);
+
+static void s_on_unready_over(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *g = arg;
+    s_drain(g, g->pending_signal);
+}
+
 static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct gateway *g = arg;
-    if (g->draining) {
+    if (g->draining || atomic_load(&g->health.shutting_down)) {
         log_msg(LOG_WARN, "shutdown_forced", "second signal %d: stopping now", (int)sig);
+        if (!g->draining)
+            s_drain(g, (int)sig);
         s_on_grace(-1, 0, g);
         event_base_loopexit(g->base, NULL);
         return;
     }
+    /* Readiness goes false first, so load balancers stop sending; then,
+     * after gateway.shutdown_unready_ms, stop accepting and drain. */
+    atomic_store(&g->health.shutting_down, true);
+    log_event(LOG_INFO, "unready", json_pack("{s:i,s:I}", "signal", (int)sig, "drain_in_ms",
+                                             (json_int_t)g->cfg->shutdown_unready_ms));
+    g->pending_signal = (int)sig;
+    if (g->cfg->shutdown_unready_ms > 0) {
+        g->unready_timer = evtimer_new(g->base, s_on_unready_over, g);
+        struct timeval tv = {(time_t)(g->cfg->shutdown_unready_ms / 1000),
+                             (suseconds_t)((g->cfg->shutdown_unready_ms % 1000) * 1000)};
+        if (g->unready_timer && evtimer_add(g->unready_timer, &tv) == 0)
+            return;
+    }
+    s_drain(g, (int)sig);
+}
+
+static void s_drain(struct gateway *g, int sig)
+{
     g->draining = true;
     log_event(LOG_INFO, "draining",
-              json_pack("{s:i,s:I,s:I}", "signal", (int)sig, "inflight", (json_int_t)g->n_inflight,
+              json_pack("{s:i,s:I,s:I}", "signal", sig, "inflight", (json_int_t)g->n_inflight,
                         "grace_ms", (json_int_t)g->cfg->shutdown_grace_ms));
     grpc_frontend_stop_accepting(g->grpc);
     rest_frontend_stop_accepting(g->rest);
@@ -486,6 +598,85 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
         evtimer_add(g->grace_timer, &tv);
 }
 
+/* Buckets for next's tenants: a tenant that existed before (same id) keeps
+ * its bucket's level, a new one starts full. NULL on allocation failure. */
+static struct ratelimit_bucket *s_carry_buckets(const struct gateway *g,
+                                                const struct tenant_table *next)
+{
+    const struct tenant_table *old = g->current && g->buckets ? &g->current->cfg->tenants : NULL;
+    struct ratelimit_bucket *b = calloc(next->n_tenants ? next->n_tenants : 1, sizeof(*b));
+    if (!b)
+        return NULL;
+    for (size_t i = 0; i < next->n_tenants; i++) {
+        const struct ratelimit_bucket *prev = NULL;
+        for (size_t j = 0; old && j < old->n_tenants && !prev; j++) {
+            if (strcmp(old->tenants[j].id, next->tenants[i].id) == 0)
+                prev = &g->buckets[j];
+        }
+        ratelimit_bucket_carry(&b[i], prev, &next->tenants[i].rate_limit);
+    }
+    return b;
+}
+
+/* SIGHUP: load and validate the file, then swap it in for new calls. Calls
+ * in flight keep their reference to the old snapshot. */
+static void s_reload(struct gateway *g)
+{
+    struct buf err;
+    buf_init(&err, 4096);
+    if (!g->config_path) {
+        log_msg(LOG_WARN, "reload_failed", "no config file to reload");
+        goto cleanup;
+    }
+    if (g->draining || atomic_load(&g->health.shutting_down)) {
+        log_msg(LOG_WARN, "reload_ignored", "shutting down: SIGHUP ignored");
+        goto cleanup;
+    }
+    struct config_ref *next = config_ref_load(g->config_path, g->env, g->generation + 1, &err);
+    if (!next) {
+        log_event(LOG_ERROR, "reload_failed",
+                  json_pack("{s:s,s:s,s:s}", "file", g->config_path, "error",
+                            err.data ? err.data : "unknown error", "msg",
+                            "config not reloaded: the running config stays in effect"));
+        goto cleanup;
+    }
+    config_ref_carry_tokens(next, g->current->cfg); /* walks in progress survive */
+    struct ratelimit_bucket *buckets = s_carry_buckets(g, &next->cfg->tenants);
+    if (!buckets) {
+        log_msg(LOG_ERROR, "reload_failed", "out of memory: the running config stays in effect");
+        config_ref_release(next);
+        goto cleanup;
+    }
+    g->generation++;
+    struct buf restart;
+    buf_init(&restart, 4096);
+    if (config_ref_restart_keys(g->cfg, next->cfg, &restart) > 0)
+        log_event(LOG_WARN, "reload_restart_required",
+                  json_pack("{s:s,s:s}", "keys", restart.data, "msg",
+                            "these settings changed but only apply after a restart"));
+    buf_clean_up(&restart);
+    struct config_ref *old = g->current;
+    free(g->buckets);
+    g->buckets = buckets;
+    g->current = next;
+    rest_frontend_set_config(g->rest, next->cfg);
+    config_ref_release(old); /* freed once the last call using it is answered */
+    log_event(LOG_INFO, "reloaded",
+              json_pack("{s:s,s:I,s:i,s:I,s:b}", "file", g->config_path, "generation",
+                        (json_int_t)g->generation, "tenants", (int)next->cfg->tenants.n_tenants,
+                        "inflight", (json_int_t)g->n_inflight, "tokens_ephemeral",
+                        next->cfg->tokens_ephemeral));
+cleanup:
+    buf_clean_up(&err);
+}
+
+static void s_on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    s_reload(arg);
+}
+
 struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
 {
     struct gateway *g = calloc(1, sizeof(*g));
@@ -495,7 +686,18 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     }
     g->cfg = opts->cfg;
     g->ctx.cfg = opts->cfg;
+    g->config_path = opts->config_path;
+    g->env = opts->env;
+    g->current = config_ref_borrow(opts->cfg);
+    g->buckets = g->current ? s_carry_buckets(g, &opts->cfg->tenants) : NULL;
+    if (!g->current || !g->buckets) {
+        buf_append_str(err, "out of memory");
+        goto fail;
+    }
     g->inflight.next = g->inflight.prev = &g->inflight;
+    g->credentials = opts->credentials;
+    health_init(&g->health);
+    atomic_store(&g->health.config_loaded, true);
     /* The changelist folds an fd's add/del of interest within one loop turn
      * into one epoll_ctl (or none): evhttp toggles EV_WRITE per response. */
     struct event_config *ecfg = event_config_new();
@@ -506,6 +708,10 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         event_config_free(ecfg);
     if (!g->base) {
         buf_append_str(err, "cannot create the event loop");
+        goto fail;
+    }
+    if (credentials_provider_attach(g->credentials, g->base) != 0) {
+        buf_append_str(err, "cannot set up the credentials provider");
         goto fail;
     }
     struct fetcher_options fo = {g->cfg, g->base, opts->credentials};
@@ -528,18 +734,28 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         .base = g->base,
         .submit = s_submit,
         .submit_arg = g,
+        .health = &g->health,
     };
     g->grpc = grpc_frontend_new(&go, err);
     if (!g->grpc)
         goto fail;
-    struct rest_frontend_options ro = {g->cfg, g->base, s_submit, g, s_metrics, g};
+    struct rest_frontend_options ro = {
+        .cfg = g->cfg,
+        .base = g->base,
+        .submit = s_submit,
+        .submit_arg = g,
+        .metrics = g->cfg->http_metrics_enabled ? s_metrics : NULL,
+        .metrics_arg = g,
+        .health = &g->health,
+    };
     g->rest = rest_frontend_new(&ro, err);
     if (!g->rest)
         goto fail;
     g->sigterm = evsignal_new(g->base, SIGTERM, s_on_signal, g);
     g->sigint = evsignal_new(g->base, SIGINT, s_on_signal, g);
-    if (!g->sigterm || !g->sigint || evsignal_add(g->sigterm, NULL) != 0 ||
-        evsignal_add(g->sigint, NULL) != 0) {
+    g->sighup = evsignal_new(g->base, SIGHUP, s_on_sighup, g);
+    if (!g->sigterm || !g->sigint || !g->sighup || evsignal_add(g->sigterm, NULL) != 0 ||
+        evsignal_add(g->sigint, NULL) != 0 || evsignal_add(g->sighup, NULL) != 0) {
         buf_append_str(err, "cannot install signal handlers");
         goto fail;
     }
@@ -549,22 +765,81 @@ fail:
     return NULL;
 }
 
-int gateway_run(struct gateway *g)
+/* Housekeeping: readiness follows credentials and the breaker. */
+static void s_on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *g = arg;
+    atomic_store(&g->health.credentials_ok,
+                 credentials_provider_resolved(g->credentials, s_wall_ms()));
+    atomic_store(&g->health.breaker_closed,
+                 fetcher_breaker_state(g->fetcher, s_mono_ms()) != BREAKER_OPEN);
+}
+
+static void s_log_ready(struct gateway *g)
 {
     log_event(LOG_INFO, "ready",
-              json_pack("{s:i,s:b,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port", grpc_frontend_port(g->grpc),
-                        "grpc_tls", g->cfg->grpc_tls.cert_file[0] != 0,
-                        "http_port", rest_frontend_port(g->rest), "version", BGW_VERSION,
-                        "region", g->cfg->region, "endpoint", g->cfg->endpoint_url,
-                        "endpoint_source", g->cfg->endpoint_source, "tenants",
-                        (int)g->cfg->tenants.n_tenants));
+              json_pack("{s:i,s:b,s:b,s:i,s:s,s:s,s:s,s:s,s:i}", "grpc_port",
+                        grpc_frontend_port(g->grpc), "grpc_tls", g->cfg->grpc_tls.cert_file[0] != 0,
+                        "http_tls", g->cfg->http_tls.cert_file[0] != 0, "http_port",
+                        rest_frontend_port(g->rest), "version", BGW_VERSION, "region",
+                        g->cfg->region, "endpoint", g->cfg->endpoint_url, "endpoint_source",
+                        g->cfg->endpoint_source, "tenants", (int)g->cfg->tenants.n_tenants));
     if (g->cfg->tokens_ephemeral)
         log_msg(LOG_WARN, "tokens_ephemeral",
                 "tokens.secret is not configured: page tokens use a random per-process secret "
                 "and do not survive a restart or work across replicas");
+}
+
+static void s_on_startup_creds(void *arg, const struct credentials *c, const struct bgw_error *err)
+{
+    struct gateway *g = arg;
+    g->startup_wait = NULL;
+    if (!c) {
+        log_event(LOG_ERROR, "credentials_failed",
+                  json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials),
+                            "error", err->message));
+        g->exit_rc = 1;
+        event_base_loopexit(g->base, NULL);
+        return;
+    }
+    s_on_cron(-1, 0, g);
+    s_log_ready(g);
+}
+
+int gateway_run(struct gateway *g)
+{
+    /* One line naming the source, never a secret. */
+    log_event(LOG_INFO, "credentials",
+              json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials), "detail",
+                        credentials_provider_detail(g->credentials)));
+    g->cron = event_new(g->base, -1, EV_PERSIST, s_on_cron, g);
+    struct timeval tv = {0, S_CRON_MS * 1000};
+    if (!g->cron || event_add(g->cron, &tv) != 0)
+        return 1;
+    s_on_cron(-1, 0, g);
+    if (credentials_provider_resolved(g->credentials, s_wall_ms())) {
+        s_log_ready(g);
+    } else {
+        /* The first credentials come from the network: ready once they
+         * arrive; if they cannot be had, stop with the reason. */
+        struct bgw_error err;
+        bgw_error_clear(&err);
+        g->startup_wait = credentials_provider_wait(g->credentials, false, 0, s_on_startup_creds,
+                                                    g, &err);
+        if (!g->startup_wait) {
+            log_event(LOG_ERROR, "credentials_failed",
+                      json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials),
+                                "error", err.message));
+            return 1;
+        }
+    }
     int rc = event_base_dispatch(g->base);
     g->closed = true;
     log_msg(LOG_INFO, "stopped", "event loop finished");
+    if (g->exit_rc)
+        return g->exit_rc;
     return rc < 0 ? 1 : 0;
 }
 
@@ -575,19 +850,30 @@ void gateway_destroy(struct gateway *g)
     g->closed = true;
     /* gRPC first: its hand-off queue may still hold calls, which s_submit
      * answers with UNAVAILABLE now that the gateway is closed. */
+    credentials_wait_cancel(g->startup_wait);
+    g->startup_wait = NULL;
     grpc_frontend_destroy(g->grpc);
     rest_frontend_destroy(g->rest);
     page_cache_destroy(g->pcache);
     fetcher_destroy(g->fetcher);
+    credentials_provider_detach(g->credentials);
     if (g->sigterm)
         event_free(g->sigterm);
     if (g->sigint)
         event_free(g->sigint);
+    if (g->sighup)
+        event_free(g->sighup);
     if (g->grace_timer)
         event_free(g->grace_timer);
     if (g->flush_timer)
         event_free(g->flush_timer);
+    if (g->cron)
+        event_free(g->cron);
+    if (g->unready_timer)
+        event_free(g->unready_timer);
     if (g->base)
         event_base_free(g->base);
+    free(g->buckets);
+    config_ref_release(g->current);
     free(g);
 }

@@ -26,8 +26,10 @@
 #include <time.h>
 
 #include "bedrockgw/v1/model_import_jobs.pb-c.h"
+#include "health.h"
 #include "log.h"
 #include "loop_queue.h"
+#include "tls_server.h"
 
 #define S_METHOD_LIST "/bedrockgw.v1.ModelImportJobs/ListModelImportJobs"
 #define S_METHOD_HEALTH "/grpc.health.v1.Health/Check"
@@ -71,6 +73,7 @@ struct grpc_frontend {
     struct s_tag shutdown_tag;
     atomic_bool shutdown_requested;
     atomic_bool draining;
+    const struct health *health;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool shutdown_done;
@@ -267,6 +270,42 @@ static void s_copy_metadata(struct s_rpc *r, struct handler_call *c)
     }
 }
 
+/* The verified client certificate's names, from the call's auth context
+ * (CQ thread). gRPC core only puts a peer certificate there after verifying
+ * it against grpc.tls.client_ca_file. The PEM certificate is parsed with the
+ * same code as REST's, so both transports see the same names; when it is
+ * absent, the parsed properties are used. 0, or -1 on allocation failure. */
+static int s_peer_identity(struct s_rpc *r, struct peer_identity *out)
+{
+    grpc_auth_context *ctx = grpc_call_auth_context(r->call);
+    if (!ctx)
+        return 0;
+    int rc = 0;
+    grpc_auth_property_iterator it =
+        grpc_auth_context_find_properties_by_name(ctx, GRPC_X509_PEM_CERT_PROPERTY_NAME);
+    const grpc_auth_property *p = grpc_auth_property_iterator_next(&it);
+    if (p && peer_identity_from_pem(out, p->value, p->value_length) == 0)
+        goto done;
+    peer_identity_clean_up(out);
+    if (!grpc_auth_context_peer_is_authenticated(ctx))
+        goto done; /* no client certificate */
+    static const struct {
+        const char *property, *prefix;
+    } props[] = {{GRPC_X509_CN_PROPERTY_NAME, "CN="},
+                 {GRPC_PEER_DNS_PROPERTY_NAME, "DNS:"},
+                 {GRPC_PEER_URI_PROPERTY_NAME, "URI:"},
+                 {GRPC_PEER_EMAIL_PROPERTY_NAME, "EMAIL:"}};
+    out->has_cert = true;
+    for (size_t i = 0; i < sizeof(props) / sizeof(props[0]) && rc == 0; i++) {
+        it = grpc_auth_context_find_properties_by_name(ctx, props[i].property);
+        while (rc == 0 && (p = grpc_auth_property_iterator_next(&it)) != NULL)
+            rc = peer_identity_add(out, props[i].prefix, p->value, p->value_length);
+    }
+done:
+    grpc_auth_context_release(ctx);
+    return rc;
+}
+
 static int64_t s_deadline_ms(struct s_rpc *r, int64_t now_ms)
 {
     gpr_timespec d = gpr_convert_clock_type(r->details.deadline, GPR_CLOCK_MONOTONIC);
@@ -309,6 +348,10 @@ static void s_on_received(struct s_rpc *r, bool ok)
     }
     s_copy_metadata(r, c);
     s_decode(r, c);
+    if (s_peer_identity(r, &c->peer_cert) != 0 && !c->decode_failed) {
+        c->decode_failed = true;
+        bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
+    }
     c->reply = s_reply;
     c->render = s_render;
     c->frontend_data = r;
@@ -336,7 +379,8 @@ static void s_on_new_call(struct s_rpc *r, bool ok)
             s_send(r, GRPC_STATUS_INTERNAL, "cannot read request", NULL, 0, 0);
     } else if (s_slice_eq(r->details.method, S_METHOD_HEALTH)) {
         /* grpc.health.v1.HealthCheckResponse{status: SERVING(1) | NOT_SERVING(2)} */
-        unsigned char msg[2] = {0x08, atomic_load(&fe->draining) ? 2 : 1};
+        bool serving = !atomic_load(&fe->draining) && (!fe->health || health_ready(fe->health));
+        unsigned char msg[2] = {0x08, serving ? 1 : 2};
         s_send(r, GRPC_STATUS_OK, "", msg, sizeof(msg), 0);
     } else {
         s_send(r, GRPC_STATUS_UNIMPLEMENTED, "unknown method", NULL, 0, 0);
@@ -521,7 +565,14 @@ static grpc_server_credentials *s_server_credentials(const struct config_tls *tl
     char *ca = NULL;
     if (key && tls->client_ca_file[0])
         ca = s_read_pem(tls->client_ca_file, "grpc.tls.client_ca_file", err);
-    if (cert && key && (ca || !tls->client_ca_file[0])) {
+    /* gRPC core would only find a key that does not match the certificate
+     * (or an unusable CA file) at the first handshake: check with OpenSSL
+     * now, so the start fails naming the key. */
+    SSL_CTX *check = NULL;
+    if (cert && key && (ca || !tls->client_ca_file[0]))
+        check = tls_server_ctx_new(tls, "grpc.tls", err);
+    if (check) {
+        SSL_CTX_free(check);
         grpc_ssl_pem_key_cert_pair pair = {key, cert}; /* {private_key, cert_chain} */
         grpc_ssl_client_certificate_request_type req =
             tls->require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
@@ -549,6 +600,7 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
     pthread_cond_init(&fe->cond, NULL);
     fe->submit = opts->submit;
     fe->submit_arg = opts->submit_arg;
+    fe->health = opts->health;
     fe->max_message_bytes = opts->max_message_bytes;
     fe->shutdown_tag.kind = S_TAG_SHUTDOWN;
     fe->queue = loop_queue_new(opts->base, opts->max_queued, s_on_loop_item, fe);

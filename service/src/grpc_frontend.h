@@ -20,6 +20,7 @@
 #include "handler.h"
 
 struct event_base;
+struct health;
 struct grpc_frontend;
 
 /* Runs on the loop thread; takes ownership of call and must eventually
@@ -34,6 +35,7 @@ struct grpc_frontend_options {
     struct event_base *base;
     grpc_frontend_submit_fn submit;
     void *submit_arg;
+    const struct health *health; /* Health/Check answers readiness; NULL = draining only */
 };
 
 /* Binds, starts serving and the CQ thread. NULL with a reason in err. Call

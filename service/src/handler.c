@@ -72,9 +72,21 @@ void handler_call_free(struct handler_call *c)
     s_wipe_free(c->x_api_key);
     free(c->cache_control);
     free(c->if_none_match);
+    peer_identity_clean_up(&c->peer_cert);
     jobs_request_clean_up(&c->req);
     s_walk_free(c->walk);
     free(c);
+}
+
+enum bgw_status handler_authenticate(const struct handler_ctx *ctx, struct handler_call *call,
+                                     struct bgw_error *err)
+{
+    const char *reason = "unauthenticated";
+    struct auth_input in = {call->authorization, call->x_api_key, &call->peer_cert};
+    call->tenant = auth_resolve(&ctx->cfg->tenants, &in, &call->auth_method, &reason);
+    if (!call->tenant)
+        return bgw_error_set(err, BGW_ERR_UNAUTHENTICATED, NULL, "%s", reason);
+    return BGW_OK;
 }
 
 /* The upstream query for the page at w->cursor. */
@@ -132,14 +144,8 @@ enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_ca
 {
     memset(upstream_q, 0, sizeof(*upstream_q));
     *next = HANDLER_REPLY;
-    const char *key = NULL;
-    size_t key_len = 0;
-    const char *reason = NULL;
-    if (tenant_extract_key(call->authorization, call->x_api_key, &key, &key_len, &reason) != 0)
-        return bgw_error_set(err, BGW_ERR_UNAUTHENTICATED, NULL, "%s", reason);
-    call->tenant = tenant_authenticate(&ctx->cfg->tenants, key, key_len);
-    if (!call->tenant)
-        return bgw_error_set(err, BGW_ERR_UNAUTHENTICATED, NULL, "invalid API key");
+    if (!call->tenant && handler_authenticate(ctx, call, err) != BGW_OK)
+        return err->status;
 
     if (call->decode_failed) {
         *err = call->decode_error;
@@ -282,7 +288,15 @@ int handler_view_key(const struct handler_ctx *ctx, const struct handler_call *c
      * rendering) and the client's own request (filters, page size, the
      * gateway page token with its position), normalized like cache keys. */
     const char *id = call->tenant ? call->tenant->id : "";
-    if (buf_append_char(out, call->transport == HANDLER_GRPC ? 'g' : 'r') != 0)
+    char gen[24];
+    size_t n = 0;
+    unsigned long v = ctx->generation;
+    do { /* decimal, reversed: the key only needs to be unique */
+        gen[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < sizeof(gen) - 1);
+    gen[n++] = call->transport == HANDLER_GRPC ? 'g' : 'r';
+    if (buf_append(out, gen, n) != 0)
         return -1;
     return cache_key_build(id, &call->req, ctx->cfg->default_page_size, out);
 }

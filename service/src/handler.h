@@ -28,8 +28,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "config.h"
 #include "jobs.h"
+#include "peer_identity.h"
 #include "status.h"
 #include "tenant.h"
 
@@ -53,6 +55,13 @@ struct handler_cache_reply {
     bool not_modified;    /* REST: If-None-Match matched -> 304 */
     const void *body;     /* the pre-rendered response (borrowed during reply), or NULL */
     size_t body_len;
+    /* For the audit line: a miss that joined another call's upstream call;
+     * and, when the answer came from a stored view (no response object),
+     * what it held. */
+    bool coalesced;
+    bool from_view;
+    int64_t items;
+    bool more;
 };
 
 /* Runs on the loop thread exactly once per call. resp is set on success,
@@ -69,6 +78,7 @@ struct handler_call {
     char peer[64];
     char *authorization; /* heap copy of the header/metadata, wiped on free */
     char *x_api_key;     /* heap copy, wiped on free */
+    struct peer_identity peer_cert; /* verified TLS client certificate's names, if any */
     struct jobs_request req;
     /* A frontend that could not even decode the request sets this; the
      * handler then answers with it (after authentication). */
@@ -77,8 +87,9 @@ struct handler_call {
     int64_t received_ms; /* monotonic */
     int64_t deadline_ms; /* monotonic; 0 = no client deadline */
 
-    const struct tenant *tenant; /* set by handler_prepare */
-    struct handler_walk *walk;   /* the paging state; handler.c's own */
+    const struct tenant *tenant; /* set by handler_authenticate */
+    enum auth_method auth_method;
+    struct handler_walk *walk; /* the paging state; handler.c's own */
 
     handler_reply_fn reply;
     void *frontend_data;
@@ -99,6 +110,7 @@ struct handler_call {
     int64_t upstream_ms;
     int upstream_calls;
     void *gateway_link;
+    void *config_ref; /* struct config_ref * the call holds (gateway) */
 };
 
 struct handler_call *handler_call_new(enum handler_transport t);
@@ -106,6 +118,11 @@ void handler_call_free(struct handler_call *c);
 
 struct handler_ctx {
     const struct config *cfg;
+    /* Which config snapshot cfg is (config_ref generation; 0 = the startup
+     * config). Part of handler_view_key: a view rendered under one
+     * snapshot's tenant policy and token keys is never served under
+     * another's. */
+    unsigned long generation;
 };
 
 /* The loop's clocks when the handler is called. */
@@ -120,12 +137,19 @@ enum handler_next {
     HANDLER_REPLY = 1, /* answer with handler_response(call) */
 };
 
-/* Authenticates (before anything else, so an unauthenticated caller learns
- * nothing about validation), reports a frontend decode failure, validates,
- * applies the tenant's policy and checks the client's nextToken (a bad one
- * is INVALID_ARGUMENT naming nextToken). On BGW_OK, *next says what to do;
- * for HANDLER_FETCH upstream_q holds the query for Bedrock (the caller
- * cleans it up; it is all-zero otherwise). On failure err says why. */
+/* Authenticates the call (auth.h: API key and/or verified client
+ * certificate) and sets call->tenant and call->auth_method;
+ * UNAUTHENTICATED otherwise. */
+enum bgw_status handler_authenticate(const struct handler_ctx *ctx, struct handler_call *call,
+                                     struct bgw_error *err);
+
+/* Authenticates unless call->tenant is already set (before anything else,
+ * so an unauthenticated caller learns nothing about validation), reports a
+ * frontend decode failure, validates, applies the tenant's policy and checks
+ * the client's nextToken (a bad one is INVALID_ARGUMENT naming nextToken).
+ * On BGW_OK, *next says what to do; for HANDLER_FETCH upstream_q holds the
+ * query for Bedrock (the caller cleans it up; it is all-zero otherwise). On
+ * failure err says why. */
 enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_call *call,
                                 const struct handler_now *now, enum handler_next *next,
                                 struct jobs_request *upstream_q, struct bgw_error *err);
@@ -152,10 +176,11 @@ struct handler_audit {
 void handler_audit(const struct handler_call *call, struct handler_audit *out);
 
 /* The key of the serialized response ("view") a call gets from an upstream
- * page: everything handler_complete's output and the frontend's rendering
- * depend on besides the page itself (the transport and the tenant today; a
- * tenant policy or gateway page tokens must be added here when
- * handler_complete starts to depend on them). Appends to out; 0 or -1. */
+ * page: everything the handler's output and the frontend's rendering depend
+ * on besides the page itself: the config snapshot's generation (the
+ * tenant's policy, page-token keys, page-size defaults as of that snapshot:
+ * a reload never serves a view rendered under the old ones), the transport,
+ * the tenant and the client's normalized request. Appends to out; 0 or -1. */
 int handler_view_key(const struct handler_ctx *ctx, const struct handler_call *call,
                      struct buf *out);
 

@@ -21,7 +21,10 @@ static void s_usage(FILE *f)
             "       bedrockgw --check-config FILE  validate FILE and exit\n"
             "       bedrockgw --help | --version\n"
             "\n"
-            "Environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (credentials);\n"
+            "Credentials: the AWS chain (config, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/\n"
+            "AWS_SESSION_TOKEN, AWS_PROFILE + shared files, AWS_WEB_IDENTITY_TOKEN_FILE +\n"
+            "AWS_ROLE_ARN, AWS_CONTAINER_CREDENTIALS_*, EC2 instance metadata);\n"
+            "AWS_ENDPOINT_URL_STS, AWS_EC2_METADATA_SERVICE_ENDPOINT (overrides);\n"
             "AWS_ENDPOINT_URL_BEDROCK, then AWS_ENDPOINT_URL (endpoint override);\n"
             "AWS_REGION, then AWS_DEFAULT_REGION (region override).\n");
 }
@@ -85,7 +88,21 @@ int main(int argc, char **argv)
     struct gateway *g = NULL;
     struct bgw_error cerr;
     bgw_error_clear(&cerr);
-    struct credentials_provider *creds = credentials_provider_env_new(s_env, &cerr);
+    struct credentials_chain_options co = {
+        .getenv_fn = s_env,
+        .region = cfg.region,
+        .access_key_id = cfg.cred_access_key_id[0] ? cfg.cred_access_key_id : NULL,
+        .secret_access_key = cfg.cred_secret_access_key[0] ? cfg.cred_secret_access_key : NULL,
+        .session_token = cfg.cred_session_token[0] ? cfg.cred_session_token : NULL,
+        .profile = cfg.cred_profile[0] ? cfg.cred_profile : NULL,
+        .container_host = cfg.cred_container_host[0] ? cfg.cred_container_host : NULL,
+        .policy = {cfg.cred_refresh_margin_ms, cfg.cred_refresh_jitter_ms, 1000,
+                   cfg.cred_retry_base_ms, cfg.cred_retry_max_ms},
+        .http_timeout_ms = cfg.cred_timeout_ms,
+        .imds_timeout_ms = cfg.cred_imds_timeout_ms,
+        .ca_file = cfg.ca_file[0] ? cfg.ca_file : NULL,
+    };
+    struct credentials_provider *creds = credentials_provider_chain_new(&co, &cerr);
     if (!creds) {
         fprintf(stderr, "bedrockgw: %s\n", cerr.message);
         goto out_cfg;
@@ -95,7 +112,7 @@ int main(int argc, char **argv)
         goto out_creds;
     }
     grpc_init();
-    struct gateway_options go = {&cfg, creds};
+    struct gateway_options go = {&cfg, creds, path, &env};
     g = gateway_new(&go, &err);
     if (!g) {
         fprintf(stderr, "bedrockgw: %s\n", err.data ? err.data : "cannot start");

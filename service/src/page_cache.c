@@ -44,6 +44,7 @@ struct page_cache_fetch {
     size_t key_len;
     enum page_cache_outcome outcome;
     struct jobs_request q; /* to fall back to a miss if the entry is gone */
+    bool coalesced;        /* joined a flight another call started */
 };
 
 struct s_flight {
@@ -329,11 +330,12 @@ static void s_deliver_error(struct page_cache_fetch *h, const struct bgw_error *
         .err = err,
         .outcome = h->ctl.no_cache ? PAGE_CACHE_BYPASS : PAGE_CACHE_MISS,
         .pc = h->pc,
+        .coalesced = h->coalesced,
     };
     if (r) {
         res.http_status = r->http_status;
         res.upstream_ms = r->upstream_ms;
-        res.attempts = r->attempts;
+        res.attempts = h->coalesced ? 0 : r->attempts;
         res.transport_error = r->transport_error;
     }
     page_cache_cb cb = h->cb;
@@ -380,7 +382,8 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
                 .ttl_left_ms = cache_entry_ttl_left_ms(pc->cache, e, now_ms),
                 .http_status = r->http_status,
                 .upstream_ms = r->upstream_ms,
-                .attempts = r->attempts,
+                .attempts = h->coalesced ? 0 : r->attempts,
+                .coalesced = h->coalesced,
                 .transport_error = r->transport_error,
                 .pc = pc,
                 .entry = e,
@@ -396,7 +399,8 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
                 .outcome = h->ctl.no_cache ? PAGE_CACHE_BYPASS : PAGE_CACHE_MISS,
                 .http_status = r->http_status,
                 .upstream_ms = r->upstream_ms,
-                .attempts = r->attempts,
+                .attempts = h->coalesced ? 0 : r->attempts,
+                .coalesced = h->coalesced,
                 .transport_error = r->transport_error,
                 .pc = pc,
             };
@@ -629,6 +633,7 @@ static int s_miss(struct page_cache *pc, struct page_cache_fetch *h, const struc
     struct s_flight *f = h->ctl.no_cache ? NULL : s_flight_find(pc, pc->key.data, pc->key.len, hash);
     if (f) {
         pc->m->coalesced++;
+        h->coalesced = true;
         if (f->background) { /* someone waits on it now: no longer "background" */
             f->background = false;
             pc->n_background--;
@@ -750,9 +755,10 @@ const struct cache_view *page_cache_view(const struct page_cache_result *r, cons
 }
 
 const struct cache_view *page_cache_add_view(const struct page_cache_result *r, const char *key,
-                                             size_t key_len, const void *body, size_t body_len)
+                                             size_t key_len, const void *body, size_t body_len,
+                                             const struct cache_view_meta *meta)
 {
     if (!r->entry || !r->pc->cache)
         return NULL;
-    return cache_entry_add_view(r->pc->cache, r->entry, key, key_len, body, body_len);
+    return cache_entry_add_view(r->pc->cache, r->entry, key, key_len, body, body_len, meta);
 }

@@ -89,8 +89,9 @@ struct page_cache_result {
     /* upstream details when this caller waited on a call (else 0/NULL) */
     long http_status;
     int64_t upstream_ms;
-    int attempts;
+    int attempts; /* 0 for a waiter that joined another call's upstream call */
     const char *transport_error;
+    bool coalesced; /* a miss that joined an upstream call already in flight */
     /* private: for page_cache_view / page_cache_add_view */
     struct page_cache *pc;
     struct cache_entry *entry; /* NULL when the page is not cached */
@@ -119,7 +120,8 @@ void page_cache_cancel(struct page_cache_fetch *h);
 const struct cache_view *page_cache_view(const struct page_cache_result *r, const char *key,
                                          size_t key_len);
 const struct cache_view *page_cache_add_view(const struct page_cache_result *r, const char *key,
-                                             size_t key_len, const void *body, size_t body_len);
+                                             size_t key_len, const void *body, size_t body_len,
+                                             const struct cache_view_meta *meta);
 
 /* NULL when the cache is disabled. */
 const struct cache *page_cache_core(const struct page_cache *pc);

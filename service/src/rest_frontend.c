@@ -6,6 +6,8 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -18,11 +20,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "health.h"
 #include "json_mapping.h"
 #include "log.h"
+#include "tls_server.h"
 
 #define S_PATH_LIST "/v1/model-import-jobs"
 #define S_PATH_HEALTH "/healthz"
+#define S_PATH_READY "/readyz"
 #define S_PATH_METRICS "/metrics"
 #define S_ALLOW "GET, HEAD, OPTIONS"
 #define S_ALLOW_HEADERS "authorization, x-api-key, content-type, x-request-id, cache-control, if-none-match"
@@ -32,8 +37,10 @@ struct rest_frontend {
     const struct config *cfg;
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
+    SSL_CTX *ssl_ctx; /* NULL = plain HTTP */
     int port;
     bool draining;
+    const struct health *health;
     rest_frontend_submit_fn submit;
     void *submit_arg;
     rest_frontend_metrics_fn metrics;
@@ -47,6 +54,7 @@ struct s_pending {
     struct evhttp_request *req;
     struct rest_frontend *fe;
     bool head;
+    bool cors_credentials; /* CORS credentials setting when the request came */
     char cors_origin[256]; /* value for Access-Control-Allow-Origin, or "" */
 };
 
@@ -72,13 +80,13 @@ static const char *s_cors_allow(const struct rest_frontend *fe, const char *orig
     return NULL;
 }
 
-static void s_add_cors(const struct rest_frontend *fe, struct evkeyvalq *h, const char *allow)
+static void s_add_cors(bool credentials, struct evkeyvalq *h, const char *allow)
 {
     evhttp_add_header(h, "Vary", "Origin");
     if (!allow || !*allow)
         return;
     evhttp_add_header(h, "Access-Control-Allow-Origin", allow);
-    if (fe->cfg->cors_allow_credentials && strcmp(allow, "*") != 0)
+    if (credentials && strcmp(allow, "*") != 0)
         evhttp_add_header(h, "Access-Control-Allow-Credentials", "true");
     evhttp_add_header(h, "Access-Control-Expose-Headers", S_EXPOSE_HEADERS);
 }
@@ -163,7 +171,7 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
     struct s_pending *p = c->frontend_data;
     struct evkeyvalq *h = evhttp_request_get_output_headers(p->req);
     evhttp_add_header(h, "X-Request-Id", c->request_id);
-    s_add_cors(p->fe, h, p->cors_origin);
+    s_add_cors(p->cors_credentials, h, p->cors_origin);
     if (err) {
         s_send_error(p->req, err, p->head);
     } else if (c->cache_reply.body) {
@@ -201,6 +209,19 @@ static void s_peer(struct evhttp_request *req, char *out, size_t len)
     }
 }
 
+/* The verified client certificate's names, when this is a TLS connection
+ * that has one. 0, or -1 on allocation failure. */
+static int s_peer_identity(struct rest_frontend *fe, struct evhttp_request *req,
+                           struct peer_identity *out)
+{
+    if (!fe->ssl_ctx)
+        return 0;
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    X509 *peer = tls_server_verified_peer(bev ? bufferevent_openssl_get_ssl(bev) : NULL);
+    return peer ? peer_identity_from_x509(out, peer) : 0;
+}
+
 static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
                           const char *query, const char *cors, bool head)
 {
@@ -216,6 +237,7 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     p->req = req;
     p->fe = fe;
     p->head = head;
+    p->cors_credentials = fe->cfg->cors_allow_credentials;
     snprintf(p->cors_origin, sizeof(p->cors_origin), "%s", cors ? cors : "");
     c->received_ms = s_mono_ms();
     snprintf(c->request_id, sizeof(c->request_id), "r%lx-%lx", (unsigned long)time(NULL),
@@ -226,6 +248,10 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     c->cache_control = s_dup_header(in, "Cache-Control");
     c->if_none_match = s_dup_header(in, "If-None-Match");
     c->render = json_mapping_render_response;
+    if (s_peer_identity(fe, req, &c->peer_cert) != 0) {
+        c->decode_failed = true;
+        bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
+    }
     if (json_mapping_parse_query(query, &c->req, &c->decode_error) != BGW_OK)
         c->decode_failed = true;
     c->reply = s_reply;
@@ -273,6 +299,21 @@ static void s_on_complete(struct evhttp_request *req, void *arg)
         fe->n_unsent--;
 }
 
+/* Each accepted connection of a TLS listener gets an OpenSSL bufferevent in
+ * server (accepting) mode; evhttp sets its socket. */
+static struct bufferevent *s_tls_bev(struct event_base *base, void *arg)
+{
+    struct rest_frontend *fe = arg;
+    SSL *ssl = SSL_new(fe->ssl_ctx);
+    if (!ssl)
+        return NULL;
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev)
+        SSL_free(ssl);
+    return bev;
+}
+
 static void s_on_request(struct evhttp_request *req, void *arg)
 {
     struct rest_frontend *fe = arg;
@@ -304,7 +345,7 @@ static void s_on_request(struct evhttp_request *req, void *arg)
             return;
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", S_ALLOW);
-        s_add_cors(fe, evhttp_request_get_output_headers(req), cors);
+        s_add_cors(fe->cfg->cors_allow_credentials, evhttp_request_get_output_headers(req), cors);
         s_send_simple_error(req, BGW_ERR_METHOD_NOT_ALLOWED,
                             "method not allowed: use GET " S_PATH_LIST);
         return;
@@ -334,7 +375,16 @@ static void s_on_request(struct evhttp_request *req, void *arg)
         s_send_json(req, fe->draining ? 503 : 200, body, strlen(body), head);
         return;
     }
-    s_add_cors(fe, evhttp_request_get_output_headers(req), cors);
+    if (strcmp(path, S_PATH_READY) == 0 && (cmd == EVHTTP_REQ_GET || head)) {
+        bool ready = !fe->draining && (!fe->health || health_ready(fe->health));
+        char body[160];
+        snprintf(body, sizeof(body), "{\"status\":\"%s\",\"reason\":\"%s\"}",
+                 ready ? "SERVING" : "NOT_SERVING",
+                 fe->draining ? "shutting down" : fe->health ? health_reason(fe->health) : "ready");
+        s_send_json(req, ready ? 200 : 503, body, strlen(body), head);
+        return;
+    }
+    s_add_cors(fe->cfg->cors_allow_credentials, evhttp_request_get_output_headers(req), cors);
     s_send_simple_error(req, BGW_ERR_NOT_FOUND, "no such resource; the API is GET " S_PATH_LIST);
 }
 
@@ -354,6 +404,7 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
     fe->submit_arg = opts->submit_arg;
     fe->metrics = opts->metrics;
     fe->metrics_arg = opts->metrics_arg;
+    fe->health = opts->health;
     if (config_split_host_port(cfg->http_listen, host, sizeof(host), &port) != 0) {
         buf_appendf(err, "http.listen: bad address %s", cfg->http_listen);
         goto fail;
@@ -373,6 +424,12 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
     evhttp_set_default_content_type(fe->http, "application/json; charset=utf-8");
     evhttp_set_gencb(fe->http, s_on_request, fe);
+    if (cfg->http_tls.cert_file[0]) {
+        fe->ssl_ctx = tls_server_ctx_new(&cfg->http_tls, "http.tls", err);
+        if (!fe->ssl_ctx)
+            goto fail;
+        evhttp_set_bevcb(fe->http, s_tls_bev, fe);
+    }
     fe->bound = evhttp_bind_socket_with_handle(fe->http, host, (ev_uint16_t)port);
     if (!fe->bound) {
         buf_appendf(err, "http.listen: cannot listen on %s", cfg->http_listen);
@@ -406,6 +463,11 @@ void rest_frontend_stop_accepting(struct rest_frontend *f)
     }
 }
 
+void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg)
+{
+    f->cfg = cfg;
+}
+
 size_t rest_frontend_unsent(const struct rest_frontend *f)
 {
     return f->n_unsent;
@@ -417,5 +479,6 @@ void rest_frontend_destroy(struct rest_frontend *f)
         return;
     if (f->http)
         evhttp_free(f->http);
+    SSL_CTX_free(f->ssl_ctx);
     free(f);
 }

@@ -5,10 +5,16 @@
  *   GET     /v1/model-import-jobs?<field>=...   proto3 JSON response
  *   OPTIONS /v1/model-import-jobs               CORS preflight
  *   GET     /healthz                             {"status":"SERVING"} (503 while draining)
- *   GET     /metrics                             Prometheus text (no API key asked)
+ *   GET     /readyz                              {"status":"SERVING"} when ready (health.h), else 503 NOT_SERVING + reason
+ *   GET     /metrics                             Prometheus text (no API key asked; off with
+ *                                                http.metrics_enabled=false -> 404)
  *
  * Cached answers carry ETag, Cache-Control: private, max-age=<fresh s>, Age,
  * X-Cache and, when stale, Warning; If-None-Match matching the ETag -> 304.
+ *
+ * With http.tls the listener speaks HTTPS only (tls_server.h settings); a
+ * verified client certificate's names go into each call (handler_call.peer)
+ * for auth.c to map to a tenant.
  *
  * Errors are google.rpc.Status JSON with grpc-gateway's HTTP status. CORS
  * follows an allow-list; "*" is only ever sent without credentials. Header
@@ -22,6 +28,7 @@
 #include "handler.h"
 
 struct event_base;
+struct health;
 struct rest_frontend;
 
 /* Loop thread; takes ownership of call, must invoke call->reply once. */
@@ -31,17 +38,22 @@ typedef void (*rest_frontend_submit_fn)(void *arg, struct handler_call *call);
 typedef int (*rest_frontend_metrics_fn)(void *arg, struct buf *out);
 
 struct rest_frontend_options {
-    const struct config *cfg; /* listen address, CORS, limits; outlives the frontend */
+    const struct config *cfg; /* listen address, TLS, CORS, limits; outlives the frontend */
     struct event_base *base;
     rest_frontend_submit_fn submit;
     void *submit_arg;
     rest_frontend_metrics_fn metrics; /* NULL: no /metrics */
     void *metrics_arg;
+    const struct health *health; /* /readyz; NULL = ready unless draining */
 };
 
 struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
                                         struct buf *err);
 int rest_frontend_port(const struct rest_frontend *f);
+/* Loop thread: use cfg's CORS settings for requests from now on (a config
+ * reload). Listener, TLS and limits stay as created. cfg must stay alive
+ * until the next call or rest_frontend_destroy. */
+void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg);
 /* Stop accepting connections; requests already read still get answers. */
 void rest_frontend_stop_accepting(struct rest_frontend *f);
 /* Requests whose reply has not been fully written yet. */

@@ -17,6 +17,9 @@ void tenant_table_clean_up(struct tenant_table *t)
         if (t->tenants[i].key_hashes)
             OPENSSL_cleanse(t->tenants[i].key_hashes, 32 * t->tenants[i].n_keys);
         free(t->tenants[i].key_hashes);
+        for (size_t j = 0; j < t->tenants[i].n_mtls_subjects; j++)
+            free(t->tenants[i].mtls_subjects[j]);
+        free(t->tenants[i].mtls_subjects);
         policy_clean_up(&t->tenants[i].policy);
     }
     free(t->tenants);

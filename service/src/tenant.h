@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "policy.h"
+#include "ratelimit.h"
 
 #define TENANT_ID_MAX 64
 #define TENANT_KEY_MAX 512 /* longest API key accepted from a client */
@@ -20,7 +21,10 @@ struct tenant {
     char id[TENANT_ID_MAX + 1];
     unsigned char (*key_hashes)[32]; /* n_keys SHA-256 digests, heap */
     size_t n_keys;
-    struct policy policy; /* what the tenant may see (policy.h) */
+    char **mtls_subjects; /* heap; client-certificate names (see peer_identity.h) */
+    size_t n_mtls_subjects;
+    struct ratelimit_limit rate_limit; /* rate_mrps 0 = unlimited */
+    struct policy policy;              /* what the tenant may see (policy.h) */
 };
 
 struct tenant_table {

@@ -477,13 +477,16 @@ void upstream_http_destroy(struct upstream_http *u)
 }
 
 /* Sets every per-request option; returns the first failure. */
-static CURLcode s_configure(struct upstream_http *u, struct upstream_request *r, const char *url,
-                            int64_t timeout_ms)
+static CURLcode s_configure(struct upstream_http *u, struct upstream_request *r,
+                            const struct upstream_http_request_options *o)
 {
     CURL *e = r->easy;
     CURLcode rc = CURLE_OK;
+    const char *url = o->url;
+    int64_t timeout_ms = o->timeout_ms;
+    int64_t cto = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : u->connect_timeout_ms;
     long total_ms = timeout_ms > LONG_MAX ? LONG_MAX : (long)timeout_ms;
-    long connect_ms = u->connect_timeout_ms > LONG_MAX ? LONG_MAX : (long)u->connect_timeout_ms;
+    long connect_ms = cto > LONG_MAX ? LONG_MAX : (long)cto;
 
 #define SETOPT(opt, val)                          \
     do {                                          \
@@ -492,7 +495,14 @@ static CURLcode s_configure(struct upstream_http *u, struct upstream_request *r,
     } while (0)
     SETOPT(CURLOPT_URL, url);
     SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-    SETOPT(CURLOPT_HTTPGET, 1L);
+    if (strcmp(o->method, "GET") == 0) {
+        SETOPT(CURLOPT_HTTPGET, 1L);
+    } else {
+        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+        SETOPT(CURLOPT_COPYPOSTFIELDS, o->body ? o->body : "");
+        if (strcmp(o->method, "POST") != 0)
+            SETOPT(CURLOPT_CUSTOMREQUEST, o->method);
+    }
     SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     SETOPT(CURLOPT_PATH_AS_IS, 1L); /* send exactly the path that was signed */
     SETOPT(CURLOPT_HTTPHEADER, r->headers);
@@ -516,10 +526,30 @@ struct upstream_request *upstream_http_get(struct upstream_http *u, const char *
                                            char *const *headers, size_t n_headers,
                                            int64_t timeout_ms, upstream_http_cb cb, void *arg)
 {
+    struct upstream_http_request_options o = {
+        .method = "GET",
+        .url = url,
+        .headers = headers,
+        .n_headers = n_headers,
+        .timeout_ms = timeout_ms,
+    };
+    return upstream_http_request(u, &o, cb, arg);
+}
+
+struct upstream_request *upstream_http_request(struct upstream_http *u,
+                                               const struct upstream_http_request_options *o,
+                                               upstream_http_cb cb, void *arg)
+{
     struct upstream_request *r = NULL;
     struct upstream_request *ret = NULL;
-    if (!u || u->destroy_pending || !url || !cb || timeout_ms <= 0 || (n_headers && !headers))
+    if (!u || !o || u->destroy_pending || !o->url || !o->method || !cb || o->timeout_ms <= 0 ||
+        (o->n_headers && !o->headers) || (o->body_len && !o->body))
         goto cleanup;
+    if (strcmp(o->method, "GET") != 0 && strcmp(o->method, "POST") != 0 &&
+        strcmp(o->method, "PUT") != 0)
+        goto cleanup;
+    char *const *headers = o->headers;
+    size_t n_headers = o->n_headers;
     r = calloc(1, sizeof(*r));
     if (!r)
         goto cleanup;
@@ -542,7 +572,7 @@ struct upstream_request *upstream_http_get(struct upstream_http *u, const char *
     }
 
     const char *failure = NULL;
-    CURLcode rc = s_configure(u, r, url, timeout_ms);
+    CURLcode rc = s_configure(u, r, o);
     if (rc != CURLE_OK) {
         failure = curl_easy_strerror(rc);
     } else {

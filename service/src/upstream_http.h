@@ -67,6 +67,22 @@ void upstream_http_destroy(struct upstream_http *u);
 struct upstream_request *upstream_http_get(struct upstream_http *u, const char *url,
                                            char *const *headers, size_t n_headers,
                                            int64_t timeout_ms, upstream_http_cb cb, void *arg);
+/* A request other than a plain GET (STS POSTs, the IMDS token PUT). */
+struct upstream_http_request_options {
+    const char *method;           /* "GET", "POST" or "PUT" */
+    const char *url;
+    char *const *headers;         /* "Name: value" lines (copied) */
+    size_t n_headers;
+    const char *body;             /* copied; NULL = none */
+    size_t body_len;
+    int64_t timeout_ms;           /* > 0 */
+    int64_t connect_timeout_ms;   /* 0 = the client's */
+};
+/* Like upstream_http_get, for any of the methods above. */
+struct upstream_request *upstream_http_request(struct upstream_http *u,
+                                               const struct upstream_http_request_options *o,
+                                               upstream_http_cb cb, void *arg);
+
 /* The callback will not run. */
 void upstream_http_cancel(struct upstream_request *r);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -666,10 +667,30 @@ void api_handle(struct fake_server *s, struct evhttp_request *req, const char *p
         goto send;
     }
 
+    /* An extra key pair (POST /_fake/credentials) named by the request's
+     * Credential= is checked instead of the command line's. */
+    const struct fake_key *key = NULL;
+    const char *authz = NULL;
+    for (size_t i = 0; i < h.n; i++) {
+        if (strcasecmp(h.kv[i].name, "authorization") == 0)
+            authz = h.kv[i].value;
+    }
+    const char *cred = authz ? strstr(authz, "Credential=") : NULL;
+    for (size_t i = 0; cred && i < s->n_keys; i++) {
+        size_t n = strlen(s->keys[i].access_key_id);
+        if (strncmp(cred + 11, s->keys[i].access_key_id, n) == 0 && cred[11 + n] == '/')
+            key = &s->keys[i];
+    }
+    if (key && key->expired) {
+        s->counters.auth_failed++;
+        reply_set_error(&r, 403, "ExpiredTokenException", REPLY_NS_CORAL, "message",
+                        "The security token included in the request is expired");
+        goto send;
+    }
     const struct sigcheck_config sc = {
-        .access_key_id = s->cfg->access_key_id,
-        .secret_access_key = s->cfg->secret_access_key,
-        .session_token = s->cfg->session_token,
+        .access_key_id = key ? key->access_key_id : s->cfg->access_key_id,
+        .secret_access_key = key ? key->secret_access_key : s->cfg->secret_access_key,
+        .session_token = key ? key->session_token : s->cfg->session_token,
         .region = s->cfg->region,
         .service = "bedrock",
         .max_skew_s = s->cfg->max_skew_s,

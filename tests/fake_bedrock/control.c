@@ -58,6 +58,16 @@ void control_clean_up(struct fake_server *s)
     s->fault_n = 0;
 }
 
+void control_free_keys(struct fake_server *s)
+{
+    for (size_t i = 0; i < s->n_keys; i++) {
+        free(s->keys[i].access_key_id);
+        free(s->keys[i].secret_access_key);
+        free(s->keys[i].session_token);
+    }
+    s->n_keys = 0;
+}
+
 void control_log_append(struct fake_server *s, json_t *entry)
 {
     if (!entry)
@@ -274,6 +284,45 @@ static void s_put_jobs(struct fake_server *s, struct evhttp_request *req)
     s_send_json(req, 200, json_pack("{sI}", "jobs", (json_int_t)d->n));
 }
 
+/* {"access_key_id","secret_access_key","session_token"?,"expired"?}: adds a
+ * key pair, or updates the one with that id (e.g. to mark it expired). */
+static void s_post_credentials(struct fake_server *s, struct evhttp_request *req)
+{
+    json_t *root = s_body_json(req);
+    if (!root)
+        return;
+    const char *akid = json_string_value(json_object_get(root, "access_key_id"));
+    const char *secret = json_string_value(json_object_get(root, "secret_access_key"));
+    const char *token = json_string_value(json_object_get(root, "session_token"));
+    json_t *expired = json_object_get(root, "expired");
+    struct fake_key *k = NULL;
+    for (size_t i = 0; akid && i < s->n_keys; i++) {
+        if (strcmp(s->keys[i].access_key_id, akid) == 0)
+            k = &s->keys[i];
+    }
+    if (!akid || !*akid || strlen(akid) > 128 || (!k && (!secret || !*secret))) {
+        s_send_error(req, 400, "ValidationException",
+                     "need access_key_id (and secret_access_key for a new key)");
+        goto cleanup;
+    }
+    if (!k) {
+        if (s->n_keys == FAKE_EXTRA_KEYS_MAX) {
+            s_send_error(req, 400, "ValidationException", "too many keys");
+            goto cleanup;
+        }
+        k = &s->keys[s->n_keys++];
+        k->access_key_id = strdup(akid);
+        k->secret_access_key = strdup(secret);
+        k->session_token = token && *token ? strdup(token) : NULL;
+        k->expired = false;
+    }
+    if (expired)
+        k->expired = json_is_true(expired);
+    s_send_json(req, 200, json_pack("{sI}", "keys", (json_int_t)s->n_keys));
+cleanup:
+    json_decref(root);
+}
+
 static void s_get_jobs(struct fake_server *s, struct evhttp_request *req)
 {
     json_t *arr = json_array();
@@ -298,6 +347,7 @@ void control_handle(struct fake_server *s, struct evhttp_request *req, const cha
         {"/_fake/faults", EVHTTP_REQ_GET, NULL}, /* listed below */
         {"/_fake/jobs", EVHTTP_REQ_PUT, s_put_jobs},
         {"/_fake/jobs", EVHTTP_REQ_GET, s_get_jobs},
+        {"/_fake/credentials", EVHTTP_REQ_POST, s_post_credentials},
     };
     bool path_known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

@@ -17,6 +17,8 @@ struct evhttp_request;
 
 /* Frees the request log and empties the fault queue. */
 void control_clean_up(struct fake_server *s);
+/* Frees the key pairs added with POST /_fake/credentials (at exit). */
+void control_free_keys(struct fake_server *s);
 
 /* Appends entry (reference stolen) to the log, dropping the oldest past
  * FAKE_LOG_MAX. */

@@ -30,6 +30,15 @@
 #define FAKE_FAULT_DELAY_MAX_MS 120000 /* below FAKE_CONN_TIMEOUT_S */
 #define FAKE_GENERATE_MAX 1000000
 #define FAKE_CONN_TIMEOUT_S 300
+#define FAKE_EXTRA_KEYS_MAX 256 /* key pairs added with POST /_fake/credentials */
+
+/* A key pair accepted besides --access-key (e.g. issued by a fake STS). */
+struct fake_key {
+    char *access_key_id;
+    char *secret_access_key; /* never printed */
+    char *session_token;     /* NULL = none expected */
+    bool expired;            /* answer 403 ExpiredTokenException */
+};
 
 struct fake_config {
     const char *listen_host;
@@ -105,6 +114,9 @@ struct fake_server {
     struct api_pending *pending;
 
     uint64_t request_seq; /* for x-amzn-RequestId */
+
+    struct fake_key keys[FAKE_EXTRA_KEYS_MAX];
+    size_t n_keys;
 };
 
 #endif

@@ -330,6 +330,7 @@ cleanup:
     if (s->base)
         event_base_free(s->base);
     control_clean_up(s);
+    control_free_keys(s);
     dataset_destroy(s->data);
     json_decref(root);
     return rc;

@@ -23,9 +23,21 @@ def parse_metrics(text):
     return out
 
 
+# One upstream attempt per page: these tests count upstream calls and pin
+# how errors reach the cache; the fetcher's retries are test_resilience.py's.
+ONE_ATTEMPT = {"max_attempts": 1}
+
+
 class CacheBase(GatewayTestCase):
     fake_args = {"generate": 60, "seed": 5}
-    config_over = {"cache": dict(CACHE)}
+    config_over = {"cache": dict(CACHE), "upstream": dict(ONE_ATTEMPT)}
+
+    def start_gateway(self, cfg=None, **kw):
+        if cfg is not None:
+            cfg.setdefault("upstream", dict(ONE_ATTEMPT))
+        else:
+            kw.setdefault("upstream", dict(ONE_ATTEMPT))
+        return super().start_gateway(cfg=cfg, **kw)
 
     def upstream_calls(self):
         return self.fake.counters()["requests_total"]
@@ -416,6 +428,179 @@ class MetricsAndDisabled(CacheBase):
         m = self.metrics(gw)
         self.assertEqual(m['bedrockgw_upstream_calls_total{outcome="ok"}'], 2)
         self.assertNotIn("bedrockgw_cache_bytes", m)
+
+
+class ReloadAndAudit(CacheBase):
+    """Issue 4 x issue 3b: stored views and config snapshots, the audit line
+    of calls answered from the cache, /metrics hygiene."""
+    LONG = {"enabled": True, "ttl_ms": 3600000, "swr_ms": 0, "sie_ms": 0}
+    # Two prefixes or more are never pushed upstream (one would become
+    # nameContains, a different upstream page): the tightened policy reads
+    # the very same cached upstream pages, only the stored views differ.
+    WIDE = {"job_name_prefixes": ["team-a-", "shared-", "team-b-"]}
+    NARROW = {"job_name_prefixes": ["team-a-", "team-b-"]}
+
+    def policy_config(self, policy, cache=None, tokens=None):
+        from policyutil import tenant
+        from harness import KEYS
+        cfg = base_config(self.fake.url, cache=dict(cache or self.LONG))
+        cfg["tenants"] = [tenant("team-a", KEYS["team-a"], policy), tenant("team-b", KEYS["team-b"])]
+        if tokens:
+            cfg["tokens"] = tokens
+        return cfg
+
+    def reload(self, gw, cfg, event="reloaded"):
+        import json
+        import os
+        import signal
+        tmp = gw.cfg_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(cfg, f)
+        os.replace(tmp, gw.cfg_path)
+        n = len(gw.proc.log_events(event))
+        gw.proc.p.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while len(gw.proc.log_events(event)) <= n:
+            self.assertLess(time.time(), deadline, gw.proc.text()[-3000:])
+            time.sleep(0.02)
+        return gw.proc.log_events(event)[-1]
+
+    def access(self, gw, request_id):
+        return gw.wait_access(lambda e: e.get("request_id") == request_id)
+
+    def test_reload_tightening_policy_is_honoured_by_the_next_request(self):
+        from policyutil import expected_arns
+        gw = self.start_gateway(cfg=self.policy_config(self.WIDE))
+        q = {"maxResults": 8}
+        req = pb.ListModelImportJobsRequest(max_results=8)
+        st, h, wide = gw.rest(q)
+        self.assertEqual(st, 200, wide)
+        st, h, again = gw.rest(q)
+        self.assertEqual((h["x-cache"], again), ("hit", wide))  # served from the stored view
+        resp, _ = gw.grpc(req)
+        resp, _ = gw.grpc(req)
+        names = [j["jobName"] for j in wide["modelImportJobSummaries"]]
+        self.assertTrue(any(n.startswith("shared-") for n in names), "data set too small: %s" % names)
+        self.reload(gw, self.policy_config(self.NARROW))
+        jobs = self.fake.jobs()
+        want = expected_arns(jobs, self.NARROW, q)[:8]
+        # the very next identical request, both transports: only the rows the
+        # new policy allows (the upstream pages may still come from the cache)
+        st, h, narrow = gw.rest(q)
+        self.assertEqual(st, 200, narrow)
+        self.assertEqual([j["jobArn"] for j in narrow["modelImportJobSummaries"]], want)
+        self.assertEqual(h["x-cache"], "hit")
+        resp, _ = gw.grpc(req)
+        self.assertEqual([j.job_arn for j in resp.model_import_job_summaries], want)
+        # and its own view is kept from then on
+        st, h, narrow2 = gw.rest(q)
+        self.assertEqual(narrow2, narrow)
+        # widening again by reload is honoured just as fast
+        self.reload(gw, self.policy_config(self.WIDE))
+        st, h, wide2 = gw.rest(q)
+        self.assertEqual([j["jobArn"] for j in wide2["modelImportJobSummaries"]],
+                         expected_arns(jobs, self.WIDE, q)[:8])
+
+    def test_cache_settings_are_restart_only(self):
+        gw = self.start_gateway(cfg=self.policy_config(self.WIDE))
+        changed = dict(self.LONG, ttl_ms=1000)
+        ev = self.reload(gw, self.policy_config(self.WIDE, cache=changed), event="reload_restart_required")
+        self.assertIn("cache", ev["keys"])
+        # the running cache keeps its long TTL
+        gw.rest({"maxResults": 3})
+        time.sleep(1.3)
+        before = self.upstream_calls()
+        st, h, _ = gw.rest({"maxResults": 3})
+        self.assertEqual((st, h["x-cache"]), (200, "hit"))
+        self.assertEqual(self.upstream_calls(), before)
+
+    def test_audit_line_of_a_call_answered_from_a_view(self):
+        gw = self.start_gateway(cfg=self.policy_config(self.WIDE))
+        q = {"maxResults": 4}
+        st, h1, first = gw.rest(q)
+        st, h2, second = gw.rest(q)
+        self.assertEqual((h1["x-cache"], h2["x-cache"]), ("miss", "hit"))
+        e1 = self.access(gw, h1["x-request-id"])
+        e2 = self.access(gw, h2["x-request-id"])
+        items = len(first["modelImportJobSummaries"])
+        more = bool(first.get("nextToken"))
+        self.assertTrue(more, "data set too small for a next page")
+        self.assertEqual((e1["cache"], e1["items"], e1["more"]), ("miss", items, more))
+        self.assertGreaterEqual(e1["upstream_calls"], 1)
+        self.assertNotIn("view", e1)
+        self.assertEqual((e2["cache"], e2["items"], e2["more"], e2["upstream_calls"]),
+                         ("hit", items, more, 0))
+        self.assertTrue(e2["view"])
+        self.assertEqual(e2["tenant"], "team-a")
+        self.assertEqual(e2["filters"]["pageSize"], 4)
+        # gRPC: the first gRPC call renders its own view, the second uses it
+        req = pb.ListModelImportJobsRequest(max_results=4)
+        for view in (False, True):
+            resp, call = gw.grpc(req)
+            md = dict(call.trailing_metadata())
+            rid = md.get("x-request-id") or dict(call.initial_metadata()).get("x-request-id")
+            self.assertEqual(md["x-cache"], "hit")
+            pred = (lambda e, rid=rid: e.get("request_id") == rid) if rid else \
+                (lambda e: e.get("transport") == "grpc" and bool(e.get("view")) == view)
+            e = gw.wait_access(pred)
+            self.assertEqual((e["cache"], e["items"], e["more"], e["upstream_calls"]),
+                             ("hit", len(resp.model_import_job_summaries), bool(resp.next_token), 0))
+            self.assertEqual(bool(e.get("view")), view)
+
+    def test_audit_line_of_coalesced_waiters(self):
+        gw = self.start_gateway(cfg=self.policy_config(self.WIDE))
+        self.fake.fault("delay", delay_ms=500)
+        q = {"maxResults": 5, "statusEquals": "Completed"}
+        threads = [threading.Thread(target=gw.rest, args=(q,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(self.upstream_calls(), 1)
+        deadline = time.time() + 3
+        while len([e for e in gw.access_events() if "cache" in e]) < 4 and time.time() < deadline:
+            time.sleep(0.02)
+        evs = [e for e in gw.access_events() if "cache" in e]
+        self.assertEqual(sorted(e["cache"] for e in evs), ["coalesced"] * 3 + ["miss"])
+        for e in evs:
+            self.assertEqual(e["upstream_calls"], 1 if e["cache"] == "miss" else 0)
+            self.assertIn("items", e)
+
+    def test_metrics_never_show_keys_or_tokens(self):
+        from harness import AKID, KEYS, SECRET, sha256_hex
+        from policyutil import SECRET as TOKEN_SECRET
+        gw = self.start_gateway(cfg=self.policy_config(self.WIDE, tokens={"secret": TOKEN_SECRET}),
+                                secrets=(TOKEN_SECRET,))
+        st, h, body = gw.rest({"maxResults": 2})
+        token = body["nextToken"]
+        gw.rest({"maxResults": 2, "nextToken": token})
+        gw.rest({"maxResults": 2}, key="team-b")
+        gw.rest({"maxResults": 2}, key="not-a-key-xyz-123456")
+        gw.grpc(pb.ListModelImportJobsRequest(max_results=2))
+        c = http.client.HTTPConnection("127.0.0.1", gw.http_port, timeout=10)
+        c.request("GET", "/metrics", headers={"x-api-key": KEYS["team-a"]})
+        r = c.getresponse()
+        text = r.read().decode()
+        c.close()
+        self.assertEqual(r.status, 200)
+        self.assertIn("bedrockgw_cache_hits_total", text)
+        for secret in list(KEYS.values()) + [sha256_hex(k) for k in KEYS.values()] + [
+                token, token[:16], TOKEN_SECRET, AKID, SECRET, "not-a-key-xyz-123456"]:
+            self.assertNotIn(secret, text)
+        self.assertNotIn("nextToken", text)
+
+    def test_metrics_can_be_switched_off(self):
+        cfg = self.policy_config(self.WIDE)
+        cfg["http"]["metrics_enabled"] = False
+        gw = self.start_gateway(cfg=cfg)
+        c = http.client.HTTPConnection("127.0.0.1", gw.http_port, timeout=10)
+        c.request("GET", "/metrics")
+        r = c.getresponse()
+        r.read()
+        c.close()
+        self.assertEqual(r.status, 404)
+        st, h, body = gw.rest({"maxResults": 2})
+        self.assertEqual(st, 200, body)
 
 
 if __name__ == "__main__":

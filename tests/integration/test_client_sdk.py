@@ -225,6 +225,11 @@ class ClientSdkListing(ClientSdkBase):
 
 
 class ClientSdkFailures(ClientSdkBase):
+    # The client's own retries are under test: the gateway makes exactly one
+    # upstream attempt per call and never opens its breaker, so each client
+    # attempt is one emulator request.
+    config_over = {"upstream": {"max_attempts": 1, "breaker_threshold": 0}}
+
     def test_auth_failure(self):
         out, err = self.cli(key="not-a-key", expect=EXIT_AUTH)
         self.assertEqual(out, "")

@@ -25,7 +25,9 @@ CLASSES = {
 
 class UpstreamErrors(GatewayTestCase):
     # A small upstream timeout so that the "delay" class is quick to test.
-    config_over = {"aws": {"timeout_ms": 1000}}
+    # One attempt: these tests pin how each class maps; retries are tested
+    # in test_resilience.py.
+    config_over = {"aws": {"timeout_ms": 1000}, "upstream": {"max_attempts": 1}}
 
     def inject(self, kind, **kw):
         self.fake.reset()

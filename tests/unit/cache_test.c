@@ -205,7 +205,7 @@ static void test_views(void)
     struct cache_stats s0, s1;
     cache_get_stats(c, &s0);
     CHECK(cache_entry_view(e, "rest|a", 6) == NULL);
-    const struct cache_view *v = cache_entry_add_view(c, e, "rest|a", 6, "{\"x\":1}", 7);
+    const struct cache_view *v = cache_entry_add_view(c, e, "rest|a", 6, "{\"x\":1}", 7, NULL);
     CHECK(v && v->body_len == 7 && memcmp(v->body, "{\"x\":1}", 7) == 0);
     cache_get_stats(c, &s1);
     CHECK(s1.bytes > s0.bytes + 7);
@@ -215,16 +215,16 @@ static void test_views(void)
     CHECK_EQ(strlen(et), 18);
     cache_etag("{\"x\":2}", 7, et);
     CHECK(strcmp(v->etag, et) != 0);
-    CHECK(cache_entry_add_view(c, e, "rest|b", 6, "{}", 2) != NULL);
+    CHECK(cache_entry_add_view(c, e, "rest|b", 6, "{}", 2, NULL) != NULL);
     v = cache_entry_view(e, "rest|a", 6);
     CHECK(v && v->body_len == 7);
     /* replacing keeps the count right */
-    CHECK(cache_entry_add_view(c, e, "rest|a", 6, "{\"y\":22}", 8) != NULL);
+    CHECK(cache_entry_add_view(c, e, "rest|a", 6, "{\"y\":22}", 8, NULL) != NULL);
     v = cache_entry_view(e, "rest|a", 6);
     CHECK(v && v->body_len == 8);
     /* a view that would push the entry over max_entry_bytes is refused */
     char *big = calloc(1, 12000);
-    CHECK(cache_entry_add_view(c, e, "rest|c", 6, big, 12000) == NULL);
+    CHECK(cache_entry_add_view(c, e, "rest|c", 6, big, 12000, NULL) == NULL);
     /* views count against the budget: filling other entries evicts, never e
      * while it is being added to */
     for (int i = 0; i < 20; i++) {
@@ -239,7 +239,7 @@ static void test_views(void)
         p = s_page(2, "v");
         e = cache_store(c, "k", 1, &p, 1);
     }
-    CHECK(cache_entry_add_view(c, e, "grpc|a", 6, big, 8000) != NULL);
+    CHECK(cache_entry_add_view(c, e, "grpc|a", 6, big, 8000, NULL) != NULL);
     struct cache_stats s2;
     cache_get_stats(c, &s2);
     CHECK(s2.bytes <= o.max_bytes);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "config.h"
 #include "test_util.h"
 
@@ -871,6 +872,157 @@ static void test_failure_paths_free(void)
     buf_clean_up(&err);
 }
 
+/* http.tls, tenants[].mtls_subjects and tenants[].rate_limit (issue 3b). */
+#define HTTP_MTLS                                                                                  \
+    "\"http\":{\"tls\":{\"cert_file\":\"s.crt\",\"key_file\":\"s.key\",\"client_ca_file\":\"ca."   \
+    "crt\"}}"
+static void test_tls_mtls_rate_limit(void)
+{
+    struct config cfg;
+    struct buf err;
+    buf_init(&err, 0);
+    const char *text = "{" REGION "," HTTP_MTLS ",\"tenants\":["
+                       "{\"id\":\"alpha\",\"api_keys\":[\"" H_A1 "\"],"
+                       "\"mtls_subjects\":[\"CN=svc-a.internal\",\"DNS:svc-a.internal\"],"
+                       "\"rate_limit\":{\"rps\":5,\"burst\":10}},"
+                       "{\"id\":\"beta\",\"mtls_subjects\":[\"URI:spiffe://corp/b\"],"
+                       "\"rate_limit\":{\"rps\":0.5},"
+                       "\"policy\":{\"job_name_prefixes\":[\"b-\"],\"max_results\":7}},"
+                       "{\"id\":\"gamma\",\"api_keys\":[\"" H_B1 "\"]}]}";
+    if (CHECK(s_load(text, &s_no_env, &cfg, &err) == 0)) {
+        CHECK_STR(cfg.http_tls.cert_file, "s.crt");
+        CHECK_STR(cfg.http_tls.key_file, "s.key");
+        CHECK_STR(cfg.http_tls.client_ca_file, "ca.crt");
+        CHECK(!cfg.http_tls.require_client_cert);
+        const struct tenant *a = &cfg.tenants.tenants[0], *b = &cfg.tenants.tenants[1],
+                            *g = &cfg.tenants.tenants[2];
+        CHECK_EQ(a->n_mtls_subjects, 2);
+        CHECK_STR(a->mtls_subjects[1], "DNS:svc-a.internal");
+        CHECK_EQ(a->rate_limit.rate_mrps, 5000);
+        CHECK_EQ(a->rate_limit.burst, 10);
+        CHECK_EQ(b->n_keys, 0); /* certificate-only tenant */
+        CHECK_EQ(b->rate_limit.rate_mrps, 500);
+        CHECK_EQ(b->rate_limit.burst, 1);     /* default: rps rounded up */
+        /* A certificate-only tenant's policy is read too (all three keys). */
+        CHECK_EQ(b->policy.n_prefixes, 1);
+        CHECK_STR(b->policy.prefixes[0], "b-");
+        CHECK_EQ(b->policy.max_results, 7);
+        CHECK_EQ(a->policy.n_prefixes, 0);
+        CHECK_EQ(g->rate_limit.rate_mrps, 0); /* absent: unlimited */
+        CHECK_EQ(g->n_mtls_subjects, 0);
+        config_clean_up(&cfg);
+    } else {
+        fprintf(stderr, "  %s\n", err.data);
+    }
+    buf_clean_up(&err);
+
+#define T1(extra)                                                                                  \
+    "{" REGION "," HTTP_MTLS ",\"tenants\":[{\"id\":\"alpha\",\"api_keys\":[\"" H_A1 "\"]" extra   \
+    "}]}"
+    EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":{\"cert_file\":\"s.crt\"}}," TENANTS "}",
+                "cfg.json: http.tls: cert_file and key_file are both required");
+    EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":{\"cert_file\":\"a\",\"key_file\":\"b\",\"require_"
+                           "client_cert\":true}}," TENANTS "}",
+                "http.tls.require_client_cert: requires client_ca_file");
+    EXPECT_FAIL("{" REGION
+                ",\"http\":{\"tls\":{\"cert_file\":\"a\",\"key_file\":\"b\",\"x\":1}}," TENANTS "}",
+                "http.tls.x: unknown key");
+    EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":true}," TENANTS "}", "http.tls: must be an object");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":[]"), "tenants[0].mtls_subjects: must be a non-empty array");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":\"CN=a\""),
+                "tenants[0].mtls_subjects: must be a non-empty array");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"svc-a\"]"),
+                "tenants[0].mtls_subjects[0]: must start with CN=");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"CN=a\",7]"),
+                "tenants[0].mtls_subjects[1]: must be a string");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"DNS:*.internal\"]"),
+                "tenants[0].mtls_subjects[0]: DNS names are matched exactly");
+    EXPECT_FAIL(T1(",\"mtls_subjects\":[\"CN=a\",\"CN=a\"]"),
+                "tenants[0].mtls_subjects[1]: \"CN=a\" is already listed (tenant \"alpha\")");
+    EXPECT_FAIL("{" REGION "," HTTP_MTLS
+                ",\"tenants\":[{\"id\":\"a\",\"mtls_subjects\":[\"DNS:x.internal\"]},"
+                "{\"id\":\"b\",\"mtls_subjects\":[\"DNS:X.Internal\"]}]}",
+                "tenants[1].mtls_subjects[0]: \"DNS:X.Internal\" is already listed (tenant \"a\")");
+    EXPECT_FAIL("{" REGION ",\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"" H_A1
+                "\"],\"mtls_subjects\":[\"CN=a\"]}]}",
+                "tenants[0].mtls_subjects: no listener asks for client certificates");
+    EXPECT_FAIL("{" REGION "," HTTP_MTLS ",\"tenants\":[{\"id\":\"a\"}]}",
+                "tenants[0].api_keys: required: a non-empty array of SHA-256 hex digests of keys "
+                "(may be omitted when mtls_subjects is set)");
+    EXPECT_FAIL("{" REGION "," HTTP_MTLS ",\"tenants\":[{\"id\":\"a\",\"mtls_subjects\":[\"CN=a\"],"
+                "\"policy\":{\"statuses\":[\"Nope\"]}}]}",
+                "cfg.json: tenants[0].policy.statuses");
+    EXPECT_FAIL(T1(",\"rate_limit\":5"), "tenants[0].rate_limit: must be an object");
+    EXPECT_FAIL(T1(",\"rate_limit\":{}"), "tenants[0].rate_limit.rps: required");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":\"5\"}"), "tenants[0].rate_limit.rps: required");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":0}"),
+                "tenants[0].rate_limit.rps: must be between 0.001 and 1000000");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":-1}"), "tenants[0].rate_limit.rps: must be between");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":2000000}"),
+                "tenants[0].rate_limit.rps: must be between");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":5,\"burst\":0}"),
+                "tenants[0].rate_limit.burst: must be between 1 and 1000000");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":5,\"burst\":1.5}"),
+                "tenants[0].rate_limit.burst: must be an integer");
+    EXPECT_FAIL(T1(",\"rate_limit\":{\"rps\":5,\"per\":1}"),
+                "tenants[0].rate_limit.per: unknown key");
+    EXPECT_OK(T1(",\"rate_limit\":{\"rps\":1000000,\"burst\":1000000}"));
+    EXPECT_OK(T1(",\"rate_limit\":{\"rps\":0.001}"));
+#undef T1
+}
+
+/* cache.* (issue 4) and http.metrics_enabled: defaults, every key, bounds,
+ * types, the entry/total relation. */
+static void test_cache(void)
+{
+    struct config cfg;
+    struct buf err;
+    buf_init(&err, 0);
+    if (CHECK(s_load("{" REGION "," TENANTS "}", &s_no_env, &cfg, &err) == 0)) {
+        CHECK(cfg.cache.enabled);
+        CHECK_EQ(cfg.cache.ttl_ms, CACHE_DEFAULT_TTL_MS);
+        CHECK_EQ(cfg.cache.swr_ms, CACHE_DEFAULT_SWR_MS);
+        CHECK_EQ(cfg.cache.sie_ms, CACHE_DEFAULT_SIE_MS);
+        CHECK_EQ(cfg.cache.max_bytes, CACHE_DEFAULT_MAX_BYTES);
+        CHECK_EQ(cfg.cache.max_entry_bytes, CACHE_DEFAULT_MAX_ENTRY_BYTES);
+        CHECK(cfg.http_metrics_enabled);
+        config_clean_up(&cfg);
+    }
+    const char *text = "{" REGION "," TENANTS ",\"http\":{\"metrics_enabled\":false},"
+                       "\"cache\":{\"enabled\":false,\"ttl_ms\":1234,\"swr_ms\":0,"
+                       "\"sie_ms\":86400000,\"max_bytes\":1048576,\"max_entry_bytes\":4096}}";
+    if (CHECK(s_load(text, &s_no_env, &cfg, &err) == 0)) {
+        CHECK(!cfg.cache.enabled);
+        CHECK_EQ(cfg.cache.ttl_ms, 1234);
+        CHECK_EQ(cfg.cache.swr_ms, 0);
+        CHECK_EQ(cfg.cache.sie_ms, 86400000);
+        CHECK_EQ(cfg.cache.max_bytes, 1048576);
+        CHECK_EQ(cfg.cache.max_entry_bytes, 4096);
+        CHECK(!cfg.http_metrics_enabled);
+        config_clean_up(&cfg);
+    } else {
+        fprintf(stderr, "  %s\n", err.data);
+    }
+    buf_clean_up(&err);
+#define C1(body) "{" REGION "," TENANTS ",\"cache\":" body "}"
+    EXPECT_OK(C1("{}"));
+    EXPECT_FAIL(C1("true"), "cfg.json: cache: must be an object");
+    EXPECT_FAIL(C1("{\"enabled\":1}"), "cfg.json: cache.enabled: must be true or false");
+    EXPECT_FAIL(C1("{\"ttl\":5}"), "cfg.json: cache.ttl: unknown key");
+    EXPECT_FAIL(C1("{\"ttl_ms\":0}"), "cfg.json: cache.ttl_ms");
+    EXPECT_FAIL(C1("{\"ttl_ms\":86400001}"), "cfg.json: cache.ttl_ms");
+    EXPECT_FAIL(C1("{\"ttl_ms\":\"5\"}"), "cfg.json: cache.ttl_ms");
+    EXPECT_FAIL(C1("{\"swr_ms\":-1}"), "cfg.json: cache.swr_ms");
+    EXPECT_FAIL(C1("{\"sie_ms\":1.5}"), "cfg.json: cache.sie_ms");
+    EXPECT_FAIL(C1("{\"max_bytes\":4095}"), "cfg.json: cache.max_bytes");
+    EXPECT_FAIL(C1("{\"max_entry_bytes\":1023}"), "cfg.json: cache.max_entry_bytes");
+    EXPECT_FAIL(C1("{\"max_bytes\":8192,\"max_entry_bytes\":16384}"),
+                "cfg.json: cache.max_entry_bytes: must not exceed cache.max_bytes");
+#undef C1
+    EXPECT_FAIL("{" REGION "," TENANTS ",\"http\":{\"metrics_enabled\":\"no\"}}",
+                "cfg.json: http.metrics_enabled: must be true or false");
+}
+
 int main(void)
 {
     test_defaults();
@@ -887,5 +1039,7 @@ int main(void)
     test_json_errors();
     test_files();
     test_failure_paths_free();
+    test_tls_mtls_rate_limit();
+    test_cache();
     return TEST_EXIT();
 }

@@ -121,9 +121,161 @@ static void test_current(void)
     credentials_provider_destroy(NULL);
 }
 
+/* --- the chain: which source is chosen (no network) ----------------------- */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define S_MAXV 16
+static const char *s_names[S_MAXV], *s_values[S_MAXV];
+static int s_nv;
+
+static void s_set(const char *n, const char *v)
+{
+    s_names[s_nv] = n;
+    s_values[s_nv++] = v;
+}
+
+static const char *s_chain_env(const char *name)
+{
+    for (int i = 0; i < s_nv; i++) {
+        if (strcmp(s_names[i], name) == 0)
+            return s_values[i];
+    }
+    return NULL;
+}
+
+static struct credentials_provider *s_chain(struct credentials_chain_options *o,
+                                            struct bgw_error *err)
+{
+    o->getenv_fn = s_chain_env;
+    o->region = "us-west-2";
+    return credentials_provider_chain_new(o, err);
+}
+
+static void test_chain(void)
+{
+    char dir[] = "/tmp/bgw-cred-test-XXXXXX";
+    if (!CHECK(mkdtemp(dir) != NULL))
+        return;
+    char creds_path[128], config_path[128];
+    snprintf(creds_path, sizeof(creds_path), "%s/credentials", dir);
+    snprintf(config_path, sizeof(config_path), "%s/config", dir);
+    FILE *f = fopen(creds_path, "w");
+    fprintf(f, "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = " T_SECRET "\n"
+               "[static]\naws_access_key_id = AKIDSTATIC\naws_secret_access_key = " T_SECRET "\n");
+    fclose(f);
+    f = fopen(config_path, "w");
+    fprintf(f, "[profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n"
+               "[profile orphan]\nrole_arn = arn:aws:iam::1:role/o\n"
+               "[profile loop]\nrole_arn = arn:aws:iam::1:role/l\nsource_profile = loop2\n"
+               "[profile loop2]\nrole_arn = arn:aws:iam::1:role/l2\nsource_profile = loop\n");
+    fclose(f);
+    struct bgw_error err;
+    struct credentials_chain_options o;
+    struct credentials_provider *p;
+
+    /* config beats environment */
+    memset(&o, 0, sizeof(o));
+    s_nv = 0;
+    s_set("AWS_ACCESS_KEY_ID", "AKIDENV");
+    s_set("AWS_SECRET_ACCESS_KEY", "envsecret");
+    o.access_key_id = "AKIDCFG";
+    o.secret_access_key = T_SECRET;
+    p = s_chain(&o, &err);
+    if (CHECK(p != NULL)) {
+        CHECK_STR(credentials_provider_name(p), "config");
+        CHECK(!credentials_provider_refreshable(p));
+        CHECK_STR(credentials_provider_current(p, 0, &err)->access_key_id, "AKIDCFG");
+        CHECK(strstr(credentials_provider_detail(p), T_SECRET) == NULL);
+        credentials_provider_destroy(p);
+    }
+    /* environment beats profiles */
+    memset(&o, 0, sizeof(o));
+    s_set("AWS_SHARED_CREDENTIALS_FILE", creds_path);
+    s_set("AWS_PROFILE", "static");
+    p = s_chain(&o, &err);
+    if (CHECK(p != NULL)) {
+        CHECK_STR(credentials_provider_name(p), "environment");
+        credentials_provider_destroy(p);
+    }
+    /* profile with static keys */
+    s_nv = 0;
+    s_set("AWS_SHARED_CREDENTIALS_FILE", creds_path);
+    s_set("AWS_CONFIG_FILE", config_path);
+    s_set("AWS_PROFILE", "static");
+    p = s_chain(&o, &err);
+    if (CHECK(p != NULL)) {
+        CHECK_STR(credentials_provider_name(p), "profile");
+        CHECK_STR(credentials_provider_current(p, 0, &err)->access_key_id, "AKIDSTATIC");
+        credentials_provider_destroy(p);
+    }
+    /* role chain from the config file; no credentials until fetched */
+    s_names[2] = "AWS_PROFILE";
+    s_values[2] = "role";
+    p = s_chain(&o, &err);
+    if (CHECK(p != NULL)) {
+        CHECK_STR(credentials_provider_name(p), "assume_role");
+        CHECK(credentials_provider_refreshable(p));
+        CHECK(!credentials_provider_resolved(p, 0));
+        CHECK(credentials_provider_current(p, 0, &err) == NULL);
+        CHECK(strstr(credentials_provider_detail(p), "arn:aws:iam::1:role/r") != NULL);
+        CHECK(strstr(credentials_provider_detail(p), "sts.us-west-2.amazonaws.com") != NULL);
+        credentials_provider_destroy(p);
+    }
+    /* errors: missing source, cycle, unknown named profile */
+    const char *bad[] = {"orphan", "loop", "nosuch"};
+    for (size_t i = 0; i < 3; i++) {
+        s_values[2] = bad[i];
+        p = s_chain(&o, &err);
+        CHECK(p == NULL);
+        CHECK(strstr(err.message, bad[i]) != NULL);
+    }
+    /* web identity needs both variables; wins over container */
+    s_nv = 0;
+    s_set("HOME", dir);
+    s_set("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent");
+    p = s_chain(&o, &err);
+    CHECK(p == NULL && strstr(err.message, "AWS_ROLE_ARN") != NULL);
+    s_set("AWS_ROLE_ARN", "arn:aws:iam::1:role/w");
+    s_set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c");
+    s_set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9/");
+    p = s_chain(&o, &err);
+    if (CHECK(p != NULL)) {
+        CHECK_STR(credentials_provider_name(p), "web_identity");
+        credentials_provider_destroy(p);
+    }
+    /* container: full URI must be loopback/link-local or https */
+    s_nv = 0;
+    s_set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds");
+    p = s_chain(&o, &err);
+    CHECK(p == NULL);
+    s_values[0] = "http://127.0.0.1:8080/creds";
+    p = s_chain(&o, &err);
+    if (CHECK(p != NULL)) {
+        CHECK_STR(credentials_provider_name(p), "container");
+        credentials_provider_destroy(p);
+    }
+    /* nothing at all: IMDS, unless disabled */
+    s_nv = 0;
+    p = s_chain(&o, &err);
+    if (CHECK(p != NULL)) {
+        CHECK_STR(credentials_provider_name(p), "imds");
+        credentials_provider_destroy(p);
+    }
+    s_set("AWS_EC2_METADATA_DISABLED", "true");
+    p = s_chain(&o, &err);
+    CHECK(p == NULL && strstr(err.message, "AWS_ACCESS_KEY_ID") != NULL);
+    unlink(creds_path);
+    unlink(config_path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_missing();
     test_current();
+    test_chain();
     return TEST_EXIT();
 }

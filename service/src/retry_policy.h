@@ -1,0 +1,65 @@
+/*
+ * retry_policy - the AWS SDKs' "standard" retry mode, I/O-free:
+ *   - which upstream outcomes are retryable (throttling, 5xx, transport
+ *     errors and timeouts) and which mean "the credentials are stale"
+ *     (ExpiredToken / InvalidSignature class: one forced refresh, one retry);
+ *   - exponential backoff with full jitter, capped;
+ *   - the client-wide retry quota (a token bucket: 500 tokens, a retry costs
+ *     5, a retry after a timeout/transport error 10, a success refunds what
+ *     its retry cost or 1 when it needed none), so a failing upstream is not
+ *     hammered by every caller's retries;
+ *   - Retry-After parsing.
+ * Randomness and time come in as arguments. Loop thread only.
+ */
+#ifndef BGW_RETRY_POLICY_H
+#define BGW_RETRY_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum retry_class {
+    RETRY_NONE = 0,     /* success, or an error a retry cannot fix (4xx) */
+    RETRY_THROTTLE,     /* 429 / Throttling*: retry, throttle base delay */
+    RETRY_TRANSIENT,    /* 5xx, connection failures */
+    RETRY_TIMEOUT,      /* the attempt's own timeout expired */
+    RETRY_CREDENTIALS,  /* ExpiredToken / InvalidSignature class (403/400) */
+};
+
+/* outcome: 0 = HTTP response, 1 = timeout, 2 = transport (as upstream_http).
+ * error_type: x-amzn-ErrorType (text before ':') or the body's code, or NULL. */
+enum retry_class retry_classify(int outcome, long http_status, const char *error_type);
+const char *retry_class_str(enum retry_class c);
+/* Counts against the circuit breaker (upstream looks down). */
+bool retry_class_is_failure(enum retry_class c);
+
+#define RETRY_QUOTA_DEFAULT 500
+#define RETRY_COST 5
+#define RETRY_TIMEOUT_COST 10
+#define RETRY_NO_RETRY_INCREMENT 1
+
+struct retry_quota {
+    int capacity;
+    int available;
+};
+void retry_quota_init(struct retry_quota *q, int capacity);
+/* Takes the cost of retrying after class c; returns the cost (> 0), or 0
+ * when the quota cannot pay (then do not retry). */
+int retry_quota_acquire(struct retry_quota *q, enum retry_class c);
+/* After a successful exchange: refunds cost (what the retry that led to it
+ * took), or RETRY_NO_RETRY_INCREMENT when cost is 0. */
+void retry_quota_release(struct retry_quota *q, int cost);
+
+struct retry_backoff {
+    int64_t base_ms;          /* first retry's cap (doubling each time) */
+    int64_t throttle_base_ms; /* same for throttling errors */
+    int64_t max_ms;           /* cap on any delay */
+};
+/* Full jitter: a uniform delay in [0, min(max, base * 2^(retry-1))], retry
+ * = 1 for the first retry. rnd is any 32-bit random value. */
+int64_t retry_backoff_ms(const struct retry_backoff *b, int retry, enum retry_class c, uint32_t rnd);
+
+/* Retry-After header value as delta-seconds ("7"); -1 when absent or not a
+ * plain non-negative integer (HTTP dates are ignored). Capped at 1 day. */
+int64_t retry_after_ms(const char *value);
+
+#endif

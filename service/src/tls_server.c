@@ -1,0 +1,99 @@
+/*
+ * tls_server - OpenSSL server context from config. See tls_server.h.
+ */
+#include "tls_server.h"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#define S_TLS12_CIPHERS                                                                            \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"     \
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* Appends OpenSSL's first queued error (reason text only) and clears the
+ * queue. */
+static void s_ssl_reason(struct buf *err)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    if (r)
+        buf_appendf(err, " (%s)", r);
+    ERR_clear_error();
+}
+
+SSL_CTX *tls_server_ctx_new(const struct config_tls *t, const char *kp, struct buf *err)
+{
+    ERR_clear_error();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        buf_appendf(err, "%s: cannot create a TLS context", kp);
+        goto fail;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+    if (SSL_CTX_set_cipher_list(ctx, S_TLS12_CIPHERS) != 1) {
+        buf_appendf(err, "%s: cannot set the cipher list", kp);
+        goto fail;
+    }
+    if (SSL_CTX_use_certificate_chain_file(ctx, t->cert_file) != 1) {
+        buf_appendf(err, "%s.cert_file: cannot load a PEM certificate chain from %s", kp,
+                    t->cert_file);
+        s_ssl_reason(err);
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, t->key_file, SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            buf_appendf(err, "%s.key_file: does not match the certificate in cert_file", kp);
+            ERR_clear_error();
+            goto fail;
+        }
+        buf_appendf(err, "%s.key_file: cannot load a PEM private key from %s", kp, t->key_file);
+        s_ssl_reason(err);
+        goto fail;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        buf_appendf(err, "%s.key_file: does not match the certificate in cert_file", kp);
+        ERR_clear_error();
+        goto fail;
+    }
+    if (t->client_ca_file[0]) {
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(t->client_ca_file);
+        if (!names || SSL_CTX_load_verify_locations(ctx, t->client_ca_file, NULL) != 1) {
+            if (names)
+                sk_X509_NAME_pop_free(names, X509_NAME_free);
+            buf_appendf(err, "%s.client_ca_file: cannot load PEM CA certificates from %s", kp,
+                        t->client_ca_file);
+            s_ssl_reason(err);
+            goto fail;
+        }
+        SSL_CTX_set_client_CA_list(ctx, names); /* takes names */
+        SSL_CTX_set_verify(
+            ctx, SSL_VERIFY_PEER | (t->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+            NULL);
+        SSL_CTX_set_verify_depth(ctx, 8);
+        /* Required with client verification so session resumption works. */
+        static const unsigned char sid[] = "bedrockgw-rest";
+        SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
+    } else {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    }
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+X509 *tls_server_verified_peer(SSL *ssl)
+{
+    if (!ssl)
+        return NULL;
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    if (!peer || SSL_get_verify_result(ssl) != X509_V_OK)
+        return NULL;
+    /* SSL_VERIFY_NONE also yields X509_V_OK: a certificate only counts when
+     * the context actually verified it. */
+    if (!(SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER))
+        return NULL;
+    return peer;
+}

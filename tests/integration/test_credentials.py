@@ -1,0 +1,245 @@
+"""The AWS credential provider chain against fake STS / IMDS / container
+endpoints (tests/fake_aws) and the Bedrock emulator, which accepts what the
+fakes issue: each provider alone, precedence, a profile role chain,
+web-identity token rotation, expiry-driven background refresh, static
+stability when refresh fails, and the forced refresh after an expired-token
+403. Secrets never reach the gateway's log."""
+import os
+import time
+import unittest
+
+from aws_fakes import FakeAws
+from harness import AKID, SECRET, GatewayTestCase, pb
+
+SOURCE_AKID = "AKIDSOURCEPROFILE001"
+SOURCE_SECRET = "source-profile-secret/abc+123"
+
+
+def akid_of(r):
+    return r["headers"]["authorization"].split("Credential=", 1)[1].split("/", 1)[0]
+
+
+class Credentials(GatewayTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.aws = FakeAws(cls.tmp, bedrock_url=cls.fake.url, source_key=SOURCE_AKID,
+                          container_token="container-auth-token-xyz")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.aws.stop()
+        finally:
+            super().tearDownClass()
+
+    def home(self):
+        d = os.path.join(self.tmp, "home-%s" % self._testMethodName)
+        os.makedirs(os.path.join(d, ".aws"), exist_ok=True)
+        return d
+
+    def start(self, env, **over):
+        env = dict(env)
+        env.setdefault("HOME", self.home())
+        env.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+        secrets = (SOURCE_SECRET, "container-auth-token-xyz")
+        g = self.start_gateway(creds=False, env_extra=env, secrets=secrets, **over)
+        self.addCleanup(self.check_no_secrets, g)
+        return g
+
+    def check_no_secrets(self, g):
+        log = g.proc.text()
+        for s in self.aws.secrets():
+            self.assertNotIn(s, log, "a secret issued by the fake reached the gateway log")
+
+    def source(self, g):
+        ev = g.proc.log_events("credentials")
+        self.assertEqual(len(ev), 1, g.proc.text()[-2000:])
+        return ev[0]["source"]
+
+    def ok_call(self, g):
+        st, h, body = g.rest({"maxResults": 2})
+        self.assertEqual(st, 200, (body, g.proc.text()[-3000:]))
+        return akid_of(self.fake.api_requests()[-1])
+
+    # -- each provider alone ------------------------------------------------
+    def test_environment(self):
+        g = self.start({"AWS_ACCESS_KEY_ID": AKID, "AWS_SECRET_ACCESS_KEY": SECRET})
+        self.assertEqual(self.source(g), "environment")
+        self.assertEqual(self.ok_call(g), AKID)
+
+    def test_explicit_config_wins_over_environment(self):
+        g = self.start({"AWS_ACCESS_KEY_ID": "AKIDWRONGWRONG", "AWS_SECRET_ACCESS_KEY": "wrong"},
+                    credentials={"access_key_id": AKID, "secret_access_key": SECRET})
+        self.assertEqual(self.source(g), "config")
+        self.assertEqual(self.ok_call(g), AKID)
+
+    def test_environment_wins_over_profile(self):
+        home = self.home()
+        with open(os.path.join(home, ".aws", "credentials"), "w") as f:
+            f.write("[default]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = nope\n")
+        g = self.start({"HOME": home, "AWS_ACCESS_KEY_ID": AKID, "AWS_SECRET_ACCESS_KEY": SECRET})
+        self.assertEqual(self.source(g), "environment")
+
+    def test_profile_static_keys(self):
+        home = self.home()
+        with open(os.path.join(home, ".aws", "credentials"), "w") as f:
+            f.write("[default]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = x\n\n"
+                    "# the one we use\n[dev]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (AKID, SECRET))
+        g = self.start({"HOME": home, "AWS_PROFILE": "dev"})
+        self.assertEqual(self.source(g), "profile")
+        self.assertEqual(self.ok_call(g), AKID)
+
+    def test_profile_assume_role_chain(self):
+        home = self.home()
+        cfg = os.path.join(home, "aws-config")
+        with open(cfg, "w") as f:
+            f.write("[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\n"
+                    "source_profile = middle\nrole_session_name = gw-app\nexternal_id = ext-1\n\n"
+                    "[profile middle]\nrole_arn = arn:aws:iam::123456789012:role/middle\n"
+                    "source_profile = base\n")
+        with open(os.path.join(home, ".aws", "credentials"), "w") as f:
+            f.write("[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (SOURCE_AKID, SOURCE_SECRET))
+        n0 = len(self.aws.calls("sts"))
+        g = self.start({"HOME": home, "AWS_CONFIG_FILE": cfg, "AWS_PROFILE": "app",
+                     "AWS_ENDPOINT_URL_STS": self.aws.url})
+        self.assertEqual(self.source(g), "assume_role")
+        used = self.ok_call(g)
+        calls = [c for c in self.aws.calls("sts")[n0:] if "action" in c]
+        self.assertEqual([c["role_arn"] for c in calls],
+                         ["arn:aws:iam::123456789012:role/middle", "arn:aws:iam::123456789012:role/app"])
+        self.assertEqual(calls[0]["signer"], SOURCE_AKID)
+        self.assertTrue(calls[0]["signed_service"])
+        self.assertEqual(calls[1]["session_name"], "gw-app")
+        self.assertEqual(calls[1]["external_id"], "ext-1")
+        issued = [c["issued"] for c in self.aws.calls("sts")[n0:] if "issued" in c]
+        self.assertEqual(calls[1]["signer"], issued[0])  # the middle role's key signs the next hop
+        self.assertEqual(used, issued[1])
+
+    def test_container_full_uri_with_token_file(self):
+        tf = os.path.join(self.home(), "container-token")
+        with open(tf, "w") as f:
+            f.write("container-auth-token-xyz\n")
+        g = self.start({"AWS_CONTAINER_CREDENTIALS_FULL_URI": self.aws.url + "/container/creds",
+                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tf})
+        self.assertEqual(self.source(g), "container")
+        used = self.ok_call(g)
+        self.assertEqual(used, self.aws.issued()[-1])
+        self.assertTrue(self.aws.calls("container")[-2]["authorization_ok"])
+
+    def test_container_relative_uri(self):
+        g = self.start({"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/container/creds",
+                     "AWS_CONTAINER_AUTHORIZATION_TOKEN": "container-auth-token-xyz"},
+                    credentials={"container_host": self.aws.url})
+        self.assertEqual(self.source(g), "container")
+        self.assertEqual(self.ok_call(g), self.aws.issued()[-1])
+
+    def test_imds_v2(self):
+        g = self.start({"AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.aws.url})
+        self.assertEqual(self.source(g), "imds")
+        self.assertEqual(self.ok_call(g), self.aws.issued()[-1])
+        imds = self.aws.calls("imds")
+        self.assertIn("token", [c.get("action") for c in imds])
+        self.assertTrue(all(c["token_ok"] for c in imds if c.get("action") == "get"))
+
+    def test_web_identity_rotation_and_background_refresh(self):
+        """Short-lived credentials are refreshed in the background: the key id
+        the emulator sees changes while no client call fails, and each
+        refresh reads the (rotated) token file again."""
+        tf = os.path.join(self.home(), "web-token")
+        with open(tf, "w") as f:
+            f.write("web-token-one")
+        self.aws.configure(duration_s=4)
+        self.addCleanup(self.aws.configure, duration_s=3600)
+        n0 = len(self.aws.calls("sts"))
+        g = self.start({"AWS_WEB_IDENTITY_TOKEN_FILE": tf, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/web",
+                     "AWS_ROLE_SESSION_NAME": "irsa", "AWS_ENDPOINT_URL_STS": self.aws.url},
+                    credentials={"refresh_margin_ms": 2500, "refresh_jitter_ms": 200})
+        self.assertEqual(self.source(g), "web_identity")
+        first = self.ok_call(g)
+        with open(tf, "w") as f:
+            f.write("web-token-two")
+        seen = {first}
+        deadline = time.time() + 8
+        while len(seen) < 3 and time.time() < deadline:
+            seen.add(self.ok_call(g))  # every call succeeds
+            time.sleep(0.2)
+        self.assertGreaterEqual(len(seen), 3, "credentials were not refreshed before expiry")
+        calls = [c for c in self.aws.calls("sts")[n0:] if c.get("action")]
+        self.assertEqual(calls[0]["web_identity_token"], "web-token-one")
+        self.assertEqual(calls[-1]["web_identity_token"], "web-token-two")
+        self.assertEqual(calls[0]["session_name"], "irsa")
+        self.assertIsNone(calls[0]["signer"])  # AssumeRoleWithWebIdentity is unsigned
+        self.assertTrue(all(r["status"] == 200 for r in self.fake.api_requests()))
+        self.assertGreaterEqual(len(g.proc.log_events("credentials_refreshed")), 3)
+
+    def test_refresh_failure_keeps_credentials_until_expiry(self):
+        tf = os.path.join(self.home(), "web-token")
+        with open(tf, "w") as f:
+            f.write("web-token-static")
+        self.aws.configure(duration_s=5)
+        self.addCleanup(self.aws.configure, duration_s=3600, fail=0)
+        g = self.start({"AWS_WEB_IDENTITY_TOKEN_FILE": tf, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/web",
+                     "AWS_ENDPOINT_URL_STS": self.aws.url},
+                    credentials={"refresh_margin_ms": 4000, "refresh_jitter_ms": 0,
+                                 "retry_base_ms": 300, "retry_max_ms": 600})
+        first = self.ok_call(g)
+        t_issued = time.time()
+        self.aws.configure(fail=1000)
+        # Refresh starts ~1 s in and fails; the current key keeps working.
+        time.sleep(2.0)
+        self.assertEqual(self.ok_call(g), first)
+        self.assertTrue(g.proc.log_events("credentials_refresh_failed"))
+        st, _, _ = g.rest(path="/readyz", key=None)
+        self.assertEqual(st, 200)
+        # After the real expiry: unavailable, and not ready.
+        time.sleep(max(0, t_issued + 5.6 - time.time()))
+        st, h, body = g.rest({"maxResults": 2})
+        self.assertEqual(st, 503, body)
+        self.assertIn("credentials", body["message"])
+        time.sleep(0.4)
+        st, _, body = g.rest(path="/readyz", key=None)
+        self.assertEqual(st, 503, body)
+        # STS recovers: the retry picks up new credentials.
+        self.aws.configure(fail=0)
+        deadline = time.time() + 5
+        while True:
+            st, _, _ = g.rest(path="/readyz", key=None)
+            if st == 200:
+                break
+            self.assertLess(time.time(), deadline, "did not recover")
+            time.sleep(0.1)
+        self.assertNotEqual(self.ok_call(g), first)
+
+    def test_forced_refresh_on_expired_token(self):
+        tf = os.path.join(self.home(), "web-token")
+        with open(tf, "w") as f:
+            f.write("web-token-forced")
+        g = self.start({"AWS_WEB_IDENTITY_TOKEN_FILE": tf, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/web",
+                     "AWS_ENDPOINT_URL_STS": self.aws.url})
+        first = self.ok_call(g)
+        self.fake.reset()
+        self.fake._call("POST", "/_fake/credentials", {"access_key_id": first, "expired": True})
+        st, h, body = g.rest({"maxResults": 2})
+        self.assertEqual(st, 200, body)
+        reqs = self.fake.api_requests()
+        self.assertEqual([r["status"] for r in reqs], [403, 200])
+        self.assertEqual(akid_of(reqs[0]), first)
+        self.assertNotEqual(akid_of(reqs[1]), first)
+        # A gRPC call afterwards uses the new key directly.
+        resp, _ = g.grpc(pb.ListModelImportJobsRequest(max_results=1))
+        self.assertEqual(len(self.fake.api_requests()), 3)
+
+    def test_no_source_fails_at_startup(self):
+        from harness import Gateway, base_config
+        import tempfile
+        d = tempfile.mkdtemp(dir=self.tmp)
+        with self.assertRaises(RuntimeError) as cm:
+            Gateway(d, base_config(self.fake.url), creds=False,
+                    env_extra={"HOME": self.home(), "AWS_EC2_METADATA_DISABLED": "true"})
+        self.assertIn("no AWS credentials", str(cm.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
