@@ -215,7 +215,11 @@ static void test_views(void)
     CHECK_EQ(strlen(et), 18);
     cache_etag("{\"x\":2}", 7, et);
     CHECK(strcmp(v->etag, et) != 0);
-    CHECK(cache_entry_add_view(c, e, "rest|b", 6, "{}", 2, NULL) != NULL);
+    CHECK(v->meta.items == 0 && !v->meta.more); /* no meta given */
+    const struct cache_view_meta meta = {42, true};
+    CHECK(cache_entry_add_view(c, e, "rest|b", 6, "{}", 2, &meta) != NULL);
+    const struct cache_view *vb = cache_entry_view(e, "rest|b", 6);
+    CHECK(vb && vb->meta.items == 42 && vb->meta.more); /* kept with the view */
     v = cache_entry_view(e, "rest|a", 6);
     CHECK(v && v->body_len == 7);
     /* replacing keeps the count right */
