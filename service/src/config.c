@@ -237,7 +237,7 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
                                        "cors_allow_credentials", "cors_max_age_s",
                                        "max_header_bytes", "max_body_bytes",
                                        "timeout_ms",       "tls",
-                                       NULL};
+                                       "metrics_enabled",  NULL};
     if (s_check_keys(c, h, "http", keys) != 0 ||
         s_load_tls(c, h, "http.tls", &cfg->http_tls) != 0 ||
         s_listen(c, h, "http.listen", cfg->http_listen, sizeof(cfg->http_listen)) != 0 ||
@@ -248,6 +248,12 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
         s_int(c, h, "timeout_ms", "http.timeout_ms", 100, 3600000, &cfg->http_timeout_ms) != 0 ||
         s_int(c, h, "cors_max_age_s", "http.cors_max_age_s", 0, 86400, &cfg->cors_max_age_s) != 0)
         return -1;
+    json_t *me = json_object_get(h, "metrics_enabled");
+    if (me) {
+        if (!json_is_boolean(me))
+            return s_fail(c, "http.metrics_enabled", "must be true or false");
+        cfg->http_metrics_enabled = json_is_true(me);
+    }
     json_t *cred = json_object_get(h, "cors_allow_credentials");
     if (cred) {
         if (!json_is_boolean(cred))
@@ -382,6 +388,34 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
     if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
         return s_fail(c, "gateway.log_level", "must be debug, info, warn or error");
+    return 0;
+}
+
+static int s_load_cache(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *o;
+    if (s_object(c, root, "cache", "cache", &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    static const char *const keys[] = {"enabled", "ttl_ms", "swr_ms", "sie_ms",
+                                       "max_bytes", "max_entry_bytes", NULL};
+    json_t *en = json_object_get(o, "enabled");
+    if (en && !json_is_boolean(en))
+        return s_fail(c, "cache.enabled", "must be true or false");
+    if (en)
+        cfg->cache.enabled = json_is_true(en);
+    if (s_check_keys(c, o, "cache", keys) != 0 ||
+        s_int(c, o, "ttl_ms", "cache.ttl_ms", 1, 86400000, &cfg->cache.ttl_ms) != 0 ||
+        s_int(c, o, "swr_ms", "cache.swr_ms", 0, 86400000, &cfg->cache.swr_ms) != 0 ||
+        s_int(c, o, "sie_ms", "cache.sie_ms", 0, 86400000, &cfg->cache.sie_ms) != 0 ||
+        s_size(c, o, "max_bytes", "cache.max_bytes", 4096, (int64_t)1 << 40,
+               &cfg->cache.max_bytes) != 0 ||
+        s_size(c, o, "max_entry_bytes", "cache.max_entry_bytes", 1024, (int64_t)1 << 40,
+               &cfg->cache.max_entry_bytes) != 0)
+        return -1;
+    if (cfg->cache.max_entry_bytes > cfg->cache.max_bytes)
+        return s_fail(c, "cache.max_entry_bytes", "must not exceed cache.max_bytes");
     return 0;
 }
 
@@ -796,6 +830,13 @@ static void s_defaults(struct config *cfg)
     cfg->max_upstream_calls = CONFIG_DEFAULT_MAX_UPSTREAM_CALLS;
     cfg->tokens.ttl_s = PAGE_TOKEN_DEFAULT_TTL_S;
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+    cfg->http_metrics_enabled = true;
+    cfg->cache.enabled = true;
+    cfg->cache.ttl_ms = CACHE_DEFAULT_TTL_MS;
+    cfg->cache.swr_ms = CACHE_DEFAULT_SWR_MS;
+    cfg->cache.sie_ms = CACHE_DEFAULT_SIE_MS;
+    cfg->cache.max_bytes = CACHE_DEFAULT_MAX_BYTES;
+    cfg->cache.max_entry_bytes = CACHE_DEFAULT_MAX_ENTRY_BYTES;
     cfg->cred_refresh_margin_ms = CONFIG_DEFAULT_CRED_REFRESH_MARGIN_MS;
     cfg->cred_refresh_jitter_ms = CONFIG_DEFAULT_CRED_REFRESH_JITTER_MS;
     cfg->cred_retry_base_ms = CONFIG_DEFAULT_CRED_RETRY_BASE_MS;
@@ -826,8 +867,8 @@ int config_load_string(const char *json_text, const char *name, const struct con
         return -1;
     }
     int rc = -1;
-    static const char *const keys[] = {"grpc",    "http",        "aws",      "gateway", "tokens",
-                                       "tenants", "credentials", "upstream", NULL};
+    static const char *const keys[] = {"grpc",    "http",    "aws",         "gateway",  "tokens",
+                                       "cache",   "tenants", "credentials", "upstream", NULL};
     if (!json_is_object(root)) {
         s_fail(&c, "(top level)", "must be a JSON object");
         goto cleanup;
@@ -835,8 +876,9 @@ int config_load_string(const char *json_text, const char *name, const struct con
     if (s_check_keys(&c, root, "", keys) != 0 || s_load_grpc(&c, root, out) != 0 ||
         s_load_http(&c, root, out) != 0 || s_load_aws(&c, root, env, out) != 0 ||
         s_load_gateway(&c, root, out) != 0 || s_load_tokens(&c, root, out) != 0 ||
-        s_load_tenants(&c, root, out) != 0 || s_check_mtls_listeners(&c, out) != 0 ||
-        s_load_credentials(&c, root, out) != 0 || s_load_upstream(&c, root, out) != 0)
+        s_load_cache(&c, root, out) != 0 || s_load_tenants(&c, root, out) != 0 ||
+        s_check_mtls_listeners(&c, out) != 0 || s_load_credentials(&c, root, out) != 0 ||
+        s_load_upstream(&c, root, out) != 0)
         goto cleanup;
     rc = 0;
 cleanup:

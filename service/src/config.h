@@ -16,6 +16,7 @@
 
 #include "bedrock_client.h"
 #include "buf.h"
+#include "cache.h"
 #include "page_token.h"
 #include "tenant.h"
 
@@ -68,6 +69,16 @@ struct config_tls {
     bool require_client_cert; /* mTLS: refuse clients without a verified certificate */
 };
 
+/* The response cache (issue 4; README "Configuration reference"). */
+struct config_cache {
+    bool enabled;
+    int64_t ttl_ms;
+    int64_t swr_ms;
+    int64_t sie_ms;
+    size_t max_bytes;
+    size_t max_entry_bytes;
+};
+
 struct config {
     char grpc_listen[300];
     struct config_tls grpc_tls;
@@ -82,6 +93,7 @@ struct config {
     size_t http_max_header_bytes;
     size_t http_max_body_bytes;
     int64_t http_timeout_ms;
+    bool http_metrics_enabled; /* GET /metrics on the REST listener (default true) */
 
     char region[64];
     char endpoint_url[512]; /* the endpoint in use, for logs */
@@ -103,6 +115,8 @@ struct config {
      * and are not shared between replicas. Wiped by config_clean_up. */
     struct page_token_keys tokens;
     bool tokens_ephemeral;
+
+    struct config_cache cache;
 
     struct tenant_table tenants;
 

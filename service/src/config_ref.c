@@ -95,6 +95,14 @@ static void s_note(struct buf *out, int *n, bool changed, const char *key)
     (*n)++;
 }
 
+/* The response cache (its budget, windows, on/off) is built once at start. */
+static bool s_cache_eq(const struct config_cache *a, const struct config_cache *b)
+{
+    return a->enabled == b->enabled && a->ttl_ms == b->ttl_ms && a->swr_ms == b->swr_ms &&
+           a->sie_ms == b->sie_ms && a->max_bytes == b->max_bytes &&
+           a->max_entry_bytes == b->max_entry_bytes;
+}
+
 int config_ref_restart_keys(const struct config *a, const struct config *b, struct buf *out)
 {
     int n = 0;
@@ -107,6 +115,7 @@ int config_ref_restart_keys(const struct config *a, const struct config *b, stru
     s_note(out, &n, a->http_max_header_bytes != b->http_max_header_bytes, "http.max_header_bytes");
     s_note(out, &n, a->http_max_body_bytes != b->http_max_body_bytes, "http.max_body_bytes");
     s_note(out, &n, a->http_timeout_ms != b->http_timeout_ms, "http.timeout_ms");
+    s_note(out, &n, a->http_metrics_enabled != b->http_metrics_enabled, "http.metrics_enabled");
     s_note(out, &n, strcmp(a->region, b->region) != 0, "aws.region");
     s_note(out, &n, strcmp(a->endpoint_url, b->endpoint_url) != 0, "aws.endpoint");
     s_note(out, &n, a->upstream_timeout_ms != b->upstream_timeout_ms, "aws.timeout_ms");
@@ -122,6 +131,7 @@ int config_ref_restart_keys(const struct config *a, const struct config *b, stru
     /* The credential provider and the fetcher are built once at start. */
     s_note(out, &n, !s_credentials_eq(a, b), "credentials");
     s_note(out, &n, !s_upstream_eq(a, b), "upstream");
+    s_note(out, &n, !s_cache_eq(&a->cache, &b->cache), "cache");
     /* The level is read by every thread without a lock: set once at start. */
     s_note(out, &n, strcmp(a->log_level, b->log_level) != 0, "gateway.log_level");
     return n;

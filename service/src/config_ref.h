@@ -13,7 +13,8 @@
  *   http.cors_*, gateway.default_page_size and
  *   gateway.max_upstream_calls_per_request.
  * Listener addresses, TLS files, HTTP/gRPC limits, aws.*, credentials.*,
- * upstream.* and gateway.max_inflight / shutdown_grace_ms /
+ * upstream.*, cache.* (the response cache is built once), http.metrics_enabled
+ * and gateway.max_inflight / shutdown_grace_ms /
  * shutdown_unready_ms / log_level are read once at start: changing them
  * needs a restart.
  *

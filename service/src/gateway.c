@@ -12,8 +12,11 @@
 #include <time.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "config_ref.h"
 #include "fetcher.h"
+#include "metrics.h"
+#include "page_cache.h"
 #include "grpc_frontend.h"
 #include "handler.h"
 #include "health.h"
@@ -24,6 +27,7 @@
 
 /* One call waiting on Bedrock; also the upstream callback's argument. */
 struct s_link {
+    int pages; /* upstream pages this call has taken in */
     struct s_link *prev, *next;
     struct handler_call *call;
     struct gateway *g;
@@ -40,6 +44,8 @@ struct gateway {
     struct event *sighup;
     struct event_base *base;
     struct fetcher *fetcher;
+    struct page_cache *pcache; /* the page source: cache in front of the fetcher */
+    struct metrics metrics;
     struct grpc_frontend *grpc;
     struct rest_frontend *rest;
     struct event *sigterm, *sigint, *grace_timer, *flush_timer;
@@ -152,10 +158,18 @@ static void s_access_log(const struct handler_call *c, const struct jobs_respons
     }
     if (c->auth_method != AUTH_NONE)
         json_object_set_new(f, "auth", json_string(auth_method_str(c->auth_method)));
+    const struct handler_cache_reply *cr = &c->cache_reply;
     if (resp) {
         json_object_set_new(f, "items", json_integer((json_int_t)resp->n_summaries));
         json_object_set_new(f, "more", json_boolean(resp->next_token != NULL));
+    } else if (!err && cr->from_view) {
+        json_object_set_new(f, "items", json_integer((json_int_t)cr->items));
+        json_object_set_new(f, "more", json_boolean(cr->more));
     }
+    if (cr->x_cache)
+        json_object_set_new(f, "cache", json_string(cr->coalesced ? "coalesced" : cr->x_cache));
+    if (cr->from_view)
+        json_object_set_new(f, "view", json_true());
     if (err)
         json_object_set_new(f, "error", json_string(err->message));
     log_event(err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO, "access", f);
@@ -197,17 +211,24 @@ static void s_finish(struct gateway *g, struct handler_call *c, const struct job
 {
     struct config_ref *ref = c->config_ref; /* c->tenant points into it */
     s_access_log(c, resp, err);
+    enum bgw_status st = err ? err->status : BGW_OK;
+    g->metrics.requests[c->transport == HANDLER_GRPC ? 0 : 1]
+                       [st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
+    if (!err && c->cache_reply.not_modified)
+        g->metrics.not_modified++;
     c->reply(c, resp, err); /* frees c */
     config_ref_release(ref);
-    (void)g;
 }
 
 /* The handler context for c: the config snapshot the call started with. */
 static struct handler_ctx s_ctx(const struct gateway *g, const struct handler_call *c)
 {
     struct handler_ctx ctx = g->ctx;
-    if (c->config_ref)
-        ctx.cfg = ((const struct config_ref *)c->config_ref)->cfg;
+    if (c->config_ref) {
+        const struct config_ref *ref = c->config_ref;
+        ctx.cfg = ref->cfg;
+        ctx.generation = ref->generation;
+    }
     return ctx;
 }
 
@@ -248,18 +269,125 @@ static void s_untrack(struct gateway *g, struct handler_call *c)
     g->n_inflight--;
 }
 
-static void s_on_page(void *arg, const struct fetcher_result *r);
+static void s_on_page(void *arg, const struct page_cache_result *r);
+static void s_cache_info(struct handler_call *c, const struct page_cache_result *r);
 
-/* Starts the upstream fetch for q; the call stays tracked until it is
- * answered. 0, or -1 with err set (the call is then untracked). */
+/* Starts the upstream fetch for q (through the response cache); the call
+ * stays tracked until it is answered. 0, or -1 with err set (the call is
+ * then untracked). */
 static int s_fetch(struct gateway *g, struct handler_call *c, struct s_link *l,
                    const struct jobs_request *q, struct bgw_error *err)
 {
-    c->upstream = fetcher_fetch_page(g->fetcher, q, c->deadline_ms, s_on_page, l, err);
+    struct page_cache_control ctl;
+    page_cache_parse_control(c->cache_control, &ctl);
+    c->upstream = page_cache_fetch_page(g->pcache, q, &ctl, c->deadline_ms, s_on_page, l, err);
     return c->upstream ? 0 : -1;
 }
 
-static void s_on_page(void *arg, const struct fetcher_result *r)
+/* Does the If-None-Match list hold etag (or "*")? */
+static bool s_etag_match(const char *inm, const char *etag)
+{
+    if (!inm || !etag[0])
+        return false;
+    size_t n = strlen(etag);
+    for (const char *p = inm; *p;) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        if (*p == '*')
+            return true;
+        if (p[0] == 'W' && p[1] == '/') /* weak comparison for If-None-Match */
+            p += 2;
+        if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return true;
+        while (*p && *p != ',')
+            p++;
+    }
+    return false;
+}
+
+/* The answer is ready (handler said REPLY): fill the call's cache reply with
+ * the serialized response. When the whole answer came from one cached page,
+ * the bytes are kept with that entry per view (handler_view_key), so the next
+ * identical request skips rendering. */
+static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
+                           const struct page_cache_result *r, struct buf *body)
+{
+    struct handler_cache_reply *cr = &c->cache_reply;
+    s_cache_info(c, r);
+    if (!c->render)
+        return;
+    struct handler_ctx ctx = s_ctx(g, c);
+    const struct cache_view *v = NULL;
+    char vk_mem[512];
+    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
+    vk_mem[0] = '\0';
+    bool have_vk = pages == 1 && r->entry && handler_view_key(&ctx, c, &vk) == 0;
+    if (have_vk)
+        v = page_cache_view(r, vk.data, vk.len);
+    if (!v) {
+        g->metrics.view_renders++;
+        if (c->render(handler_response(c), body) != 0)
+            return; /* the frontend renders (and reports) it again */
+        if (have_vk) {
+            const struct jobs_response *resp = handler_response(c);
+            struct cache_view_meta meta = {(int64_t)resp->n_summaries, resp->next_token != NULL};
+            v = page_cache_add_view(r, vk.data, vk.len, body->data, body->len, &meta);
+        }
+    }
+    if (v) {
+        cr->body = v->body;
+        cr->body_len = v->body_len;
+        memcpy(cr->etag, v->etag, sizeof(cr->etag));
+    } else {
+        cr->body = body->data ? body->data : "";
+        cr->body_len = body->len;
+        cache_etag(cr->body, cr->body_len, cr->etag);
+    }
+    cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
+}
+
+static void s_cache_info(struct handler_call *c, const struct page_cache_result *r)
+{
+    struct handler_cache_reply *cr = &c->cache_reply;
+    if (r->outcome != PAGE_CACHE_PASS) {
+        cr->x_cache = page_cache_outcome_str(r->outcome);
+        cr->warning = r->outcome == PAGE_CACHE_STALE_REVALIDATING ? 110
+                      : r->outcome == PAGE_CACHE_STALE_ERROR      ? 111
+                                                                  : 0;
+        cr->age_s = r->age_ms / 1000;
+        cr->max_age_s = r->entry ? r->ttl_left_ms / 1000 : -1;
+        cr->coalesced = r->coalesced;
+    } else {
+        cr->max_age_s = -1;
+    }
+}
+
+/* Fills the call's reply from a kept view of r's entry; false if none. */
+static bool s_try_view(struct gateway *g, struct handler_call *c,
+                       const struct page_cache_result *r)
+{
+    char vk_mem[512];
+    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
+    vk_mem[0] = '\0';
+    struct handler_ctx ctx = s_ctx(g, c);
+    if (handler_view_key(&ctx, c, &vk) != 0)
+        return false;
+    const struct cache_view *v = page_cache_view(r, vk.data, vk.len);
+    if (!v)
+        return false;
+    s_cache_info(c, r);
+    struct handler_cache_reply *cr = &c->cache_reply;
+    cr->body = v->body;
+    cr->body_len = v->body_len;
+    memcpy(cr->etag, v->etag, sizeof(cr->etag));
+    cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
+    cr->from_view = true;
+    cr->items = v->meta.items;
+    cr->more = v->meta.more;
+    return true;
+}
+
+static void s_on_page(void *arg, const struct page_cache_result *r)
 {
     struct s_link *l = arg;
     struct gateway *g = l->g;
@@ -281,21 +409,49 @@ static void s_on_page(void *arg, const struct fetcher_result *r)
         s_maybe_exit(g);
         return;
     }
+    /* Cheap hit: this exact call (tenant, transport, client request) was
+     * answered from this one cached page before; its serialized answer is
+     * kept with the entry. Skip copying the page, paging, token minting and
+     * rendering. (Tokens in the kept answer were minted when it was
+     * rendered: at most cache.ttl_ms + swr/sie earlier.) */
+    if (l->pages == 0 && r->entry && c->render && s_try_view(g, c, r)) {
+        s_untrack(g, c);
+        s_finish(g, c, NULL, NULL);
+        s_maybe_exit(g);
+        return;
+    }
     struct jobs_request q;
-    enum handler_next next;
+    memset(&q, 0, sizeof(q));
+    enum handler_next next = HANDLER_REPLY;
     struct handler_now now = {s_mono_ms(), s_wall_s()};
-    struct handler_ctx ctx = s_ctx(g, c); /* the call's own snapshot, for every page */
-    enum bgw_status st = handler_on_page(&ctx, c, &now, r->page, &next, &q, &err);
+    /* The cache lends its page: the handler consumes a copy. Every page of
+     * the call goes through the call's own config snapshot. */
+    struct handler_ctx ctx = s_ctx(g, c);
+    struct jobs_response page;
+    enum bgw_status st = cache_page_copy(r->page, &page) == 0
+                             ? BGW_OK
+                             : bgw_error_set(&err, BGW_ERR_NOMEM, NULL, "out of memory");
+    l->pages++;
+    if (st == BGW_OK) {
+        st = handler_on_page(&ctx, c, &now, &page, &next, &q, &err);
+        jobs_response_clean_up(&page);
+    }
     if (st == BGW_OK && next == HANDLER_FETCH && s_fetch(g, c, l, &q, &err) == 0) {
         jobs_request_clean_up(&q);
         return; /* still tracked, waiting for the next page */
     }
     jobs_request_clean_up(&q);
-    s_untrack(g, c);
-    if (st == BGW_OK && next == HANDLER_REPLY)
+    int pages = l->pages;
+    s_untrack(g, c); /* frees l */
+    if (st == BGW_OK && next == HANDLER_REPLY) {
+        struct buf body;
+        buf_init(&body, 0);
+        s_prepare_body(g, c, pages, r, &body);
         s_finish(g, c, handler_response(c), NULL);
-    else
+        buf_clean_up(&body);
+    } else {
         s_finish(g, c, NULL, &err);
+    }
     s_maybe_exit(g);
 }
 
@@ -343,6 +499,7 @@ static void s_submit(void *arg, struct handler_call *c)
     }
     l->g = g;
     l->call = c;
+    l->pages = 0;
     s_track(g, c, l);
     int rc = s_fetch(g, c, l, &q, &err);
     jobs_request_clean_up(&q);
@@ -350,6 +507,17 @@ static void s_submit(void *arg, struct handler_call *c)
         s_untrack(g, c);
         s_finish(g, c, NULL, &err);
     }
+}
+
+/* GET /metrics (loop thread). */
+static int s_metrics(void *arg, struct buf *out)
+{
+    struct gateway *g = arg;
+    const struct cache *core = page_cache_core(g->pcache);
+    struct cache_stats cs;
+    if (core)
+        cache_get_stats(core, &cs);
+    return metrics_render(&g->metrics, core ? &cs : NULL, out);
 }
 
 /* Grace period over: answer everything still waiting, then stop. */
@@ -362,7 +530,7 @@ static void s_on_grace(evutil_socket_t fd, short what, void *arg)
             g->n_inflight);
     while (g->inflight.next != &g->inflight) {
         struct handler_call *c = g->inflight.next->call;
-        fetcher_cancel(c->upstream);
+        page_cache_cancel(c->upstream);
         c->upstream = NULL;
         s_untrack(g, c);
         struct bgw_error err;
@@ -530,7 +698,14 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->credentials = opts->credentials;
     health_init(&g->health);
     atomic_store(&g->health.config_loaded, true);
-    g->base = event_base_new();
+    /* The changelist folds an fd's add/del of interest within one loop turn
+     * into one epoll_ctl (or none): evhttp toggles EV_WRITE per response. */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg)
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    g->base = ecfg ? event_base_new_with_config(ecfg) : event_base_new();
+    if (ecfg)
+        event_config_free(ecfg);
     if (!g->base) {
         buf_append_str(err, "cannot create the event loop");
         goto fail;
@@ -543,6 +718,12 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->fetcher = fetcher_new(&fo);
     if (!g->fetcher) {
         buf_append_str(err, "cannot create the upstream HTTP client");
+        goto fail;
+    }
+    struct page_cache_options pco = {g->cfg, g->base, g->fetcher, opts->credentials, &g->metrics};
+    g->pcache = page_cache_new(&pco);
+    if (!g->pcache) {
+        buf_append_str(err, "cannot create the response cache");
         goto fail;
     }
     struct grpc_frontend_options go = {
@@ -558,7 +739,15 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->grpc = grpc_frontend_new(&go, err);
     if (!g->grpc)
         goto fail;
-    struct rest_frontend_options ro = {g->cfg, g->base, s_submit, g, &g->health};
+    struct rest_frontend_options ro = {
+        .cfg = g->cfg,
+        .base = g->base,
+        .submit = s_submit,
+        .submit_arg = g,
+        .metrics = g->cfg->http_metrics_enabled ? s_metrics : NULL,
+        .metrics_arg = g,
+        .health = &g->health,
+    };
     g->rest = rest_frontend_new(&ro, err);
     if (!g->rest)
         goto fail;
@@ -665,6 +854,7 @@ void gateway_destroy(struct gateway *g)
     g->startup_wait = NULL;
     grpc_frontend_destroy(g->grpc);
     rest_frontend_destroy(g->rest);
+    page_cache_destroy(g->pcache);
     fetcher_destroy(g->fetcher);
     credentials_provider_detach(g->credentials);
     if (g->sigterm)

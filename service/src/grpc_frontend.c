@@ -52,8 +52,10 @@ struct s_rpc {
     /* reply storage, alive until the send batch completes */
     grpc_byte_buffer *send_buf;
     grpc_metadata initial_md[1];
-    grpc_metadata trailing_md[1];
+    grpc_metadata trailing_md[3];
     char retry_after[16];
+    const char *x_cache;  /* static; "" = none */
+    const char *warning;  /* static; NULL = none */
     char request_id[24];
     int cancelled;
 };
@@ -145,11 +147,22 @@ static void s_send(struct s_rpc *r, grpc_status_code code, const char *message,
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = code;
     ops[n].data.send_status_from_server.status_details = &details;
+    size_t n_trailing = 0;
     if (retry_after_s > 0) {
         snprintf(r->retry_after, sizeof(r->retry_after), "%d", retry_after_s);
-        r->trailing_md[0].key = grpc_slice_from_static_string("retry-after");
-        r->trailing_md[0].value = grpc_slice_from_static_string(r->retry_after);
-        ops[n].data.send_status_from_server.trailing_metadata_count = 1;
+        r->trailing_md[n_trailing].key = grpc_slice_from_static_string("retry-after");
+        r->trailing_md[n_trailing++].value = grpc_slice_from_static_string(r->retry_after);
+    }
+    if (r->x_cache && r->x_cache[0]) { /* response cache: x-cache, warning when stale */
+        r->trailing_md[n_trailing].key = grpc_slice_from_static_string("x-cache");
+        r->trailing_md[n_trailing++].value = grpc_slice_from_static_string(r->x_cache);
+        if (r->warning) {
+            r->trailing_md[n_trailing].key = grpc_slice_from_static_string("warning");
+            r->trailing_md[n_trailing++].value = grpc_slice_from_static_string(r->warning);
+        }
+    }
+    if (n_trailing) {
+        ops[n].data.send_status_from_server.trailing_metadata_count = n_trailing;
         ops[n].data.send_status_from_server.trailing_metadata = r->trailing_md;
     }
     n++;
@@ -250,6 +263,8 @@ static void s_copy_metadata(struct s_rpc *r, struct handler_call *c)
             dst = &c->authorization;
         else if (s_slice_eq(md->key, "x-api-key"))
             dst = &c->x_api_key;
+        else if (s_slice_eq(md->key, "cache-control"))
+            dst = &c->cache_control;
         if (dst && !*dst) /* first occurrence wins */
             *dst = s_slice_dup(md->value);
     }
@@ -307,6 +322,7 @@ static int64_t s_deadline_ms(struct s_rpc *r, int64_t now_ms)
 
 static void s_reply(struct handler_call *c, const struct jobs_response *resp,
                     const struct bgw_error *err);
+static int s_render(const struct jobs_response *resp, struct buf *out);
 
 static void s_on_received(struct s_rpc *r, bool ok)
 {
@@ -337,6 +353,7 @@ static void s_on_received(struct s_rpc *r, bool ok)
         bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
     }
     c->reply = s_reply;
+    c->render = s_render;
     c->frontend_data = r;
     if (loop_queue_push(fe->queue, c) != 0) {
         handler_call_free(c);
@@ -421,23 +438,17 @@ static char *s_str(char *s)
     return s ? s : (char *)protobuf_c_empty_string;
 }
 
-static void s_reply(struct handler_call *c, const struct jobs_response *resp,
-                    const struct bgw_error *err)
+/* The response message in protobuf wire form (handler_render_fn). */
+static int s_render(const struct jobs_response *resp, struct buf *out)
 {
-    struct s_rpc *r = c->frontend_data;
-    if (err) {
-        s_send(r, (grpc_status_code)bgw_status_grpc_code(err->status), err->message, NULL, 0,
-               err->retry_after_s);
-        handler_call_free(c);
-        return;
-    }
+    int rc = -1;
     size_t n = resp->n_summaries;
     Bedrockgw__V1__ModelImportJobSummary *items = calloc(n ? n : 1, sizeof(*items));
     Bedrockgw__V1__ModelImportJobSummary **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
     Google__Protobuf__Timestamp *ts = calloc(n ? 3 * n : 1, sizeof(*ts));
     uint8_t *packed = NULL;
     if (!items || !ptrs || !ts)
-        goto nomem;
+        goto cleanup;
     for (size_t i = 0; i < n; i++) {
         const struct jobs_summary *s = &resp->summaries[i];
         Bedrockgw__V1__ModelImportJobSummary *m = &items[i];
@@ -452,24 +463,53 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
         m->imported_model_name = s_str(s->imported_model_name);
         ptrs[i] = m;
     }
-    Bedrockgw__V1__ListModelImportJobsResponse out = BEDROCKGW__V1__LIST_MODEL_IMPORT_JOBS_RESPONSE__INIT;
-    out.n_model_import_job_summaries = n;
-    out.model_import_job_summaries = ptrs;
-    out.next_token = s_str(resp->next_token);
-    size_t len = bedrockgw__v1__list_model_import_jobs_response__get_packed_size(&out);
+    Bedrockgw__V1__ListModelImportJobsResponse msg = BEDROCKGW__V1__LIST_MODEL_IMPORT_JOBS_RESPONSE__INIT;
+    msg.n_model_import_job_summaries = n;
+    msg.model_import_job_summaries = ptrs;
+    msg.next_token = s_str(resp->next_token);
+    size_t len = bedrockgw__v1__list_model_import_jobs_response__get_packed_size(&msg);
     packed = malloc(len ? len : 1);
     if (!packed)
-        goto nomem;
-    bedrockgw__v1__list_model_import_jobs_response__pack(&out, packed);
-    s_send(r, GRPC_STATUS_OK, "", packed, len, 0);
-    goto cleanup;
-nomem:
-    s_send(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL, 0, 0);
+        goto cleanup;
+    bedrockgw__v1__list_model_import_jobs_response__pack(&msg, packed);
+    buf_reset(out);
+    rc = buf_append(out, packed, len);
+    if (rc == 0 && !out->data)
+        rc = buf_append(out, "", 0);
 cleanup:
     free(packed);
     free(items);
     free(ptrs);
     free(ts);
+    return rc;
+}
+
+static void s_reply(struct handler_call *c, const struct jobs_response *resp,
+                    const struct bgw_error *err)
+{
+    struct s_rpc *r = c->frontend_data;
+    if (err) {
+        s_send(r, (grpc_status_code)bgw_status_grpc_code(err->status), err->message, NULL, 0,
+               err->retry_after_s);
+        handler_call_free(c);
+        return;
+    }
+    const struct handler_cache_reply *cr = &c->cache_reply;
+    r->x_cache = cr->x_cache;
+    r->warning = cr->warning == 110   ? "110 - \"Response is Stale\""
+                 : cr->warning == 111 ? "111 - \"Revalidation Failed\""
+                                      : NULL;
+    if (cr->body) {
+        s_send(r, GRPC_STATUS_OK, "", cr->body, cr->body_len, 0);
+    } else {
+        struct buf b;
+        buf_init(&b, 0);
+        if (s_render(resp, &b) == 0)
+            s_send(r, GRPC_STATUS_OK, "", b.data, b.len, 0);
+        else
+            s_send(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL, 0, 0);
+        buf_clean_up(&b);
+    }
     handler_call_free(c);
 }
 

@@ -5,6 +5,8 @@
  */
 #include "handler.h"
 
+#include "cache.h"
+
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,8 @@ void handler_call_free(struct handler_call *c)
         return;
     s_wipe_free(c->authorization);
     s_wipe_free(c->x_api_key);
+    free(c->cache_control);
+    free(c->if_none_match);
     peer_identity_clean_up(&c->peer_cert);
     jobs_request_clean_up(&c->req);
     s_walk_free(c->walk);
@@ -275,4 +279,24 @@ void handler_audit(const struct handler_call *call, struct handler_audit *out)
     out->page_size = call->walk->page_size;
     out->policy_empty = call->walk->view.empty;
     out->upstream_pages = call->walk->pages;
+}
+
+int handler_view_key(const struct handler_ctx *ctx, const struct handler_call *call,
+                     struct buf *out)
+{
+    /* The output depends on the tenant (its policy), the transport (the
+     * rendering) and the client's own request (filters, page size, the
+     * gateway page token with its position), normalized like cache keys. */
+    const char *id = call->tenant ? call->tenant->id : "";
+    char gen[24];
+    size_t n = 0;
+    unsigned long v = ctx->generation;
+    do { /* decimal, reversed: the key only needs to be unique */
+        gen[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < sizeof(gen) - 1);
+    gen[n++] = call->transport == HANDLER_GRPC ? 'g' : 'r';
+    if (buf_append(out, gen, n) != 0)
+        return -1;
+    return cache_key_build(id, &call->req, ctx->cfg->default_page_size, out);
 }

@@ -38,6 +38,31 @@
 enum handler_transport { HANDLER_GRPC = 0, HANDLER_REST = 1 };
 
 struct handler_call;
+struct buf;
+
+/* A frontend's serializer of a successful response into its wire bytes
+ * (REST: proto3 JSON; gRPC: the protobuf message). 0 or -1. */
+typedef int (*handler_render_fn)(const struct jobs_response *resp, struct buf *out);
+
+/* What the gateway tells the frontend about a cached answer (response
+ * cache, page_cache.h). Set before reply; x_cache NULL = no cache info. */
+struct handler_cache_reply {
+    const char *x_cache;  /* static: "hit" | "miss" | "stale" | "bypass" | NULL */
+    int warning;          /* 0, 110 (stale) or 111 (revalidation failed) */
+    int64_t age_s;        /* age of the answer */
+    int64_t max_age_s;    /* remaining freshness; < 0: say no-store */
+    char etag[20];        /* strong ETag of body, "" = none */
+    bool not_modified;    /* REST: If-None-Match matched -> 304 */
+    const void *body;     /* the pre-rendered response (borrowed during reply), or NULL */
+    size_t body_len;
+    /* For the audit line: a miss that joined another call's upstream call;
+     * and, when the answer came from a stored view (no response object),
+     * what it held. */
+    bool coalesced;
+    bool from_view;
+    int64_t items;
+    bool more;
+};
 
 /* Runs on the loop thread exactly once per call. resp is set on success,
  * err otherwise; both are borrowed for the duration of the call. The reply
@@ -69,6 +94,16 @@ struct handler_call {
     handler_reply_fn reply;
     void *frontend_data;
 
+    /* Response cache: the request's Cache-Control (header or metadata) and,
+     * REST only, If-None-Match (heap copies, or NULL); the frontend's
+     * serializer; and what the gateway says about the answer. When
+     * cache_reply.body is set the reply sends those bytes (resp may then be
+     * NULL). */
+    char *cache_control;
+    char *if_none_match;
+    handler_render_fn render;
+    struct handler_cache_reply cache_reply;
+
     /* Owned by the gateway while the call is in flight. */
     void *upstream; /* struct fetcher_fetch * */
     long upstream_status;
@@ -83,6 +118,11 @@ void handler_call_free(struct handler_call *c);
 
 struct handler_ctx {
     const struct config *cfg;
+    /* Which config snapshot cfg is (config_ref generation; 0 = the startup
+     * config). Part of handler_view_key: a view rendered under one
+     * snapshot's tenant policy and token keys is never served under
+     * another's. */
+    unsigned long generation;
 };
 
 /* The loop's clocks when the handler is called. */
@@ -134,5 +174,14 @@ struct handler_audit {
     int upstream_pages;                 /* pages taken in */
 };
 void handler_audit(const struct handler_call *call, struct handler_audit *out);
+
+/* The key of the serialized response ("view") a call gets from an upstream
+ * page: everything the handler's output and the frontend's rendering depend
+ * on besides the page itself: the config snapshot's generation (the
+ * tenant's policy, page-token keys, page-size defaults as of that snapshot:
+ * a reload never serves a view rendered under the old ones), the transport,
+ * the tenant and the client's normalized request. Appends to out; 0 or -1. */
+int handler_view_key(const struct handler_ctx *ctx, const struct handler_call *call,
+                     struct buf *out);
 
 #endif

@@ -28,9 +28,10 @@
 #define S_PATH_LIST "/v1/model-import-jobs"
 #define S_PATH_HEALTH "/healthz"
 #define S_PATH_READY "/readyz"
+#define S_PATH_METRICS "/metrics"
 #define S_ALLOW "GET, HEAD, OPTIONS"
-#define S_ALLOW_HEADERS "authorization, x-api-key, content-type, x-request-id"
-#define S_EXPOSE_HEADERS "retry-after, x-request-id"
+#define S_ALLOW_HEADERS "authorization, x-api-key, content-type, x-request-id, cache-control, if-none-match"
+#define S_EXPOSE_HEADERS "retry-after, x-request-id, etag, age, warning, x-cache"
 
 struct rest_frontend {
     const struct config *cfg;
@@ -42,6 +43,8 @@ struct rest_frontend {
     const struct health *health;
     rest_frontend_submit_fn submit;
     void *submit_arg;
+    rest_frontend_metrics_fn metrics;
+    void *metrics_arg;
     unsigned long next_id;
     size_t n_unsent; /* requests received whose reply is not fully written */
 };
@@ -88,20 +91,53 @@ static void s_add_cors(bool credentials, struct evkeyvalq *h, const char *allow)
     evhttp_add_header(h, "Access-Control-Expose-Headers", S_EXPOSE_HEADERS);
 }
 
-static void s_send_json(struct evhttp_request *req, int code, const char *body, size_t len,
-                        bool head)
+static void s_send_json_cc(struct evhttp_request *req, int code, const char *body, size_t len,
+                           bool head, const char *cache_control)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-    evhttp_add_header(h, "Cache-Control", "no-store");
+    if (code != 304)
+        evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+    evhttp_add_header(h, "Cache-Control", cache_control);
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     struct evbuffer *out = evbuffer_new();
     if (out && !head)
         evbuffer_add(out, body, len);
-    const char *reason = code == 200 ? "OK" : NULL;
+    const char *reason = code == 200 ? "OK" : code == 304 ? "Not Modified" : NULL;
     evhttp_send_reply(req, code, reason, out);
     if (out)
         evbuffer_free(out);
+}
+
+static void s_send_json(struct evhttp_request *req, int code, const char *body, size_t len,
+                        bool head)
+{
+    s_send_json_cc(req, code, body, len, head, "no-store");
+}
+
+/* A successful answer with the gateway's cache information. */
+static void s_send_cached(struct evhttp_request *req, const struct handler_cache_reply *cr,
+                          bool head)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    char cc[48] = "no-store";
+    if (cr->max_age_s >= 0)
+        snprintf(cc, sizeof(cc), "private, max-age=%lld", (long long)cr->max_age_s);
+    if (cr->etag[0])
+        evhttp_add_header(h, "ETag", cr->etag);
+    if (cr->x_cache) {
+        char age[24];
+        snprintf(age, sizeof(age), "%lld", (long long)cr->age_s);
+        evhttp_add_header(h, "Age", age);
+        evhttp_add_header(h, "X-Cache", cr->x_cache);
+    }
+    if (cr->warning == 110)
+        evhttp_add_header(h, "Warning", "110 - \"Response is Stale\"");
+    else if (cr->warning == 111)
+        evhttp_add_header(h, "Warning", "111 - \"Revalidation Failed\"");
+    if (cr->not_modified)
+        s_send_json_cc(req, 304, NULL, 0, true, cc);
+    else
+        s_send_json_cc(req, 200, cr->body, cr->body_len, head, cc);
 }
 
 static void s_send_error(struct evhttp_request *req, const struct bgw_error *e, bool head)
@@ -138,6 +174,8 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
     s_add_cors(p->cors_credentials, h, p->cors_origin);
     if (err) {
         s_send_error(p->req, err, p->head);
+    } else if (c->cache_reply.body) {
+        s_send_cached(p->req, &c->cache_reply, p->head);
     } else {
         struct buf b;
         buf_init(&b, 0);
@@ -207,6 +245,9 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     s_peer(req, c->peer, sizeof(c->peer));
     c->authorization = s_dup_header(in, "Authorization");
     c->x_api_key = s_dup_header(in, "X-Api-Key");
+    c->cache_control = s_dup_header(in, "Cache-Control");
+    c->if_none_match = s_dup_header(in, "If-None-Match");
+    c->render = json_mapping_render_response;
     if (s_peer_identity(fe, req, &c->peer_cert) != 0) {
         c->decode_failed = true;
         bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
@@ -309,6 +350,26 @@ static void s_on_request(struct evhttp_request *req, void *arg)
                             "method not allowed: use GET " S_PATH_LIST);
         return;
     }
+    if (strcmp(path, S_PATH_METRICS) == 0 && fe->metrics && (cmd == EVHTTP_REQ_GET || head)) {
+        struct buf b;
+        buf_init(&b, 0);
+        if (fe->metrics(fe->metrics_arg, &b) != 0) {
+            buf_clean_up(&b);
+            s_send_simple_error(req, BGW_ERR_INTERNAL, "cannot render metrics");
+            return;
+        }
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        evhttp_add_header(h, "Cache-Control", "no-store");
+        struct evbuffer *out = evbuffer_new();
+        if (out && !head)
+            evbuffer_add(out, b.data ? b.data : "", b.len);
+        evhttp_send_reply(req, 200, "OK", out);
+        if (out)
+            evbuffer_free(out);
+        buf_clean_up(&b);
+        return;
+    }
     if (strcmp(path, S_PATH_HEALTH) == 0 && (cmd == EVHTTP_REQ_GET || head)) {
         const char *body = fe->draining ? "{\"status\":\"NOT_SERVING\"}" : "{\"status\":\"SERVING\"}";
         s_send_json(req, fe->draining ? 503 : 200, body, strlen(body), head);
@@ -341,6 +402,8 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
     fe->cfg = cfg;
     fe->submit = opts->submit;
     fe->submit_arg = opts->submit_arg;
+    fe->metrics = opts->metrics;
+    fe->metrics_arg = opts->metrics_arg;
     fe->health = opts->health;
     if (config_split_host_port(cfg->http_listen, host, sizeof(host), &port) != 0) {
         buf_appendf(err, "http.listen: bad address %s", cfg->http_listen);

@@ -6,6 +6,11 @@
  *   OPTIONS /v1/model-import-jobs               CORS preflight
  *   GET     /healthz                             {"status":"SERVING"} (503 while draining)
  *   GET     /readyz                              {"status":"SERVING"} when ready (health.h), else 503 NOT_SERVING + reason
+ *   GET     /metrics                             Prometheus text (no API key asked; off with
+ *                                                http.metrics_enabled=false -> 404)
+ *
+ * Cached answers carry ETag, Cache-Control: private, max-age=<fresh s>, Age,
+ * X-Cache and, when stale, Warning; If-None-Match matching the ETag -> 304.
  *
  * With http.tls the listener speaks HTTPS only (tls_server.h settings); a
  * verified client certificate's names go into each call (handler_call.peer)
@@ -29,11 +34,16 @@ struct rest_frontend;
 /* Loop thread; takes ownership of call, must invoke call->reply once. */
 typedef void (*rest_frontend_submit_fn)(void *arg, struct handler_call *call);
 
+/* Loop thread; appends the Prometheus text for GET /metrics. 0 or -1. */
+typedef int (*rest_frontend_metrics_fn)(void *arg, struct buf *out);
+
 struct rest_frontend_options {
     const struct config *cfg; /* listen address, TLS, CORS, limits; outlives the frontend */
     struct event_base *base;
     rest_frontend_submit_fn submit;
     void *submit_arg;
+    rest_frontend_metrics_fn metrics; /* NULL: no /metrics */
+    void *metrics_arg;
     const struct health *health; /* /readyz; NULL = ready unless draining */
 };
 

@@ -10,7 +10,9 @@
  * parsed, whose log level is known, whose CORS list has no NULL entry and
  * never pairs "*" with credentials, and whose tenant table is non-empty
  * with at least one key or client-certificate name per tenant (names only
- * when a listener asks for client certificates) and a sane rate_limit;
+ * when a listener asks for client certificates) and a sane rate_limit, and
+ * whose cache.* windows and budget are within their documented bounds
+ * (ttl > 0, entry limit <= total budget);
  * config_clean_up then frees everything. Failure leaves a
  * message in err and `out` already cleaned up (nothing to free: a leak
  * here is reported by LeakSanitizer).
@@ -59,6 +61,15 @@ static void s_check_config(const struct config *c)
                strcmp(c->log_level, "warn") == 0 || strcmp(c->log_level, "error") == 0);
     FUZZ_CHECK(c->default_page_size >= 1 && c->default_page_size <= 1000);
     FUZZ_CHECK(c->max_inflight >= 1);
+
+    /* cache.*: the bounds config.c documents; an entry never exceeds the
+     * budget. */
+    FUZZ_CHECK(c->cache.ttl_ms >= 1 && c->cache.ttl_ms <= 86400000);
+    FUZZ_CHECK(c->cache.swr_ms >= 0 && c->cache.swr_ms <= 86400000);
+    FUZZ_CHECK(c->cache.sie_ms >= 0 && c->cache.sie_ms <= 86400000);
+    FUZZ_CHECK(c->cache.max_bytes >= 4096);
+    FUZZ_CHECK(c->cache.max_entry_bytes >= 1024);
+    FUZZ_CHECK(c->cache.max_entry_bytes <= c->cache.max_bytes);
 
     FUZZ_CHECK(c->n_cors_origins == 0 || c->cors_origins != NULL);
     for (size_t i = 0; i < c->n_cors_origins; i++) {

@@ -106,6 +106,16 @@ static void test_restart_keys(void)
     CHECK(config_ref_restart_keys(&a, &c, &out) == 3);
     CHECK_STR(out.data, "gateway.shutdown_unready_ms, credentials, upstream");
     config_clean_up(&c);
+    /* Issue 4: the response cache and the /metrics switch are built once. */
+    const char *t4 = "{\"aws\":{\"region\":\"us-east-1\"},\"http\":{\"cors_allowed_origins\":["
+                     "\"https://a.example\"],\"metrics_enabled\":false},"
+                     "\"cache\":{\"ttl_ms\":1},"
+                     "\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"" H_A1 "\"]}]}";
+    CHECK(config_load_string(t4, "d.json", &s_env, &c, &err) == 0);
+    buf_reset(&out);
+    CHECK(config_ref_restart_keys(&a, &c, &out) == 2);
+    CHECK_STR(out.data, "http.metrics_enabled, cache");
+    config_clean_up(&c);
     config_clean_up(&a);
     config_clean_up(&b);
     buf_clean_up(&err);

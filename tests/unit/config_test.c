@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "config.h"
 #include "test_util.h"
 
@@ -970,6 +971,58 @@ static void test_tls_mtls_rate_limit(void)
 #undef T1
 }
 
+/* cache.* (issue 4) and http.metrics_enabled: defaults, every key, bounds,
+ * types, the entry/total relation. */
+static void test_cache(void)
+{
+    struct config cfg;
+    struct buf err;
+    buf_init(&err, 0);
+    if (CHECK(s_load("{" REGION "," TENANTS "}", &s_no_env, &cfg, &err) == 0)) {
+        CHECK(cfg.cache.enabled);
+        CHECK_EQ(cfg.cache.ttl_ms, CACHE_DEFAULT_TTL_MS);
+        CHECK_EQ(cfg.cache.swr_ms, CACHE_DEFAULT_SWR_MS);
+        CHECK_EQ(cfg.cache.sie_ms, CACHE_DEFAULT_SIE_MS);
+        CHECK_EQ(cfg.cache.max_bytes, CACHE_DEFAULT_MAX_BYTES);
+        CHECK_EQ(cfg.cache.max_entry_bytes, CACHE_DEFAULT_MAX_ENTRY_BYTES);
+        CHECK(cfg.http_metrics_enabled);
+        config_clean_up(&cfg);
+    }
+    const char *text = "{" REGION "," TENANTS ",\"http\":{\"metrics_enabled\":false},"
+                       "\"cache\":{\"enabled\":false,\"ttl_ms\":1234,\"swr_ms\":0,"
+                       "\"sie_ms\":86400000,\"max_bytes\":1048576,\"max_entry_bytes\":4096}}";
+    if (CHECK(s_load(text, &s_no_env, &cfg, &err) == 0)) {
+        CHECK(!cfg.cache.enabled);
+        CHECK_EQ(cfg.cache.ttl_ms, 1234);
+        CHECK_EQ(cfg.cache.swr_ms, 0);
+        CHECK_EQ(cfg.cache.sie_ms, 86400000);
+        CHECK_EQ(cfg.cache.max_bytes, 1048576);
+        CHECK_EQ(cfg.cache.max_entry_bytes, 4096);
+        CHECK(!cfg.http_metrics_enabled);
+        config_clean_up(&cfg);
+    } else {
+        fprintf(stderr, "  %s\n", err.data);
+    }
+    buf_clean_up(&err);
+#define C1(body) "{" REGION "," TENANTS ",\"cache\":" body "}"
+    EXPECT_OK(C1("{}"));
+    EXPECT_FAIL(C1("true"), "cfg.json: cache: must be an object");
+    EXPECT_FAIL(C1("{\"enabled\":1}"), "cfg.json: cache.enabled: must be true or false");
+    EXPECT_FAIL(C1("{\"ttl\":5}"), "cfg.json: cache.ttl: unknown key");
+    EXPECT_FAIL(C1("{\"ttl_ms\":0}"), "cfg.json: cache.ttl_ms");
+    EXPECT_FAIL(C1("{\"ttl_ms\":86400001}"), "cfg.json: cache.ttl_ms");
+    EXPECT_FAIL(C1("{\"ttl_ms\":\"5\"}"), "cfg.json: cache.ttl_ms");
+    EXPECT_FAIL(C1("{\"swr_ms\":-1}"), "cfg.json: cache.swr_ms");
+    EXPECT_FAIL(C1("{\"sie_ms\":1.5}"), "cfg.json: cache.sie_ms");
+    EXPECT_FAIL(C1("{\"max_bytes\":4095}"), "cfg.json: cache.max_bytes");
+    EXPECT_FAIL(C1("{\"max_entry_bytes\":1023}"), "cfg.json: cache.max_entry_bytes");
+    EXPECT_FAIL(C1("{\"max_bytes\":8192,\"max_entry_bytes\":16384}"),
+                "cfg.json: cache.max_entry_bytes: must not exceed cache.max_bytes");
+#undef C1
+    EXPECT_FAIL("{" REGION "," TENANTS ",\"http\":{\"metrics_enabled\":\"no\"}}",
+                "cfg.json: http.metrics_enabled: must be true or false");
+}
+
 int main(void)
 {
     test_defaults();
@@ -987,5 +1040,6 @@ int main(void)
     test_files();
     test_failure_paths_free();
     test_tls_mtls_rate_limit();
+    test_cache();
     return TEST_EXIT();
 }
