@@ -586,8 +586,18 @@ static enum bgw_status s_parse_summary(json_t *item, size_t idx, struct jobs_sum
     bool *has[3] = {&s->has_last_modified_time, &s->has_creation_time, &s->has_end_time};
     struct bgw_time *tv[3] = {&s->last_modified_time, &s->creation_time, &s->end_time};
     for (int k = 0; k < 3; k++) {
-        if (s_get_time(item, time_keys[k], has[k], tv[k]) != 0)
-            return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+        if (s_get_time(item, time_keys[k], has[k], tv[k]) == 0)
+            continue;
+        /* creationTime orders the rows and bounds every tenant's window: a
+         * row without a usable one cannot be placed, so the page fails.
+         * The other two are informational: one row's bad value must not
+         * fail the page for every tenant sharing it; it is left out. */
+        if (k != 1) {
+            *has[k] = false;
+            memset(tv[k], 0, sizeof(*tv[k]));
+            continue;
+        }
+        return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
                                  S_MALFORMED "modelImportJobSummaries[%zu].%s is not a timestamp",
                                  idx, time_keys[k]);
     }
@@ -596,10 +606,8 @@ static enum bgw_status s_parse_summary(json_t *item, size_t idx, struct jobs_sum
     char **opt_dst[2] = {&s->imported_model_arn, &s->imported_model_name};
     for (int k = 0; k < 2; k++) {
         int r = s_get_opt_string(item, opt_keys[k], opt_dst[k]);
-        if (r < 0)
-            return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
-                                 S_MALFORMED "modelImportJobSummaries[%zu].%s is not a string",
-                                 idx, opt_keys[k]);
+        if (r < 0) /* informational, like the times above: left out */
+            continue;
         if (r > 0)
             return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory parsing the upstream "
                                                            "response");

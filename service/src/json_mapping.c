@@ -120,6 +120,13 @@ static enum bgw_status s_decode_error(enum s_decode_rc rc, const char *what, con
     s_excerpt(raw, raw_len, ex);
     if (rc == S_DECODE_NOMEM)
         return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory decoding the query");
+    /* A page token is a bearer credential for a walk: never quote it. */
+    if (field && strcmp(field, "nextToken") == 0)
+        return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, field,
+                             rc == S_DECODE_NUL
+                                 ? "nextToken must not contain a NUL byte"
+                                 : "nextToken has a malformed percent-escape (need %%XX with "
+                                   "two hex digits)");
     if (rc == S_DECODE_NUL)
         return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, field,
                              "%s must not contain a NUL byte, got \"%s\"", what, ex);

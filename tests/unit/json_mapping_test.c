@@ -224,6 +224,17 @@ static void test_query_details(void)
     CHECK_STR(err.field, "maxResults");
     CHECK_STR(err.message, "maxResults must be between 1 and 1000, got 0");
 
+    /* A page token is never quoted back, whatever is wrong with it. */
+    CHECK(json_mapping_parse_query("nextToken=%00SECRETTOKENabc", &a, &err) ==
+          BGW_ERR_INVALID_ARGUMENT);
+    CHECK_STR(err.field, "nextToken");
+    CHECK(strstr(err.message, "SECRETTOKEN") == NULL);
+    CHECK(json_mapping_parse_query("nextToken=SECRETTOKEN%zz", &a, &err) ==
+          BGW_ERR_INVALID_ARGUMENT);
+    CHECK_STR(err.field, "nextToken");
+    CHECK(strstr(err.message, "SECRETTOKEN") == NULL);
+    CHECK(strstr(err.message, "percent-escape") != NULL);
+
     /* Exact messages for a few errors. */
     CHECK(json_mapping_parse_query("maxResults=1e3", &a, &err) == BGW_ERR_INVALID_ARGUMENT);
     CHECK_STR(err.message, "maxResults must be a decimal integer, got \"1e3\"");
