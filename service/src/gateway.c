@@ -247,6 +247,7 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
     if (v) {
         cr->body = v->body;
         cr->body_len = v->body_len;
+        cr->view = v;
         memcpy(cr->etag, v->etag, sizeof(cr->etag));
     } else {
         cr->body = body->data ? body->data : "";
@@ -289,6 +290,7 @@ static bool s_try_view(struct gateway *g, struct handler_call *c,
     struct handler_cache_reply *cr = &c->cache_reply;
     cr->body = v->body;
     cr->body_len = v->body_len;
+    cr->view = v;
     memcpy(cr->etag, v->etag, sizeof(cr->etag));
     cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
     cr->from_view = true;

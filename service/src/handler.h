@@ -39,6 +39,7 @@ enum handler_transport { HANDLER_GRPC = 0, HANDLER_REST = 1 };
 
 struct handler_call;
 struct buf;
+struct cache_view;
 
 /* A frontend's serializer of a successful response into its wire bytes
  * (REST: proto3 JSON; gRPC: the protobuf message). 0 or -1. */
@@ -55,6 +56,10 @@ struct handler_cache_reply {
     bool not_modified;    /* REST: If-None-Match matched -> 304 */
     const void *body;     /* the pre-rendered response (borrowed during reply), or NULL */
     size_t body_len;
+    /* The stored view body belongs to (borrowed during reply), or NULL: a
+     * frontend that sends the bytes after reply returns takes a
+     * cache_view_hold on it instead of copying them. */
+    const struct cache_view *view;
     /* For the audit line: a miss that joined another call's upstream call;
      * and, when the answer came from a stored view (no response object),
      * what it held. */
