@@ -360,12 +360,14 @@ static void s_on_received(struct s_rpc *r, bool ok)
     }
     c->received_ms = s_mono_ms();
     c->deadline_ms = s_deadline_ms(r, c->received_ms);
-    snprintf(c->request_id, sizeof(c->request_id), "g%lx-%lx", (unsigned long)time(NULL),
-             (unsigned long)atomic_fetch_add(&fe->next_id, 1));
-    snprintf(r->request_id, sizeof(r->request_id), "%s", c->request_id);
+    handler_format_request_id(c->request_id, 'g', (unsigned long)time(NULL),
+                              (unsigned long)atomic_fetch_add(&fe->next_id, 1));
+    memcpy(r->request_id, c->request_id, sizeof(r->request_id));
     char *peer = grpc_call_get_peer(r->call);
     if (peer) {
-        snprintf(c->peer, sizeof(c->peer), "%s", peer);
+        size_t n = strnlen(peer, sizeof(c->peer) - 1);
+        memcpy(c->peer, peer, n);
+        c->peer[n] = '\0';
         gpr_free(peer);
     }
     s_copy_metadata(r, c);

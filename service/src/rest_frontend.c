@@ -264,12 +264,48 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
     handler_call_free(c);
 }
 
-static char *s_dup_header(struct evkeyvalq *h, const char *name)
+/* ASCII case-insensitive equality (evhttp_find_header's comparison). */
+static bool s_name_eq(const char *a, const char *b)
 {
-    const char *v = evhttp_find_header(h, name);
-    return v ? strdup(v) : NULL;
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y)
+            return false;
+        if (!x)
+            return true;
+    }
 }
 
+/* Copies of the request headers the call needs, in one pass over them; the
+ * first occurrence of each wins (as with evhttp_find_header). 0, or -1 when
+ * memory runs out. */
+static int s_dup_headers(struct evkeyvalq *in, struct handler_call *c)
+{
+    static const char *const names[] = {"Authorization", "X-Api-Key", "Cache-Control",
+                                        "If-None-Match"};
+    char **dst[] = {&c->authorization, &c->x_api_key, &c->cache_control, &c->if_none_match};
+    const char *found[4] = {NULL, NULL, NULL, NULL};
+    for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next) {
+        for (size_t i = 0; i < 4; i++) {
+            if (!found[i] && s_name_eq(kv->key, names[i])) {
+                found[i] = kv->value;
+                break;
+            }
+        }
+    }
+    int rc = 0;
+    for (size_t i = 0; i < 4; i++) {
+        if (found[i] && !(*dst[i] = strdup(found[i])))
+            rc = -1;
+    }
+    return rc;
+}
+
+/* "addr:port" of the client, truncated to len - 1 bytes. */
 static void s_peer(struct evhttp_request *req, char *out, size_t len)
 {
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -278,8 +314,25 @@ static void s_peer(struct evhttp_request *req, char *out, size_t len)
     out[0] = '\0';
     if (conn) {
         evhttp_connection_get_peer(conn, &addr, &port);
-        if (addr)
-            snprintf(out, len, "%s:%u", addr, (unsigned)port);
+        if (addr) {
+            char tmp[96];
+            size_t n = strnlen(addr, sizeof(tmp) - 8);
+            memcpy(tmp, addr, n);
+            tmp[n++] = ':';
+            char digits[8];
+            size_t d = 0;
+            unsigned v = port;
+            do {
+                digits[d++] = (char)('0' + v % 10);
+                v /= 10;
+            } while (v);
+            while (d)
+                tmp[n++] = digits[--d];
+            if (n > len - 1)
+                n = len - 1;
+            memcpy(out, tmp, n);
+            out[n] = '\0';
+        }
     }
 }
 
@@ -312,15 +365,16 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     p->fe = fe;
     p->head = head;
     p->cors_credentials = fe->cfg->cors_allow_credentials;
-    snprintf(p->cors_origin, sizeof(p->cors_origin), "%s", cors ? cors : "");
+    if (cors) {
+        size_t n = strnlen(cors, sizeof(p->cors_origin) - 1);
+        memcpy(p->cors_origin, cors, n);
+        p->cors_origin[n] = '\0';
+    }
     c->received_ms = s_mono_ms();
-    snprintf(c->request_id, sizeof(c->request_id), "r%lx-%lx", (unsigned long)time(NULL),
-             ++fe->next_id);
+    handler_format_request_id(c->request_id, 'r', (unsigned long)time(NULL), ++fe->next_id);
     s_peer(req, c->peer, sizeof(c->peer));
-    c->authorization = s_dup_header(in, "Authorization");
-    c->x_api_key = s_dup_header(in, "X-Api-Key");
-    c->cache_control = s_dup_header(in, "Cache-Control");
-    c->if_none_match = s_dup_header(in, "If-None-Match");
+    /* A header copy that failed was NULL before too (strdup) */
+    (void)s_dup_headers(in, c);
     c->render = json_mapping_render_response;
     if (s_peer_identity(fe, req, &c->peer_cert) != 0) {
         c->decode_failed = true;
