@@ -12,7 +12,7 @@
 #include "timeutil.h"
 
 /* ,"key": (key is a literal: no escaping needed) */
-#define S_KEY(b, lit) buf_append((b), "," lit ":", sizeof("," lit ":") - 1)
+#define S_KEY(b, lit) buf_append_fast((b), "," lit ":", sizeof("," lit ":") - 1)
 
 static int s_str(struct buf *b, const char *s)
 {
@@ -22,9 +22,9 @@ static int s_str(struct buf *b, const char *s)
 /* {" or ,": the separator before a member of a nested object. */
 static int s_member(struct buf *b, bool *first, const char *key_json, size_t key_len)
 {
-    int bad = buf_append_char(b, *first ? '{' : ',');
+    int bad = buf_append_fast(b, *first ? "{" : ",", 1);
     *first = false;
-    return bad | buf_append(b, key_json, key_len);
+    return bad | buf_append_fast(b, key_json, key_len);
 }
 #define S_MEMBER(b, first, lit) s_member((b), (first), lit ":", sizeof(lit ":") - 1)
 
@@ -59,7 +59,7 @@ static int s_params(struct buf *b, const struct jobs_request *q)
         bad |= S_MEMBER(b, &first, "\"sortBy\"") | log_put_int(b, q->sort_by);
     if (q->sort_order)
         bad |= S_MEMBER(b, &first, "\"sortOrder\"") | log_put_int(b, q->sort_order);
-    return bad | buf_append(b, first ? "{}" : "}", first ? 2 : 1);
+    return bad | buf_append_fast(b, first ? "{}" : "}", first ? 2 : 1);
 }
 
 /* The effective filters: enums by their Bedrock names, times RFC 3339. */
@@ -85,7 +85,7 @@ static int s_filters(struct buf *b, const struct jobs_request *q, int64_t page_s
     if ((s = jobs_sort_order_bedrock(q->sort_order)) != NULL)
         bad |= S_MEMBER(b, &first, "\"sortOrder\"") | s_str(b, s);
     bad |= S_MEMBER(b, &first, "\"pageSize\"") | log_put_int(b, page_size);
-    return bad | buf_append_char(b, '}');
+    return bad | buf_append_fast(b, "}", 1);
 }
 
 int access_log_append_fields(struct buf *b, const struct handler_call *c,
@@ -113,7 +113,7 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
     if (a->filters) {
         bad |= S_KEY(b, "\"filters\"") | s_filters(b, a->filters, a->page_size);
         if (a->policy_empty)
-            bad |= S_KEY(b, "\"policy_empty\"") | buf_append(b, "true", 4);
+            bad |= S_KEY(b, "\"policy_empty\"") | buf_append_fast(b, "true", 4);
     }
     if (c->upstream_status || c->upstream_ms)
         bad |= S_KEY(b, "\"upstream_status\"") | log_put_int(b, c->upstream_status) |
@@ -135,11 +135,11 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
     }
     if (have_items)
         bad |= S_KEY(b, "\"items\"") | log_put_int(b, items) | S_KEY(b, "\"more\"") |
-               (more ? buf_append(b, "true", 4) : buf_append(b, "false", 5));
+               (more ? buf_append_fast(b, "true", 4) : buf_append_fast(b, "false", 5));
     if (cr->x_cache)
         bad |= S_KEY(b, "\"cache\"") | s_str(b, cr->coalesced ? "coalesced" : cr->x_cache);
     if (cr->from_view)
-        bad |= S_KEY(b, "\"view\"") | buf_append(b, "true", 4);
+        bad |= S_KEY(b, "\"view\"") | buf_append_fast(b, "true", 4);
     if (err) {
         size_t n = strlen(err->message);
         if (log_utf8_valid(err->message, n))

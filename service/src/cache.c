@@ -113,23 +113,23 @@ static int s_key_int(struct buf *out, char tag, int64_t v)
         *--p = '-';
     *--p = tag;
     *--p = '|';
-    return buf_append(out, p, (size_t)(tmp + sizeof(tmp) - p));
+    return buf_append_fast(out, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static int s_key_str(struct buf *out, char tag, const char *s)
 {
     if (!s)
-        return buf_append(out, (char[]){'|', tag, '-'}, 3);
+        return buf_append_fast(out, (char[]){'|', tag, '-'}, 3);
     size_t n = strlen(s);
-    if (s_key_int(out, tag, (int64_t)n) != 0 || buf_append_char(out, ':') != 0)
+    if (s_key_int(out, tag, (int64_t)n) != 0 || buf_append_fast(out, ":", 1) != 0)
         return -1;
-    return buf_append(out, s, n);
+    return buf_append_fast(out, s, n);
 }
 
 static int s_key_time(struct buf *out, char tag, bool has, struct bgw_time t)
 {
     if (!has)
-        return buf_append(out, (char[]){'|', tag, '-'}, 3);
+        return buf_append_fast(out, (char[]){'|', tag, '-'}, 3);
     return s_key_int(out, tag, t.seconds) != 0 || s_key_int(out, '.', t.nanos) != 0 ? -1 : 0;
 }
 
@@ -139,7 +139,7 @@ int cache_key_build(const char *identity, const struct jobs_request *q,
     int64_t max_results = q->has_max_results ? q->max_results : default_max_results;
     int sort_by = q->sort_by ? q->sort_by : JOBS_SORT_BY_CREATION_TIME;
     int sort_order = q->sort_order ? q->sort_order : JOBS_SORT_ORDER_DESCENDING;
-    if (buf_append(out, "v1", 2) != 0 || s_key_str(out, 'i', identity) != 0 ||
+    if (buf_append_fast(out, "v1", 2) != 0 || s_key_str(out, 'i', identity) != 0 ||
         s_key_time(out, 'a', q->has_creation_time_after, q->creation_time_after) != 0 ||
         s_key_time(out, 'b', q->has_creation_time_before, q->creation_time_before) != 0 ||
         s_key_int(out, 's', q->status_equals) != 0 || s_key_int(out, 'm', max_results) != 0 ||

@@ -40,14 +40,14 @@ int log_level_parse(const char *s, enum log_level *out)
 static int s_put_str(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    if (buf_append_char(b, '"') != 0)
+    if (buf_append_fast(b, "\"", 1) != 0)
         return -1;
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        if (buf_append(b, s + run, i - run) != 0)
+        if (buf_append_fast(b, s + run, i - run) != 0)
             return -1;
         run = i + 1;
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
@@ -68,12 +68,12 @@ static int s_put_str(struct buf *b, const char *s, size_t n)
             esc[5] = hex[c & 15];
             len = 6;
         }
-        if (buf_append(b, esc, len) != 0)
+        if (buf_append_fast(b, esc, len) != 0)
             return -1;
     }
-    if (buf_append(b, s + run, n - run) != 0)
+    if (buf_append_fast(b, s + run, n - run) != 0)
         return -1;
-    return buf_append_char(b, '"');
+    return buf_append_fast(b, "\"", 1);
 }
 
 static int s_put_int(struct buf *b, json_int_t v)
@@ -87,7 +87,7 @@ static int s_put_int(struct buf *b, json_int_t v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+    return buf_append_fast(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static int s_put(struct buf *b, json_t *v, int depth)
@@ -195,16 +195,16 @@ int log_line_begin(struct buf *b, enum log_level level, const char *event)
     when[dl + 4] = 'Z';
     when[dl + 5] = '\0';
     buf_reset(b);
-    int bad = buf_append_str(b, "{\"ts\":") | s_put_str(b, when, dl + 5) |
-              buf_append_str(b, ",\"level\":") |
+    int bad = buf_append_fast(b, "{\"ts\":", 6) | s_put_str(b, when, dl + 5) |
+              buf_append_fast(b, ",\"level\":", 9) |
               s_put_str(b, s_names[level], strlen(s_names[level])) |
-              buf_append_str(b, ",\"event\":") | s_put_str(b, event, strlen(event));
+              buf_append_fast(b, ",\"event\":", 9) | s_put_str(b, event, strlen(event));
     return bad ? -1 : 0;
 }
 
 void log_line_write(struct buf *b)
 {
-    if (buf_append(b, "}\n", 2) != 0)
+    if (buf_append_fast(b, "}\n", 2) != 0)
         return;
     flockfile(stderr);
     fwrite(b->data, 1, b->len, stderr);
