@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
     char *data;     /* NUL-terminated when len > 0 or after any append */
@@ -32,6 +33,19 @@ void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
 int buf_append_char(struct buf *b, char c);
+/* The same, with the common case (room left) inlined: for the per-request
+ * formatters (access line, cache keys), which append many short pieces. */
+static inline int buf_append_fast(struct buf *b, const void *data, size_t len)
+{
+    if (len < b->cap - b->len && len <= b->max_len - b->len) {
+        if (len)
+            memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return buf_append(b, data, len);
+}
 int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vappendf(struct buf *b, const char *fmt, va_list ap);
 

@@ -6,6 +6,7 @@
 #include "cache.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,28 @@
 #define S_MIN_BUCKETS 64
 
 struct s_view {
-    struct cache_view v; /* key and body point into the same allocation */
+    struct cache_view v; /* key and body point into v.hold_'s block */
     size_t bytes;
 };
+
+/* One allocation per view: the count, then the key (NUL-terminated), then
+ * the body. The cache holds one reference while the view is stored. */
+struct cache_hold {
+    atomic_uint refs;
+    char data[];
+};
+
+struct cache_hold *cache_view_hold(const struct cache_view *v)
+{
+    atomic_fetch_add_explicit(&v->hold_->refs, 1, memory_order_relaxed);
+    return v->hold_;
+}
+
+void cache_view_release(struct cache_hold *h)
+{
+    if (h && atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1)
+        free(h);
+}
 
 struct cache_entry {
     struct cache_entry *hnext;         /* hash chain */
@@ -93,23 +113,23 @@ static int s_key_int(struct buf *out, char tag, int64_t v)
         *--p = '-';
     *--p = tag;
     *--p = '|';
-    return buf_append(out, p, (size_t)(tmp + sizeof(tmp) - p));
+    return buf_append_fast(out, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static int s_key_str(struct buf *out, char tag, const char *s)
 {
     if (!s)
-        return buf_append(out, (char[]){'|', tag, '-'}, 3);
+        return buf_append_fast(out, (char[]){'|', tag, '-'}, 3);
     size_t n = strlen(s);
-    if (s_key_int(out, tag, (int64_t)n) != 0 || buf_append_char(out, ':') != 0)
+    if (s_key_int(out, tag, (int64_t)n) != 0 || buf_append_fast(out, ":", 1) != 0)
         return -1;
-    return buf_append(out, s, n);
+    return buf_append_fast(out, s, n);
 }
 
 static int s_key_time(struct buf *out, char tag, bool has, struct bgw_time t)
 {
     if (!has)
-        return buf_append(out, (char[]){'|', tag, '-'}, 3);
+        return buf_append_fast(out, (char[]){'|', tag, '-'}, 3);
     return s_key_int(out, tag, t.seconds) != 0 || s_key_int(out, '.', t.nanos) != 0 ? -1 : 0;
 }
 
@@ -119,7 +139,7 @@ int cache_key_build(const char *identity, const struct jobs_request *q,
     int64_t max_results = q->has_max_results ? q->max_results : default_max_results;
     int sort_by = q->sort_by ? q->sort_by : JOBS_SORT_BY_CREATION_TIME;
     int sort_order = q->sort_order ? q->sort_order : JOBS_SORT_ORDER_DESCENDING;
-    if (buf_append(out, "v1", 2) != 0 || s_key_str(out, 'i', identity) != 0 ||
+    if (buf_append_fast(out, "v1", 2) != 0 || s_key_str(out, 'i', identity) != 0 ||
         s_key_time(out, 'a', q->has_creation_time_after, q->creation_time_after) != 0 ||
         s_key_time(out, 'b', q->has_creation_time_before, q->creation_time_before) != 0 ||
         s_key_int(out, 's', q->status_equals) != 0 || s_key_int(out, 'm', max_results) != 0 ||
@@ -210,7 +230,7 @@ const struct cache_options *cache_options(const struct cache *c)
 static void s_entry_free(struct cache_entry *e)
 {
     for (size_t i = 0; i < e->n_views; i++)
-        free((void *)e->views[i].v.key);
+        cache_view_release(e->views[i].v.hold_);
     free(e->views);
     jobs_response_clean_up(&e->page);
     free(e->key);
@@ -493,19 +513,21 @@ const struct cache_view *cache_entry_add_view(struct cache *c, struct cache_entr
     }
     if (s_make_room(c, bytes, e) != 0)
         return NULL;
-    char *mem = malloc(view_key_len + 1 + body_len);
-    if (!mem)
+    struct cache_hold *hold = malloc(sizeof(*hold) + view_key_len + 1 + body_len);
+    if (!hold)
         return NULL;
+    atomic_init(&hold->refs, 1);
+    char *mem = hold->data;
     if (idx == e->n_views) {
         struct s_view *nv = realloc(e->views, (e->n_views + 1) * sizeof(*nv));
         if (!nv) {
-            free(mem);
+            free(hold);
             return NULL;
         }
         e->views = nv;
         e->n_views++;
     } else {
-        free((void *)e->views[idx].v.key);
+        cache_view_release(e->views[idx].v.hold_);
         e->bytes -= replaced;
         c->st.bytes -= replaced;
     }
@@ -514,6 +536,7 @@ const struct cache_view *cache_entry_add_view(struct cache *c, struct cache_entr
     if (body_len)
         memcpy(mem + view_key_len + 1, body, body_len);
     struct s_view *sv = &e->views[idx];
+    sv->v.hold_ = hold;
     sv->v.key = mem;
     sv->v.key_len = view_key_len;
     sv->v.body = (const unsigned char *)mem + view_key_len + 1;

@@ -85,7 +85,20 @@ struct cache_view {
     size_t body_len;
     char etag[20]; /* "\"<16 hex>\"": strong validator over body */
     struct cache_view_meta meta; /* as given to cache_entry_add_view (zero if none) */
+    struct cache_hold *hold_;    /* internal: the counted block holding key and body */
 };
+
+/* A counted reference to a view's bytes, for a reply that is still being
+ * written after the cache may have dropped or replaced the view (REST: the
+ * body goes out by reference from the connection's buffer; gRPC: as a
+ * slice). While held, v->body[0..body_len) stays valid and unchanged, even
+ * past the view's own validity (see above). Every cache_view_hold needs one
+ * cache_view_release, from any thread. Held bytes of a view the cache has
+ * dropped no longer count against max_bytes (at most one view per reply in
+ * flight). */
+struct cache_hold;
+struct cache_hold *cache_view_hold(const struct cache_view *v);
+void cache_view_release(struct cache_hold *h);
 
 struct cache;
 struct cache_entry;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
+#include "access_log.h"
 #include "cache.h"
 #include "config_ref.h"
 #include "fetcher.h"
@@ -61,6 +61,7 @@ struct gateway {
     struct credentials_wait *startup_wait;
     int exit_rc;
     int pending_signal;
+    struct buf access_line; /* the access log's line buffer, reused */
 };
 
 #define S_CRON_MS 250
@@ -79,100 +80,9 @@ static int64_t s_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *s_transport(const struct handler_call *c)
-{
-    return c->transport == HANDLER_GRPC ? "grpc" : "rest";
-}
-
 static int64_t s_wall_s(void)
 {
     return (int64_t)time(NULL);
-}
-
-/* The filters of q as JSON: enums by their Bedrock names, times RFC 3339. */
-static json_t *s_filters_json(const struct jobs_request *q)
-{
-    json_t *o = json_object();
-    char t[TIMEUTIL_FMT_MAX];
-    if (q->has_creation_time_after &&
-        timeutil_format_rfc3339(q->creation_time_after, t, sizeof(t)) > 0)
-        json_object_set_new(o, "creationTimeAfter", json_string(t));
-    if (q->has_creation_time_before &&
-        timeutil_format_rfc3339(q->creation_time_before, t, sizeof(t)) > 0)
-        json_object_set_new(o, "creationTimeBefore", json_string(t));
-    if (jobs_status_bedrock(q->status_equals))
-        json_object_set_new(o, "statusEquals", json_string(jobs_status_bedrock(q->status_equals)));
-    if (q->name_contains)
-        json_object_set_new(o, "nameContains", json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
-    if (jobs_sort_by_bedrock(q->sort_by))
-        json_object_set_new(o, "sortBy", json_string(jobs_sort_by_bedrock(q->sort_by)));
-    if (jobs_sort_order_bedrock(q->sort_order))
-        json_object_set_new(o, "sortOrder", json_string(jobs_sort_order_bedrock(q->sort_order)));
-    return o;
-}
-
-/* The audit line: one per call, "event":"access". Never keys, tokens (the
- * client's nextToken only by length) or credentials. */
-static void s_access_log(const struct handler_call *c, const struct jobs_response *resp,
-                         const struct bgw_error *err)
-{
-    const struct jobs_request *q = &c->req;
-    json_t *params = json_object();
-    if (q->has_creation_time_after)
-        json_object_set_new(params, "creationTimeAfter", json_integer(q->creation_time_after.seconds));
-    if (q->has_creation_time_before)
-        json_object_set_new(params, "creationTimeBefore", json_integer(q->creation_time_before.seconds));
-    if (q->status_equals)
-        json_object_set_new(params, "statusEquals", json_integer(q->status_equals));
-    if (q->name_contains)
-        json_object_set_new(params, "nameContains", json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
-    if (q->has_max_results)
-        json_object_set_new(params, "maxResults", json_integer(q->max_results));
-    if (q->next_token)
-        json_object_set_new(params, "nextTokenLength", json_integer((json_int_t)strlen(q->next_token)));
-    if (q->sort_by)
-        json_object_set_new(params, "sortBy", json_integer(q->sort_by));
-    if (q->sort_order)
-        json_object_set_new(params, "sortOrder", json_integer(q->sort_order));
-    enum bgw_status st = err ? err->status : BGW_OK;
-    json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:I,s:i}", "request_id", c->request_id,
-                          "transport", s_transport(c), "tenant", c->tenant ? c->tenant->id : "",
-                          "peer", c->peer, "params", params, "code", bgw_status_grpc_name(st),
-                          "grpc_code", bgw_status_grpc_code(st), "http_status", bgw_status_http(st),
-                          "latency_ms", (json_int_t)(s_mono_ms() - c->received_ms),
-                          "upstream_calls", c->upstream_calls);
-    if (!f)
-        return;
-    struct handler_audit a;
-    handler_audit(c, &a);
-    if (a.filters) {
-        json_t *ef = s_filters_json(a.filters);
-        json_object_set_new(ef, "pageSize", json_integer(a.page_size));
-        json_object_set_new(f, "filters", ef);
-        if (a.policy_empty)
-            json_object_set_new(f, "policy_empty", json_true());
-    }
-    if (c->upstream_status || c->upstream_ms) {
-        json_object_set_new(f, "upstream_status", json_integer(c->upstream_status));
-        json_object_set_new(f, "upstream_ms", json_integer(c->upstream_ms));
-    }
-    if (c->auth_method != AUTH_NONE)
-        json_object_set_new(f, "auth", json_string(auth_method_str(c->auth_method)));
-    const struct handler_cache_reply *cr = &c->cache_reply;
-    if (resp) {
-        json_object_set_new(f, "items", json_integer((json_int_t)resp->n_summaries));
-        json_object_set_new(f, "more", json_boolean(resp->next_token != NULL));
-    } else if (!err && cr->from_view) {
-        json_object_set_new(f, "items", json_integer((json_int_t)cr->items));
-        json_object_set_new(f, "more", json_boolean(cr->more));
-    }
-    if (cr->x_cache)
-        json_object_set_new(f, "cache", json_string(cr->coalesced ? "coalesced" : cr->x_cache));
-    if (cr->from_view)
-        json_object_set_new(f, "view", json_true());
-    if (err)
-        json_object_set_new(f, "error", json_string(err->message));
-    log_event(err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO, "access", f);
 }
 
 #define S_FLUSH_POLL_MS 5
@@ -210,7 +120,7 @@ static void s_finish(struct gateway *g, struct handler_call *c, const struct job
                      const struct bgw_error *err)
 {
     struct config_ref *ref = c->config_ref; /* c->tenant points into it */
-    s_access_log(c, resp, err);
+    access_log_write(&g->access_line, c, resp, err, s_mono_ms() - c->received_ms);
     enum bgw_status st = err ? err->status : BGW_OK;
     g->metrics.requests[c->transport == HANDLER_GRPC ? 0 : 1]
                        [st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
@@ -337,6 +247,7 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
     if (v) {
         cr->body = v->body;
         cr->body_len = v->body_len;
+        cr->view = v;
         memcpy(cr->etag, v->etag, sizeof(cr->etag));
     } else {
         cr->body = body->data ? body->data : "";
@@ -379,6 +290,7 @@ static bool s_try_view(struct gateway *g, struct handler_call *c,
     struct handler_cache_reply *cr = &c->cache_reply;
     cr->body = v->body;
     cr->body_len = v->body_len;
+    cr->view = v;
     memcpy(cr->etag, v->etag, sizeof(cr->etag));
     cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
     cr->from_view = true;
@@ -686,6 +598,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     }
     g->cfg = opts->cfg;
     g->ctx.cfg = opts->cfg;
+    buf_init(&g->access_line, 1u << 20);
     g->config_path = opts->config_path;
     g->env = opts->env;
     g->current = config_ref_borrow(opts->cfg);
@@ -875,5 +788,6 @@ void gateway_destroy(struct gateway *g)
         event_base_free(g->base);
     free(g->buckets);
     config_ref_release(g->current);
+    buf_clean_up(&g->access_line);
     free(g);
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "bedrockgw/v1/model_import_jobs.pb-c.h"
+#include "cache.h"
 #include "health.h"
 #include "log.h"
 #include "loop_queue.h"
@@ -119,10 +120,18 @@ static void s_request_new(struct grpc_frontend *fe)
     }
 }
 
+static void s_release_view(void *hold)
+{
+    cache_view_release(hold);
+}
+
 /* Starts the final batch: initial metadata, message (if any), status, and
- * close. Any thread. */
-static void s_send(struct s_rpc *r, grpc_status_code code, const char *message,
-                   const void *body, size_t body_len, int retry_after_s)
+ * close. Any thread. With hold (a cache_view_hold on the view body belongs
+ * to), the message goes out by reference and hold is released once gRPC
+ * is done with it; otherwise body is copied. */
+static void s_send_held(struct s_rpc *r, grpc_status_code code, const char *message,
+                        const void *body, size_t body_len, int retry_after_s,
+                        struct cache_hold *hold)
 {
     grpc_op ops[4];
     memset(ops, 0, sizeof(ops));
@@ -136,7 +145,13 @@ static void s_send(struct s_rpc *r, grpc_status_code code, const char *message,
     }
     n++;
     if (body) {
-        grpc_slice s = grpc_slice_from_copied_buffer(body, body_len);
+        grpc_slice s = hold && body_len > 0
+                           ? grpc_slice_new_with_user_data((void *)body, body_len,
+                                                           s_release_view, hold)
+                           : grpc_slice_from_copied_buffer(body, body_len);
+        if (hold && body_len == 0)
+            cache_view_release(hold);
+        hold = NULL;
         r->send_buf = grpc_raw_byte_buffer_create(&s, 1);
         grpc_slice_unref(s);
         ops[n].op = GRPC_OP_SEND_MESSAGE;
@@ -171,11 +186,18 @@ static void s_send(struct s_rpc *r, grpc_status_code code, const char *message,
     n++;
     grpc_call_error e = grpc_call_start_batch(r->call, ops, n, &r->tag_sent, NULL);
     grpc_slice_unref(details);
+    cache_view_release(hold); /* body was NULL: nothing refers to it */
     if (e != GRPC_CALL_OK) {
         /* No tag will come: free here. Only happens on a programming error. */
         log_msg(LOG_ERROR, "grpc_send_failed", "grpc_call_start_batch: %d", (int)e);
         s_rpc_free(r);
     }
+}
+
+static void s_send(struct s_rpc *r, grpc_status_code code, const char *message,
+                   const void *body, size_t body_len, int retry_after_s)
+{
+    s_send_held(r, code, message, body, body_len, retry_after_s, NULL);
 }
 
 static bool s_slice_eq(grpc_slice s, const char *lit)
@@ -338,12 +360,14 @@ static void s_on_received(struct s_rpc *r, bool ok)
     }
     c->received_ms = s_mono_ms();
     c->deadline_ms = s_deadline_ms(r, c->received_ms);
-    snprintf(c->request_id, sizeof(c->request_id), "g%lx-%lx", (unsigned long)time(NULL),
-             (unsigned long)atomic_fetch_add(&fe->next_id, 1));
-    snprintf(r->request_id, sizeof(r->request_id), "%s", c->request_id);
+    handler_format_request_id(c->request_id, 'g', (unsigned long)time(NULL),
+                              (unsigned long)atomic_fetch_add(&fe->next_id, 1));
+    memcpy(r->request_id, c->request_id, sizeof(r->request_id));
     char *peer = grpc_call_get_peer(r->call);
     if (peer) {
-        snprintf(c->peer, sizeof(c->peer), "%s", peer);
+        size_t n = strnlen(peer, sizeof(c->peer) - 1);
+        memcpy(c->peer, peer, n);
+        c->peer[n] = '\0';
         gpr_free(peer);
     }
     s_copy_metadata(r, c);
@@ -500,7 +524,8 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
                  : cr->warning == 111 ? "111 - \"Revalidation Failed\""
                                       : NULL;
     if (cr->body) {
-        s_send(r, GRPC_STATUS_OK, "", cr->body, cr->body_len, 0);
+        s_send_held(r, GRPC_STATUS_OK, "", cr->body, cr->body_len, 0,
+                    cr->view ? cache_view_hold(cr->view) : NULL);
     } else {
         struct buf b;
         buf_init(&b, 0);

@@ -30,7 +30,10 @@
 struct handler_walk {
     struct policy_view view;
     int64_t page_size;
+    /* What page tokens bind, made on first use (only calls that decode or
+     * mint a token need it: not a cached answer's call). */
     char binding[TENANT_ID_MAX + 2 * POLICY_CANON_MAX + 4];
+    bool have_binding;
     char *cursor;      /* upstream cursor of the page being read; NULL = start */
     uint32_t skip;     /* rows of that page already shown */
     struct jobs_response out;
@@ -48,12 +51,44 @@ static void s_walk_free(struct handler_walk *w)
     free(w);
 }
 
+_Static_assert(sizeof(struct handler_call) <= 1032 || sizeof(void *) != 8,
+               "struct handler_call grew past glibc's tcache limit (see handler.h)");
+
 struct handler_call *handler_call_new(enum handler_transport t)
 {
     struct handler_call *c = calloc(1, sizeof(*c));
     if (c)
         c->transport = t;
     return c;
+}
+
+static char *s_hex(char *p, unsigned long v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[2 * sizeof(v)];
+    size_t n = 0;
+    do {
+        tmp[n++] = digits[v & 15];
+        v >>= 4;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+void handler_format_request_id(char out[24], char prefix, unsigned long t, unsigned long n)
+{
+    char tmp[4 + 4 * sizeof(unsigned long)];
+    char *p = tmp;
+    *p++ = prefix;
+    p = s_hex(p, t);
+    *p++ = '-';
+    p = s_hex(p, n);
+    size_t len = (size_t)(p - tmp);
+    if (len > 23)
+        len = 23;
+    memcpy(out, tmp, len);
+    out[len] = '\0';
 }
 
 static void s_wipe_free(char *s)
@@ -117,15 +152,33 @@ static enum bgw_status s_upstream_query(const struct handler_walk *w, struct job
     return BGW_OK;
 }
 
+/* The token binds the tenant, the client's filters and what the policy
+ * made of them (a policy change ends walks cleanly, with a 400). */
+static enum bgw_status s_binding(const struct handler_call *call, struct handler_walk *w,
+                                 struct bgw_error *err)
+{
+    if (w->have_binding)
+        return BGW_OK;
+    char canon_req[POLICY_CANON_MAX], canon_up[POLICY_CANON_MAX];
+    if (policy_filters_canon(&call->req, canon_req, sizeof(canon_req)) < 0 ||
+        policy_filters_canon(&w->view.upstream, canon_up, sizeof(canon_up)) < 0)
+        return bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "filters too long");
+    snprintf(w->binding, sizeof(w->binding), "%s\n%s\n%s", call->tenant->id, canon_req, canon_up);
+    w->have_binding = true;
+    return BGW_OK;
+}
+
 /* Ends the walk: the response gets a token for (cursor, position) when
  * more = true. */
-static enum bgw_status s_reply(const struct handler_ctx *ctx, struct handler_walk *w,
-                               const struct handler_now *now, bool more, enum handler_next *next,
-                               struct bgw_error *err)
+static enum bgw_status s_reply(const struct handler_ctx *ctx, const struct handler_call *call,
+                               struct handler_walk *w, const struct handler_now *now, bool more,
+                               enum handler_next *next, struct bgw_error *err)
 {
     *next = HANDLER_REPLY;
     if (!more)
         return BGW_OK;
+    if (s_binding(call, w, err) != BGW_OK)
+        return err->status;
     char *tok = NULL;
     enum page_token_status ts =
         page_token_encode(&ctx->cfg->tokens, w->binding, w->cursor, w->skip, now->wall_s, &tok);
@@ -163,15 +216,9 @@ enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_ca
         return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
     w->page_size = policy_page_size(&call->tenant->policy, &call->req, ctx->cfg->default_page_size);
 
-    /* The token binds the tenant, the client's filters and what the policy
-     * made of them (a policy change ends walks cleanly, with a 400). */
-    char canon_req[POLICY_CANON_MAX], canon_up[POLICY_CANON_MAX];
-    if (policy_filters_canon(&call->req, canon_req, sizeof(canon_req)) < 0 ||
-        policy_filters_canon(&w->view.upstream, canon_up, sizeof(canon_up)) < 0)
-        return bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "filters too long");
-    snprintf(w->binding, sizeof(w->binding), "%s\n%s\n%s", call->tenant->id, canon_req, canon_up);
-
     if (call->req.next_token) {
+        if (s_binding(call, w, err) != BGW_OK)
+            return err->status;
         struct page_token t;
         enum page_token_status ts = page_token_decode(&ctx->cfg->tokens, w->binding,
                                                       call->req.next_token, now->wall_s, &t);
@@ -188,7 +235,7 @@ enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_ca
         w->skip = t.position;
     }
     if (w->view.empty)
-        return s_reply(ctx, w, now, false, next, err);
+        return s_reply(ctx, call, w, now, false, next, err);
     st = s_upstream_query(w, upstream_q, err);
     if (st == BGW_OK)
         *next = HANDLER_FETCH;
@@ -237,7 +284,7 @@ enum bgw_status handler_on_page(const struct handler_ctx *ctx, struct handler_ca
         if ((int64_t)w->out.n_summaries == w->page_size && i + 1 < page->n_summaries) {
             /* Full in the middle of the upstream page: continue after row i. */
             w->skip = (uint32_t)(i + 1);
-            st = s_reply(ctx, w, now, true, next, err);
+            st = s_reply(ctx, call, w, now, true, next, err);
             goto cleanup;
         }
     }
@@ -247,14 +294,14 @@ enum bgw_status handler_on_page(const struct handler_ctx *ctx, struct handler_ca
     page->next_token = NULL;
     w->skip = 0;
     if (!w->cursor) {
-        st = s_reply(ctx, w, now, false, next, err); /* Bedrock has no more */
+        st = s_reply(ctx, call, w, now, false, next, err); /* Bedrock has no more */
         goto cleanup;
     }
     bool full = (int64_t)w->out.n_summaries >= w->page_size;
     bool budget = w->pages >= ctx->cfg->max_upstream_calls;
     bool late = call->deadline_ms > 0 && now->mono_ms + S_MIN_CALL_MS > call->deadline_ms;
     if (full || budget || late) {
-        st = s_reply(ctx, w, now, true, next, err);
+        st = s_reply(ctx, call, w, now, true, next, err);
         goto cleanup;
     }
     st = s_upstream_query(w, upstream_q, err);

@@ -39,6 +39,7 @@ enum handler_transport { HANDLER_GRPC = 0, HANDLER_REST = 1 };
 
 struct handler_call;
 struct buf;
+struct cache_view;
 
 /* A frontend's serializer of a successful response into its wire bytes
  * (REST: proto3 JSON; gRPC: the protobuf message). 0 or -1. */
@@ -48,19 +49,23 @@ typedef int (*handler_render_fn)(const struct jobs_response *resp, struct buf *o
  * cache, page_cache.h). Set before reply; x_cache NULL = no cache info. */
 struct handler_cache_reply {
     const char *x_cache;  /* static: "hit" | "miss" | "stale" | "bypass" | NULL */
-    int warning;          /* 0, 110 (stale) or 111 (revalidation failed) */
     int64_t age_s;        /* age of the answer */
     int64_t max_age_s;    /* remaining freshness; < 0: say no-store */
     char etag[20];        /* strong ETag of body, "" = none */
+    int warning;          /* 0, 110 (stale) or 111 (revalidation failed) */
     bool not_modified;    /* REST: If-None-Match matched -> 304 */
     const void *body;     /* the pre-rendered response (borrowed during reply), or NULL */
     size_t body_len;
+    /* The stored view body belongs to (borrowed during reply), or NULL: a
+     * frontend that sends the bytes after reply returns takes a
+     * cache_view_hold on it instead of copying them. */
+    const struct cache_view *view;
     /* For the audit line: a miss that joined another call's upstream call;
      * and, when the answer came from a stored view (no response object),
      * what it held. */
+    int64_t items;
     bool coalesced;
     bool from_view;
-    int64_t items;
     bool more;
 };
 
@@ -72,23 +77,28 @@ typedef void (*handler_reply_fn)(struct handler_call *call, const struct jobs_re
 
 /* One call, created by a frontend, moved to the loop, freed by the frontend's
  * reply function. */
+/* Kept at most 1032 bytes (handler.c asserts it): glibc's per-thread cache
+ * serves allocations up to that size, a larger calloc per call cost ~2.5k
+ * instructions. Mind the padding when adding fields. */
 struct handler_call {
     enum handler_transport transport;
     char request_id[24];
     char peer[64];
+    /* A frontend that could not even decode the request sets this and
+     * decode_error; the handler then answers with it (after
+     * authentication). */
+    bool decode_failed;
     char *authorization; /* heap copy of the header/metadata, wiped on free */
     char *x_api_key;     /* heap copy, wiped on free */
     struct peer_identity peer_cert; /* verified TLS client certificate's names, if any */
     struct jobs_request req;
-    /* A frontend that could not even decode the request sets this; the
-     * handler then answers with it (after authentication). */
-    bool decode_failed;
     struct bgw_error decode_error;
     int64_t received_ms; /* monotonic */
     int64_t deadline_ms; /* monotonic; 0 = no client deadline */
 
     const struct tenant *tenant; /* set by handler_authenticate */
     enum auth_method auth_method;
+    int upstream_calls; /* owned by the gateway (below) */
     struct handler_walk *walk; /* the paging state; handler.c's own */
 
     handler_reply_fn reply;
@@ -108,13 +118,16 @@ struct handler_call {
     void *upstream; /* struct fetcher_fetch * */
     long upstream_status;
     int64_t upstream_ms;
-    int upstream_calls;
     void *gateway_link;
     void *config_ref; /* struct config_ref * the call holds (gateway) */
 };
 
 struct handler_call *handler_call_new(enum handler_transport t);
 void handler_call_free(struct handler_call *c);
+
+/* out = "<prefix><hex t>-<hex n>", truncated to fit out[24] (what
+ * snprintf(out, 24, "%c%lx-%lx", ...) gives, without the printf). */
+void handler_format_request_id(char out[24], char prefix, unsigned long t, unsigned long n);
 
 struct handler_ctx {
     const struct config *cfg;

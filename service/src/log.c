@@ -6,6 +6,7 @@
 #include "buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +40,14 @@ int log_level_parse(const char *s, enum log_level *out)
 static int s_put_str(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    if (buf_append_char(b, '"') != 0)
+    if (buf_append_fast(b, "\"", 1) != 0)
         return -1;
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        if (buf_append(b, s + run, i - run) != 0)
+        if (buf_append_fast(b, s + run, i - run) != 0)
             return -1;
         run = i + 1;
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
@@ -67,12 +68,12 @@ static int s_put_str(struct buf *b, const char *s, size_t n)
             esc[5] = hex[c & 15];
             len = 6;
         }
-        if (buf_append(b, esc, len) != 0)
+        if (buf_append_fast(b, esc, len) != 0)
             return -1;
     }
-    if (buf_append(b, s + run, n - run) != 0)
+    if (buf_append_fast(b, s + run, n - run) != 0)
         return -1;
-    return buf_append_char(b, '"');
+    return buf_append_fast(b, "\"", 1);
 }
 
 static int s_put_int(struct buf *b, json_int_t v)
@@ -86,7 +87,7 @@ static int s_put_int(struct buf *b, json_int_t v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+    return buf_append_fast(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static int s_put(struct buf *b, json_t *v, int depth)
@@ -137,12 +138,40 @@ static int s_put(struct buf *b, json_t *v, int depth)
     }
 }
 
-void log_event(enum log_level level, const char *event, json_t *fields)
+bool log_enabled(enum log_level level)
 {
-    if (level < s_min_level) {
-        json_decref(fields);
-        return;
+    return level >= s_min_level;
+}
+
+int log_put_str(struct buf *b, const char *s, size_t n)
+{
+    return s_put_str(b, s, n);
+}
+
+int log_put_int(struct buf *b, long long v)
+{
+    return s_put_int(b, (json_int_t)v);
+}
+
+int log_append_fields(struct buf *b, json_t *fields)
+{
+    int bad = 0;
+    if (fields && json_is_object(fields)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(fields, k, x)
+        {
+            if (!strcmp(k, "ts") || !strcmp(k, "level") || !strcmp(k, "event"))
+                continue;
+            bad |= buf_append_char(b, ',') | s_put_str(b, k, strlen(k)) |
+                   buf_append_char(b, ':') | s_put(b, x, 0);
+        }
     }
+    return bad ? -1 : 0;
+}
+
+int log_line_begin(struct buf *b, enum log_level level, const char *event)
+{
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* The calendar part changes once a second: keep it per thread. */
@@ -165,32 +194,78 @@ void log_event(enum log_level level, const char *event, json_t *fields)
     when[dl + 3] = (char)('0' + ms % 10);
     when[dl + 4] = 'Z';
     when[dl + 5] = '\0';
+    buf_reset(b);
+    int bad = buf_append_fast(b, "{\"ts\":", 6) | s_put_str(b, when, dl + 5) |
+              buf_append_fast(b, ",\"level\":", 9) |
+              s_put_str(b, s_names[level], strlen(s_names[level])) |
+              buf_append_fast(b, ",\"event\":", 9) | s_put_str(b, event, strlen(event));
+    return bad ? -1 : 0;
+}
+
+void log_line_write(struct buf *b)
+{
+    if (buf_append_fast(b, "}\n", 2) != 0)
+        return;
+    flockfile(stderr);
+    fwrite(b->data, 1, b->len, stderr);
+    fflush(stderr);
+    funlockfile(stderr);
+}
+
+void log_event(enum log_level level, const char *event, json_t *fields)
+{
+    if (level < s_min_level) {
+        json_decref(fields);
+        return;
+    }
     struct buf b;
     buf_init(&b, S_LINE_MAX);
-    int bad = buf_append_str(&b, "{\"ts\":") | s_put_str(&b, when, dl + 5) |
-              buf_append_str(&b, ",\"level\":") |
-              s_put_str(&b, s_names[level], strlen(s_names[level])) |
-              buf_append_str(&b, ",\"event\":") | s_put_str(&b, event, strlen(event));
-    if (fields && json_is_object(fields)) {
-        const char *k;
-        json_t *x;
-        json_object_foreach(fields, k, x)
-        {
-            if (!strcmp(k, "ts") || !strcmp(k, "level") || !strcmp(k, "event"))
-                continue;
-            bad |= buf_append_char(&b, ',') | s_put_str(&b, k, strlen(k)) |
-                   buf_append_char(&b, ':') | s_put(&b, x, 0);
-        }
-    }
-    bad |= buf_append(&b, "}\n", 2);
+    int bad = log_line_begin(&b, level, event) | log_append_fields(&b, fields);
     json_decref(fields);
-    if (!bad) {
-        flockfile(stderr);
-        fwrite(b.data, 1, b.len, stderr);
-        fflush(stderr);
-        funlockfile(stderr);
-    }
+    if (!bad)
+        log_line_write(&b);
     buf_clean_up(&b);
+}
+
+/* jansson's UTF-8 rules (utf8.c): no overlong forms, no surrogates, nothing
+ * above U+10FFFF. */
+bool log_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned char u = p[i];
+        if (u < 0x80) {
+            i++;
+            continue;
+        }
+        size_t count;
+        uint32_t v;
+        if (u >= 0xC2 && u <= 0xDF) {
+            count = 2;
+            v = u & 0x1F;
+        } else if (u >= 0xE0 && u <= 0xEF) {
+            count = 3;
+            v = u & 0x0F;
+        } else if (u >= 0xF0 && u <= 0xF4) {
+            count = 4;
+            v = u & 0x07;
+        } else {
+            return false; /* continuation byte, 0xC0/0xC1, >= 0xF5 */
+        }
+        if (count > n - i)
+            return false;
+        for (size_t k = 1; k < count; k++) {
+            unsigned char c = p[i + k];
+            if (c < 0x80 || c > 0xBF)
+                return false;
+            v = (v << 6) + (c & 0x3F);
+        }
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (count == 2 && v < 0x80) ||
+            (count == 3 && v < 0x800) || (count == 4 && v < 0x10000))
+            return false;
+        i += count;
+    }
+    return true;
 }
 
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)

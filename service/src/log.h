@@ -8,6 +8,10 @@
 #define BGW_LOG_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf;
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -17,6 +21,26 @@ int log_level_parse(const char *s, enum log_level *out); /* "debug".."error"; 0/
 /* Writes {"ts":...,"level":...,"event":event, ...fields}. Steals fields
  * (may be NULL). */
 void log_event(enum log_level level, const char *event, json_t *fields);
+
+/* For hot paths (the access line): the caller formats the fields itself
+ * into a buffer it reuses, with the same serializer log_event uses.
+ *   if (log_enabled(lvl) && log_line_begin(b, lvl, "access") == 0) {
+ *       ... buf_append(b, ",\"key\":", ...); log_put_str(b, s, n); ...
+ *       log_line_write(b);
+ *   }
+ * log_line_begin resets b and writes {"ts":...,"level":...,"event":...;
+ * log_line_write closes the object and writes the line (one fwrite under
+ * stdio's lock). Each returns/acts like log_event: 0, or -1 when b is full. */
+bool log_enabled(enum log_level level);
+int log_line_begin(struct buf *b, enum log_level level, const char *event);
+void log_line_write(struct buf *b);
+/* A JSON string (quotes included, escaped as every log line is), an integer. */
+int log_put_str(struct buf *b, const char *s, size_t n);
+int log_put_int(struct buf *b, long long v);
+/* What log_event writes for fields' members (",\"k\":v" each). */
+int log_append_fields(struct buf *b, json_t *fields);
+/* Whether jansson would accept s[0..n) as a string (json_stringn). */
+bool log_utf8_valid(const char *s, size_t n);
 
 /* Convenience: {"event":event,"msg":<formatted>} */
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)

@@ -10,9 +10,12 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h> /* the request's HTTP version (major, minor) */
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "cache.h"
 #include "health.h"
 #include "json_mapping.h"
 #include "log.h"
@@ -114,30 +118,100 @@ static void s_send_json(struct evhttp_request *req, int code, const char *body, 
     s_send_json_cc(req, code, body, len, head, "no-store");
 }
 
-/* A successful answer with the gateway's cache information. */
+/* Decimal digits of v (>= 0 expected; negative clamps to 0) into out, NUL-
+ * terminated; returns out. out must hold 21 bytes. */
+static char *s_u64(char *out, int64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? 0 : (uint64_t)v;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    memcpy(out, p, (size_t)(tmp + sizeof(tmp) - p));
+    return out;
+}
+
+/* The Date header value evhttp would add (evutil_date_rfc1123), made once
+ * a second instead of once a reply. Loop thread. */
+static const char *s_http_date(void)
+{
+    static time_t last = (time_t)-1;
+    static char date[64];
+    time_t now = time(NULL);
+    if (now != last) {
+        struct tm tm;
+        if (!gmtime_r(&now, &tm) || evutil_date_rfc1123(date, sizeof(date), &tm) <= 0)
+            return NULL;
+        last = now;
+    }
+    return date;
+}
+
+static void s_release_view(const void *data, size_t len, void *hold)
+{
+    (void)data;
+    (void)len;
+    cache_view_release(hold);
+}
+
+/* A successful answer with the gateway's cache information. Headers and
+ * their order are those of s_send_json_cc (and of what evhttp adds itself);
+ * a body from a stored view goes out by reference, not copied. */
 static void s_send_cached(struct evhttp_request *req, const struct handler_cache_reply *cr,
                           bool head)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    char num[24];
     char cc[48] = "no-store";
-    if (cr->max_age_s >= 0)
-        snprintf(cc, sizeof(cc), "private, max-age=%lld", (long long)cr->max_age_s);
+    if (cr->max_age_s >= 0) {
+        static const char prefix[] = "private, max-age=";
+        memcpy(cc, prefix, sizeof(prefix) - 1);
+        s_u64(cc + sizeof(prefix) - 1, cr->max_age_s);
+    }
     if (cr->etag[0])
         evhttp_add_header(h, "ETag", cr->etag);
     if (cr->x_cache) {
-        char age[24];
-        snprintf(age, sizeof(age), "%lld", (long long)cr->age_s);
-        evhttp_add_header(h, "Age", age);
+        evhttp_add_header(h, "Age", s_u64(num, cr->age_s));
         evhttp_add_header(h, "X-Cache", cr->x_cache);
     }
     if (cr->warning == 110)
         evhttp_add_header(h, "Warning", "110 - \"Response is Stale\"");
     else if (cr->warning == 111)
         evhttp_add_header(h, "Warning", "111 - \"Revalidation Failed\"");
-    if (cr->not_modified)
+    if (cr->not_modified) {
         s_send_json_cc(req, 304, NULL, 0, true, cc);
-    else
+        return;
+    }
+    if (!cr->view) {
         s_send_json_cc(req, 200, cr->body, cr->body_len, head, cc);
+        return;
+    }
+    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+    evhttp_add_header(h, "Cache-Control", cc);
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    /* HTTP/1.1: evhttp would now add Date, then Content-Length (a HEAD
+     * reply gets neither a body nor a length); adding them first, in that
+     * order, leaves its output the same and skips its per-reply formatting.
+     * HTTP/1.0 replies are left to evhttp entirely. */
+    if (req->major == 1 && req->minor >= 1) {
+        const char *date = s_http_date();
+        if (date)
+            evhttp_add_header(h, "Date", date);
+        if (!head)
+            evhttp_add_header(h, "Content-Length", s_u64(num, (int64_t)cr->body_len));
+    }
+    if (!head && cr->body_len > 0) {
+        struct cache_hold *hold = cache_view_hold(cr->view);
+        if (evbuffer_add_reference(evhttp_request_get_output_buffer(req), cr->body,
+                                   cr->body_len, s_release_view, hold) != 0) {
+            cache_view_release(hold);
+            evbuffer_add(evhttp_request_get_output_buffer(req), cr->body, cr->body_len);
+        }
+    }
+    evhttp_send_reply(req, 200, "OK", NULL);
 }
 
 static void s_send_error(struct evhttp_request *req, const struct bgw_error *e, bool head)
@@ -190,12 +264,48 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
     handler_call_free(c);
 }
 
-static char *s_dup_header(struct evkeyvalq *h, const char *name)
+/* ASCII case-insensitive equality (evhttp_find_header's comparison). */
+static bool s_name_eq(const char *a, const char *b)
 {
-    const char *v = evhttp_find_header(h, name);
-    return v ? strdup(v) : NULL;
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y)
+            return false;
+        if (!x)
+            return true;
+    }
 }
 
+/* Copies of the request headers the call needs, in one pass over them; the
+ * first occurrence of each wins (as with evhttp_find_header). 0, or -1 when
+ * memory runs out. */
+static int s_dup_headers(struct evkeyvalq *in, struct handler_call *c)
+{
+    static const char *const names[] = {"Authorization", "X-Api-Key", "Cache-Control",
+                                        "If-None-Match"};
+    char **dst[] = {&c->authorization, &c->x_api_key, &c->cache_control, &c->if_none_match};
+    const char *found[4] = {NULL, NULL, NULL, NULL};
+    for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next) {
+        for (size_t i = 0; i < 4; i++) {
+            if (!found[i] && s_name_eq(kv->key, names[i])) {
+                found[i] = kv->value;
+                break;
+            }
+        }
+    }
+    int rc = 0;
+    for (size_t i = 0; i < 4; i++) {
+        if (found[i] && !(*dst[i] = strdup(found[i])))
+            rc = -1;
+    }
+    return rc;
+}
+
+/* "addr:port" of the client, truncated to len - 1 bytes. */
 static void s_peer(struct evhttp_request *req, char *out, size_t len)
 {
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -204,8 +314,25 @@ static void s_peer(struct evhttp_request *req, char *out, size_t len)
     out[0] = '\0';
     if (conn) {
         evhttp_connection_get_peer(conn, &addr, &port);
-        if (addr)
-            snprintf(out, len, "%s:%u", addr, (unsigned)port);
+        if (addr) {
+            char tmp[96];
+            size_t n = strnlen(addr, sizeof(tmp) - 8);
+            memcpy(tmp, addr, n);
+            tmp[n++] = ':';
+            char digits[8];
+            size_t d = 0;
+            unsigned v = port;
+            do {
+                digits[d++] = (char)('0' + v % 10);
+                v /= 10;
+            } while (v);
+            while (d)
+                tmp[n++] = digits[--d];
+            if (n > len - 1)
+                n = len - 1;
+            memcpy(out, tmp, n);
+            out[n] = '\0';
+        }
     }
 }
 
@@ -238,15 +365,16 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     p->fe = fe;
     p->head = head;
     p->cors_credentials = fe->cfg->cors_allow_credentials;
-    snprintf(p->cors_origin, sizeof(p->cors_origin), "%s", cors ? cors : "");
+    if (cors) {
+        size_t n = strnlen(cors, sizeof(p->cors_origin) - 1);
+        memcpy(p->cors_origin, cors, n);
+        p->cors_origin[n] = '\0';
+    }
     c->received_ms = s_mono_ms();
-    snprintf(c->request_id, sizeof(c->request_id), "r%lx-%lx", (unsigned long)time(NULL),
-             ++fe->next_id);
+    handler_format_request_id(c->request_id, 'r', (unsigned long)time(NULL), ++fe->next_id);
     s_peer(req, c->peer, sizeof(c->peer));
-    c->authorization = s_dup_header(in, "Authorization");
-    c->x_api_key = s_dup_header(in, "X-Api-Key");
-    c->cache_control = s_dup_header(in, "Cache-Control");
-    c->if_none_match = s_dup_header(in, "If-None-Match");
+    /* A header copy that failed was NULL before too (strdup) */
+    (void)s_dup_headers(in, c);
     c->render = json_mapping_render_response;
     if (s_peer_identity(fe, req, &c->peer_cert) != 0) {
         c->decode_failed = true;

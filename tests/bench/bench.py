@@ -303,17 +303,21 @@ def grpc_reply_bytes(grpc_port):
     return req.SerializeToString(), raw
 
 
-def callgrind_per_request(env, name, pid, port, n, headers):
-    """Zeroes the counters, sends n keep-alive requests, dumps: Ir / n."""
+def callgrind_per_request(env, name, pid, port, n, headers, drive=None):
+    """Zeroes the counters, sends n keep-alive requests (or calls drive()),
+    dumps: Ir / n (all threads of the process)."""
     out_dir = env.tmp
     sh(["callgrind_control", "-z", str(pid)])
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    for _ in range(n):
-        c.request("GET", QUERY, headers=headers)
-        r = c.getresponse()
-        r.read()
-        assert r.status == 200, r.status
-    c.close()
+    if drive:
+        drive()
+    else:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for _ in range(n):
+            c.request("GET", QUERY, headers=headers)
+            r = c.getresponse()
+            r.read()
+            assert r.status == 200, r.status
+        c.close()
     time.sleep(0.5)
     sh(["callgrind_control", "-d", "bench-%s" % name, str(pid)])
     time.sleep(1.0)
@@ -328,6 +332,50 @@ def callgrind_per_request(env, name, pid, port, n, headers):
     return total / n, dump
 
 
+def grpc_callgrind_drive(port, n, body_file, key, frame):
+    """n sequential gRPC calls on one connection; every reply checked by size."""
+    def drive():
+        o = run_h2load_grpc(port, None, body_file, key, conns=1, streams=1, n=n)
+        assert o["succeeded"] == n and o["data_bytes"] == n * frame, o["raw"]
+    return drive
+
+
+def run_callgrind(env, args, fake_port, gw_http, hdr, body_file, reply_file, frame, results):
+    """Instructions per hit under callgrind (deterministic, unlike the
+    throughput figures): gateway vs nginx for REST, gateway vs grpc_baseline
+    for gRPC. The dumps stay in env.tmp for callgrind_annotate."""
+    n = args.callgrind_requests
+    vg = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.gwcg.%%p" % env.tmp]
+    cg_gw, cg_http, cg_grpc = start_gateway(env, fake_port, name="gwcg", wrapper=vg, cpu=None, timeout=180)
+    for _ in range(3):
+        http_get(cg_http, QUERY, hdr)
+    gw_ir, gw_dump = callgrind_per_request(env, "gwcg", cg_gw.pid, cg_http, n, hdr)
+    grpc_callgrind_drive(cg_grpc, 20, body_file, KEY, frame)()  # warm-up: miss, then hits
+    gwg_ir, gwg_dump = callgrind_per_request(env, "gwcg", cg_gw.pid, None, n, None,
+                                             drive=grpc_callgrind_drive(cg_grpc, n, body_file, KEY, frame))
+    vg = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.ngcg.%%p" % env.tmp]
+    cg_ng, cg_ng_port, _ = start_nginx(env, gw_http, name="ngcg", wrapper=vg, single_process=True, cpu=None)
+    for _ in range(3):
+        http_get(cg_ng_port, QUERY)
+    ng_ir, _ = callgrind_per_request(env, "ngcg", cg_ng.pid, cg_ng_port, n, {})
+    vg = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.blcg.%%p" % env.tmp]
+    bl, bl_log = env.spawn("blcg", vg + [os.path.join(env.bin, "grpc_baseline"), "--listen",
+                                         "127.0.0.1:0", "--reply", reply_file], cpu=None)
+    bl_port = wait_line(bl_log, lambda o: o.get("event") == "ready", timeout=180, proc=bl)["port"]
+    grpc_callgrind_drive(bl_port, 20, body_file, None, frame)()
+    bl_ir, _ = callgrind_per_request(env, "blcg", bl.pid, None, n, None,
+                                     drive=grpc_callgrind_drive(bl_port, n, body_file, None, frame))
+    results["callgrind"] = {"requests": n, "gateway_ir_per_req": gw_ir, "nginx_ir_per_req": ng_ir,
+                            "ratio": gw_ir / ng_ir, "gateway_grpc_ir_per_call": gwg_ir,
+                            "baseline_grpc_ir_per_call": bl_ir, "grpc_ratio": gwg_ir / bl_ir,
+                            "gateway_rest_dump": gw_dump, "gateway_grpc_dump": gwg_dump}
+    print("callgrind REST: gateway %.0f Ir/req, nginx %.0f Ir/req (x%.2f)" % (gw_ir, ng_ir, gw_ir / ng_ir),
+          flush=True)
+    print("callgrind gRPC: gateway %.0f Ir/call, baseline %.0f Ir/call (x%.2f)"
+          % (gwg_ir, bl_ir, gwg_ir / bl_ir), flush=True)
+    print("callgrind dumps: REST %s, gRPC %s" % (gw_dump, gwg_dump), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build-bench")
@@ -336,7 +384,20 @@ def main():
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--rate", type=int, default=int(os.environ.get("RATE", "2000")))
     ap.add_argument("--callgrind-requests", type=int, default=2000)
+    ap.add_argument("--quick", action="store_true", default=bool(os.environ.get("QUICK")),
+                    help="throughput only: 3 rounds of 3 s unless ROUNDS/DURATION say otherwise, "
+                         "no latency, no callgrind")
+    ap.add_argument("--callgrind-only", action="store_true", default=bool(os.environ.get("CALLGRIND_ONLY")),
+                    help="instructions per hit only (REST and gRPC, gateway and baselines)")
     args = ap.parse_args()
+    if args.quick:
+        if "ROUNDS" not in os.environ:
+            args.rounds = 3
+        if "DURATION" not in os.environ:
+            args.duration = 3
+    do_tput = not args.callgrind_only
+    do_latency = do_tput and not args.quick
+    do_callgrind = not args.quick and not os.environ.get("SKIP_CALLGRIND")
     os.environ.setdefault("BGW_PY_GEN", os.path.join(os.path.abspath(args.build), "gen", "py"))
     tmp = tempfile.mkdtemp(prefix="bgw-bench-")
     env = Env(args.build, tmp)
@@ -358,43 +419,45 @@ def main():
         results["rest_body_bytes"] = len(gw_body)
 
         # --- REST throughput, interleaved rounds --------------------------
-        rest = []
-        for r in range(args.rounds):
-            order = [("gateway", gw.pid, gw_http, hdr), ("nginx", ng_worker, ng_port, {})]
-            if r % 2:
-                order.reverse()
-            row = {}
-            for name, pid, port, headers in order:
-                c0 = cpu_ticks(pid)
-                w = run_wrk(port, args.duration, args.conns, headers)
-                c1 = cpu_ticks(pid)
-                w["cpu_us_per_req"] = (c1 - c0) * 1e6 / CLK / max(1, w["requests"])
-                assert w["non2xx"] == 0 and not w["socket_errors"], w["raw"]
-                del w["raw"]
-                row[name] = w
-            row["ratio"] = row["gateway"]["rps"] / row["nginx"]["rps"]
-            rest.append(row)
-            print("REST round %d: gateway %.0f rps (%.1f cpu-us/req), nginx %.0f rps (%.1f cpu-us/req), ratio %.3f"
-                  % (r + 1, row["gateway"]["rps"], row["gateway"]["cpu_us_per_req"], row["nginx"]["rps"],
-                     row["nginx"]["cpu_us_per_req"], row["ratio"]), flush=True)
-        results["rest"] = {"rounds": rest, "median_ratio": statistics.median(x["ratio"] for x in rest),
-                           "median_gateway_rps": statistics.median(x["gateway"]["rps"] for x in rest),
-                           "median_nginx_rps": statistics.median(x["nginx"]["rps"] for x in rest),
-                           "median_gateway_cpu_us": statistics.median(x["gateway"]["cpu_us_per_req"] for x in rest),
-                           "median_nginx_cpu_us": statistics.median(x["nginx"]["cpu_us_per_req"] for x in rest)}
-        print("REST median ratio %.3f (target >= 0.8)" % results["rest"]["median_ratio"], flush=True)
+        if do_tput:
+            rest = []
+            for r in range(args.rounds):
+                order = [("gateway", gw.pid, gw_http, hdr), ("nginx", ng_worker, ng_port, {})]
+                if r % 2:
+                    order.reverse()
+                row = {}
+                for name, pid, port, headers in order:
+                    c0 = cpu_ticks(pid)
+                    w = run_wrk(port, args.duration, args.conns, headers)
+                    c1 = cpu_ticks(pid)
+                    w["cpu_us_per_req"] = (c1 - c0) * 1e6 / CLK / max(1, w["requests"])
+                    assert w["non2xx"] == 0 and not w["socket_errors"], w["raw"]
+                    del w["raw"]
+                    row[name] = w
+                row["ratio"] = row["gateway"]["rps"] / row["nginx"]["rps"]
+                rest.append(row)
+                print("REST round %d: gateway %.0f rps (%.1f cpu-us/req), nginx %.0f rps (%.1f cpu-us/req), ratio %.3f"
+                      % (r + 1, row["gateway"]["rps"], row["gateway"]["cpu_us_per_req"], row["nginx"]["rps"],
+                         row["nginx"]["cpu_us_per_req"], row["ratio"]), flush=True)
+            results["rest"] = {"rounds": rest, "median_ratio": statistics.median(x["ratio"] for x in rest),
+                               "median_gateway_rps": statistics.median(x["gateway"]["rps"] for x in rest),
+                               "median_nginx_rps": statistics.median(x["nginx"]["rps"] for x in rest),
+                               "median_gateway_cpu_us": statistics.median(x["gateway"]["cpu_us_per_req"] for x in rest),
+                               "median_nginx_cpu_us": statistics.median(x["nginx"]["cpu_us_per_req"] for x in rest)}
+            print("REST median ratio %.3f (target >= 0.8)" % results["rest"]["median_ratio"], flush=True)
 
         # --- REST latency at a fixed rate ----------------------------------
-        lat = {}
-        n = args.rate * args.duration
-        for name, port, headers in (("gateway", gw_http, hdr), ("nginx", ng_port, {})):
-            log = os.path.join(tmp, "lat-rest-%s.log" % name)
-            o = run_h2load_h1(port, n, 8, max(1, args.rate // 8), log, headers)
-            lat[name] = dict(percentiles(log), achieved_rps=o["rps"], succeeded=o["succeeded"])
-        results["rest_latency"] = {"rate_rps": args.rate, **lat}
-        print("REST latency @%d rps: gateway p50 %d us p99 %d us; nginx p50 %d us p99 %d us"
-              % (args.rate, lat["gateway"]["p50_us"], lat["gateway"]["p99_us"], lat["nginx"]["p50_us"],
-                 lat["nginx"]["p99_us"]), flush=True)
+        if do_latency:
+            lat = {}
+            n = args.rate * args.duration
+            for name, port, headers in (("gateway", gw_http, hdr), ("nginx", ng_port, {})):
+                log = os.path.join(tmp, "lat-rest-%s.log" % name)
+                o = run_h2load_h1(port, n, 8, max(1, args.rate // 8), log, headers)
+                lat[name] = dict(percentiles(log), achieved_rps=o["rps"], succeeded=o["succeeded"])
+            results["rest_latency"] = {"rate_rps": args.rate, **lat}
+            print("REST latency @%d rps: gateway p50 %d us p99 %d us; nginx p50 %d us p99 %d us"
+                  % (args.rate, lat["gateway"]["p50_us"], lat["gateway"]["p99_us"], lat["nginx"]["p50_us"],
+                     lat["nginx"]["p99_us"]), flush=True)
 
         # --- gRPC ------------------------------------------------------------
         req_bytes, reply = grpc_reply_bytes(gw_grpc)
@@ -410,74 +473,63 @@ def main():
         frame = 5 + len(reply)
         grpc_rows = []
         bl_total = 0
-        for r in range(args.rounds):
-            order = [("gateway", gw.pid, gw_grpc, KEY), ("baseline", bl.pid, bl_port, None)]
-            if r % 2:
-                order.reverse()
-            row = {}
-            for name, pid, port, key in order:
-                before = metric(gw_http, 'bedrockgw_requests_total{transport="grpc",code="OK"}') \
-                    if name == "gateway" else 0
-                c0 = cpu_ticks(pid)
-                o = run_h2load_grpc(port, args.duration, body_file, key)
-                c1 = cpu_ticks(pid)
-                del o["raw"]
-                o["cpu_us_per_req"] = (c1 - c0) * 1e6 / CLK / max(1, o["done"])
-                # every answer carried exactly the reply message
-                o["bytes_ok"] = o["data_bytes"] == o["succeeded"] * frame
-                if name == "gateway":
-                    after = metric(gw_http, 'bedrockgw_requests_total{transport="grpc",code="OK"}')
-                    o["server_ok_calls"] = after - before
-                else:
-                    bl_total += o["done"]
-                row[name] = o
-            row["ratio"] = row["gateway"]["rps"] / row["baseline"]["rps"]
-            grpc_rows.append(row)
-            print("gRPC round %d: gateway %.0f rps (%.1f cpu-us/req, bytes ok %s, server OK %d/%d), "
-                  "baseline %.0f rps (%.1f cpu-us/req, bytes ok %s), ratio %.3f"
-                  % (r + 1, row["gateway"]["rps"], row["gateway"]["cpu_us_per_req"], row["gateway"]["bytes_ok"],
-                     row["gateway"]["server_ok_calls"], row["gateway"]["done"], row["baseline"]["rps"],
-                     row["baseline"]["cpu_us_per_req"], row["baseline"]["bytes_ok"], row["ratio"]), flush=True)
-        results["grpc"] = {"rounds": grpc_rows, "reply_frame_bytes": frame,
-                           "median_ratio": statistics.median(x["ratio"] for x in grpc_rows),
-                           "median_gateway_rps": statistics.median(x["gateway"]["rps"] for x in grpc_rows),
-                           "median_baseline_rps": statistics.median(x["baseline"]["rps"] for x in grpc_rows)}
-        print("gRPC median ratio %.3f (target >= 0.7)" % results["grpc"]["median_ratio"], flush=True)
+        if do_tput:
+            for r in range(args.rounds):
+                order = [("gateway", gw.pid, gw_grpc, KEY), ("baseline", bl.pid, bl_port, None)]
+                if r % 2:
+                    order.reverse()
+                row = {}
+                for name, pid, port, key in order:
+                    before = metric(gw_http, 'bedrockgw_requests_total{transport="grpc",code="OK"}') \
+                        if name == "gateway" else 0
+                    c0 = cpu_ticks(pid)
+                    o = run_h2load_grpc(port, args.duration, body_file, key)
+                    c1 = cpu_ticks(pid)
+                    del o["raw"]
+                    o["cpu_us_per_req"] = (c1 - c0) * 1e6 / CLK / max(1, o["done"])
+                    # every answer carried exactly the reply message
+                    o["bytes_ok"] = o["data_bytes"] == o["succeeded"] * frame
+                    if name == "gateway":
+                        after = metric(gw_http, 'bedrockgw_requests_total{transport="grpc",code="OK"}')
+                        o["server_ok_calls"] = after - before
+                    else:
+                        bl_total += o["done"]
+                    row[name] = o
+                row["ratio"] = row["gateway"]["rps"] / row["baseline"]["rps"]
+                grpc_rows.append(row)
+                print("gRPC round %d: gateway %.0f rps (%.1f cpu-us/req, bytes ok %s, server OK %d/%d), "
+                      "baseline %.0f rps (%.1f cpu-us/req, bytes ok %s), ratio %.3f"
+                      % (r + 1, row["gateway"]["rps"], row["gateway"]["cpu_us_per_req"], row["gateway"]["bytes_ok"],
+                         row["gateway"]["server_ok_calls"], row["gateway"]["done"], row["baseline"]["rps"],
+                         row["baseline"]["cpu_us_per_req"], row["baseline"]["bytes_ok"], row["ratio"]), flush=True)
+            results["grpc"] = {"rounds": grpc_rows, "reply_frame_bytes": frame,
+                               "median_ratio": statistics.median(x["ratio"] for x in grpc_rows),
+                               "median_gateway_rps": statistics.median(x["gateway"]["rps"] for x in grpc_rows),
+                               "median_baseline_rps": statistics.median(x["baseline"]["rps"] for x in grpc_rows)}
+            print("gRPC median ratio %.3f (target >= 0.7)" % results["grpc"]["median_ratio"], flush=True)
 
-        lat = {}
-        for name, port, key in (("gateway", gw_grpc, KEY), ("baseline", bl_port, None)):
-            log = os.path.join(tmp, "lat-grpc-%s.log" % name)
-            o = run_h2load_grpc(port, None, body_file, key, conns=8, streams=1,
-                                rps=max(1, args.rate // 8), log=log, n=args.rate * args.duration)
-            lat[name] = dict(percentiles(log), achieved_rps=o["rps"], succeeded=o["succeeded"])
-        results["grpc_latency"] = {"rate_rps": args.rate, **lat}
-        print("gRPC latency @%d rps: gateway p50 %d us p99 %d us; baseline p50 %d us p99 %d us"
-              % (args.rate, lat["gateway"]["p50_us"], lat["gateway"]["p99_us"], lat["baseline"]["p50_us"],
-                 lat["baseline"]["p99_us"]), flush=True)
-        bl_total += lat["baseline"]["succeeded"]
+        if do_latency:
+            lat = {}
+            for name, port, key in (("gateway", gw_grpc, KEY), ("baseline", bl_port, None)):
+                log = os.path.join(tmp, "lat-grpc-%s.log" % name)
+                o = run_h2load_grpc(port, None, body_file, key, conns=8, streams=1,
+                                    rps=max(1, args.rate // 8), log=log, n=args.rate * args.duration)
+                lat[name] = dict(percentiles(log), achieved_rps=o["rps"], succeeded=o["succeeded"])
+            results["grpc_latency"] = {"rate_rps": args.rate, **lat}
+            print("gRPC latency @%d rps: gateway p50 %d us p99 %d us; baseline p50 %d us p99 %d us"
+                  % (args.rate, lat["gateway"]["p50_us"], lat["gateway"]["p99_us"], lat["baseline"]["p50_us"],
+                     lat["baseline"]["p99_us"]), flush=True)
+            bl_total += lat["baseline"]["succeeded"]
         bl.send_signal(signal.SIGTERM)
         bl.wait(20)
         stopped = wait_line(bl_log, lambda o: o.get("event") == "stopped")
-        results["grpc"]["baseline_server_calls"] = stopped["calls"]
+        results.setdefault("grpc", {})["baseline_server_calls"] = stopped["calls"]
         results["grpc"]["baseline_client_done"] = bl_total
         print("baseline server counter %d calls; h2load done %d" % (stopped["calls"], bl_total), flush=True)
 
         # --- callgrind ---------------------------------------------------------
-        if not os.environ.get("SKIP_CALLGRIND"):
-            vg = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.gwcg.%%p" % tmp]
-            cg_gw, cg_http, _ = start_gateway(env, fake_port, name="gwcg", wrapper=vg, cpu=None, timeout=180)
-            for _ in range(3):
-                http_get(cg_http, QUERY, hdr)
-            gw_ir, _ = callgrind_per_request(env, "gwcg", cg_gw.pid, cg_http, args.callgrind_requests, hdr)
-            vg = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.ngcg.%%p" % tmp]
-            cg_ng, cg_ng_port, _ = start_nginx(env, gw_http, name="ngcg", wrapper=vg, single_process=True, cpu=None)
-            for _ in range(3):
-                http_get(cg_ng_port, QUERY)
-            ng_ir, _ = callgrind_per_request(env, "ngcg", cg_ng.pid, cg_ng_port, args.callgrind_requests, {})
-            results["callgrind"] = {"requests": args.callgrind_requests, "gateway_ir_per_req": gw_ir,
-                                    "nginx_ir_per_req": ng_ir, "ratio": gw_ir / ng_ir}
-            print("callgrind: gateway %.0f Ir/req, nginx %.0f Ir/req (x%.2f)" % (gw_ir, ng_ir, gw_ir / ng_ir),
-                  flush=True)
+        if do_callgrind:
+            run_callgrind(env, args, fake_port, gw_http, hdr, body_file, reply_file, frame, results)
     finally:
         env.stop_all()
     out_dir = os.path.join(ROOT, "tests", "bench", "out")
@@ -485,8 +537,9 @@ def main():
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     print(json.dumps({k: v for k, v in results.items() if k not in ("rest", "grpc")}, indent=1))
-    print("REST median ratio %.3f, gRPC median ratio %.3f" % (results["rest"]["median_ratio"],
-                                                              results["grpc"]["median_ratio"]))
+    if do_tput:
+        print("REST median ratio %.3f, gRPC median ratio %.3f" % (results["rest"]["median_ratio"],
+                                                                  results["grpc"]["median_ratio"]))
 
 
 if __name__ == "__main__":

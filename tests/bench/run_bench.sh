@@ -7,6 +7,9 @@
 #   ./tests/bench/run_bench.sh                # everything, 5 interleaved rounds
 #   ROUNDS=7 DURATION=8 ./tests/bench/run_bench.sh
 #   SKIP_CALLGRIND=1 ./tests/bench/run_bench.sh
+#   QUICK=1 ./tests/bench/run_bench.sh           # throughput only, 3 rounds x 3 s
+#   CALLGRIND_ONLY=1 ./tests/bench/run_bench.sh  # instructions per REST and gRPC hit
+#   BGW_BENCH_BUILD=build-prof ...               # another build dir (e.g. with -g)
 set -eu
 cd "$(dirname "$0")/../.."
 ./deploy/install-deps.sh

@@ -252,6 +252,36 @@ static void test_views(void)
     cache_destroy(c);
 }
 
+/* A held view's bytes outlive its replacement, its entry and the cache. */
+static void test_view_hold(void)
+{
+    struct cache_options o = {.ttl_ms = 100, .max_bytes = 1 << 20, .max_entry_bytes = 1 << 19};
+    struct cache *c = cache_new(&o);
+    struct jobs_response p = s_page(2, "h");
+    struct cache_entry *e = cache_store(c, "k", 1, &p, 0);
+    CHECK(e != NULL);
+    const struct cache_view *v = cache_entry_add_view(c, e, "rest|a", 6, "{\"x\":1}", 7, NULL);
+    CHECK(v != NULL);
+    struct cache_hold *h1 = cache_view_hold(v);
+    const unsigned char *b1 = v->body;
+    /* replaced: the old bytes stay readable while held */
+    v = cache_entry_add_view(c, e, "rest|a", 6, "{\"x\":22}", 8, NULL);
+    CHECK(v && v->body != b1);
+    CHECK(memcmp(b1, "{\"x\":1}", 7) == 0);
+    struct cache_hold *h2 = cache_view_hold(v);
+    struct cache_hold *h3 = cache_view_hold(v);
+    const unsigned char *b2 = v->body;
+    cache_view_release(h3);
+    /* the entry replaced, then the whole cache gone */
+    struct jobs_response q = s_page(1, "h2");
+    CHECK(cache_store(c, "k", 1, &q, 1) != NULL);
+    cache_destroy(c);
+    CHECK(memcmp(b2, "{\"x\":22}", 8) == 0);
+    cache_view_release(h1);
+    cache_view_release(h2);
+    cache_view_release(NULL);
+}
+
 static void test_page_copy(void)
 {
     struct jobs_response p = s_page(4, "cp"), d;
@@ -278,6 +308,7 @@ int main(void)
     test_swr_zero();
     test_budget_lru();
     test_views();
+    test_view_hold();
     test_page_copy();
     return TEST_EXIT();
 }

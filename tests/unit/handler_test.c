@@ -452,8 +452,25 @@ static void test_paging(void)
     handler_call_free(c);
 }
 
+/* handler_format_request_id is snprintf(out, 24, "%c%lx-%lx", ...). */
+static void test_request_id(void)
+{
+    static const unsigned long vals[] = {0, 1, 15, 16, 255, 0x65f0a1b2ul, 0xfffffffful,
+                                         0x123456789abcul, ~0ul};
+    size_t nv = sizeof(vals) / sizeof(vals[0]);
+    for (size_t i = 0; i < nv; i++) {
+        for (size_t j = 0; j < nv; j++) {
+            char want[24], got[24];
+            snprintf(want, sizeof(want), "%c%lx-%lx", 'r', vals[i], vals[j]);
+            handler_format_request_id(got, 'r', vals[i], vals[j]);
+            CHECK_STR(got, want);
+        }
+    }
+}
+
 int main(void)
 {
+    test_request_id();
     if (!CHECK(s_setup() == 0))
         return TEST_EXIT();
     test_authentication();
