@@ -137,7 +137,9 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
         bad |= S_KEY(b, "\"items\"") | log_put_int(b, items) | S_KEY(b, "\"more\"") |
                (more ? buf_append_fast(b, "true", 4) : buf_append_fast(b, "false", 5));
     if (cr->x_cache)
-        bad |= S_KEY(b, "\"cache\"") | s_str(b, cr->coalesced ? "coalesced" : cr->x_cache);
+        bad |= S_KEY(b, "\"cache\"") | s_str(b, cr->coalesced    ? "coalesced"
+                                                  : cr->shared_hit ? "hit"
+                                                                   : cr->x_cache);
     if (cr->from_view)
         bad |= S_KEY(b, "\"view\"") | buf_append_fast(b, "true", 4);
     if (err) {

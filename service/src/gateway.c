@@ -224,16 +224,22 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
 {
     struct handler_cache_reply *cr = &c->cache_reply;
     s_cache_info(c, r);
-    if (!c->render)
-        return;
     struct handler_ctx ctx = s_ctx(g, c);
     const struct cache_view *v = NULL;
     char vk_mem[512];
     struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
     vk_mem[0] = '\0';
-    bool have_vk = pages == 1 && r->entry && handler_view_key(&ctx, c, &vk) == 0;
+    bool have_vk =
+        c->render && pages == 1 && r->entry && handler_view_key(&ctx, c, &vk) == 0;
     if (have_vk)
         v = page_cache_view(r, vk.data, vk.len);
+    if (!v && r->outcome == PAGE_CACHE_HIT) {
+        cr->x_cache = page_cache_outcome_str(PAGE_CACHE_MISS);
+        cr->age_s = 0;
+        cr->shared_hit = true;
+    }
+    if (!c->render)
+        return;
     if (!v) {
         g->metrics.view_renders++;
         if (c->render(handler_response(c), body) != 0)

@@ -67,6 +67,11 @@ struct handler_cache_reply {
     bool coalesced;
     bool from_view;
     bool more;
+    /* A fresh hit on an upstream page this caller's own view did not hold
+     * (another tenant's or transport's question cached it): the client is
+     * told "miss" with Age 0, so cache headers reveal nothing of what others
+     * asked; the audit line still says "hit". */
+    bool shared_hit;
 };
 
 /* Runs on the loop thread exactly once per call. resp is set on success,

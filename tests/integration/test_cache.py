@@ -137,6 +137,11 @@ class Coalescing(CacheBase):
         resp, call = self.gw.grpc(req)
         self.assertEqual(len(resp.model_import_job_summaries), len(body["modelImportJobSummaries"]))
         self.assertEqual(self.upstream_calls(), 1)
+        # The page came from the cache (no new upstream call), but this
+        # caller's own view (gRPC) did not exist: clients are told "miss".
+        self.assertIn(("x-cache", "miss"), call.trailing_metadata())
+        resp, call = self.gw.grpc(req)
+        self.assertEqual(self.upstream_calls(), 1)
         self.assertIn(("x-cache", "hit"), call.trailing_metadata())
 
 
@@ -173,7 +178,15 @@ class Keys(CacheBase):
         self.assertEqual((st_a, st_b), (200, 200))
         self.assertEqual(self.upstream_calls(), 1)
         self.assertEqual(h_a["x-cache"], "miss")
-        self.assertEqual(h_b["x-cache"], "hit")
+        # team-b's answer came from team-a's cached page (one upstream call),
+        # but its headers must not tell team-b that someone asked before.
+        self.assertEqual(h_b["x-cache"], "miss")
+        self.assertEqual(h_b.get("age", "0"), "0")
+        rid = h_b["x-request-id"]
+        e = self.gw.wait_access(lambda e: e.get("request_id") == rid)
+        self.assertEqual(e["cache"], "hit")  # the audit line keeps the truth
+        st_b2, h_b2, body_b2 = self.gw.rest({"maxResults": 6}, key="team-b")
+        self.assertEqual((h_b2["x-cache"], body_b2), ("hit", body_b))
         # unauthenticated callers learn nothing from the cache
         st, h, body = self.gw.rest({"maxResults": 6}, key=None)
         self.assertEqual(st, 401)
@@ -317,6 +330,11 @@ class Expiry(CacheBase):
         self.assertIn("110", md.get("warning", ""))
         time.sleep(0.5)
         self.assertEqual(self.upstream_calls(), 2, "one background refresh")
+        # the refreshed page is served from the cache (no new upstream call);
+        # its first view is rendered anew, so the client is told "miss" once
+        st, h, body = gw.rest(q)
+        self.assertEqual(h["x-cache"], "miss")
+        self.assertEqual(self.upstream_calls(), 2)
         st, h, body = gw.rest(q)
         self.assertEqual(h["x-cache"], "hit")
         self.assertEqual(self.upstream_calls(), 2)
@@ -489,7 +507,8 @@ class ReloadAndAudit(CacheBase):
         st, h, narrow = gw.rest(q)
         self.assertEqual(st, 200, narrow)
         self.assertEqual([j["jobArn"] for j in narrow["modelImportJobSummaries"]], want)
-        self.assertEqual(h["x-cache"], "hit")
+        # the upstream page was reused; the view is new under the new config
+        self.assertEqual(h["x-cache"], "miss")
         resp, _ = gw.grpc(req)
         self.assertEqual([j.job_arn for j in resp.model_import_job_summaries], want)
         # and its own view is kept from then on
@@ -539,7 +558,7 @@ class ReloadAndAudit(CacheBase):
             resp, call = gw.grpc(req)
             md = dict(call.trailing_metadata())
             rid = md.get("x-request-id") or dict(call.initial_metadata()).get("x-request-id")
-            self.assertEqual(md["x-cache"], "hit")
+            self.assertEqual(md["x-cache"], "hit" if view else "miss")
             pred = (lambda e, rid=rid: e.get("request_id") == rid) if rid else \
                 (lambda e: e.get("transport") == "grpc" and bool(e.get("view")) == view)
             e = gw.wait_access(pred)
