@@ -10,6 +10,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/http_struct.h> /* the request's HTTP version (major, minor) */
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
@@ -20,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -51,6 +54,12 @@ struct rest_frontend {
     void *metrics_arg;
     unsigned long next_id;
     size_t n_unsent; /* requests received whose reply is not fully written */
+    /* Connection-flood guard (see s_new_bev). */
+    struct event_base *base;
+    struct event *resume; /* re-enables accepting after an accept error */
+    evutil_socket_t max_fd;
+    unsigned long shed;
+    int64_t last_shed_log_ms;
 };
 
 /* Per-request state that outlives the evhttp callback. */
@@ -516,6 +525,103 @@ static void s_on_request(struct evhttp_request *req, void *arg)
     s_send_simple_error(req, BGW_ERR_NOT_FOUND, "no such resource; the API is GET " S_PATH_LIST);
 }
 
+/* Descriptors kept free for everything but REST connections: the gRPC
+ * listener and its calls, upstream connections, files. A flood of REST
+ * connections (idle or trickling) must never starve those: gRPC core stops
+ * accepting for good after it once runs out of descriptors. */
+#define S_FD_RESERVE 512
+#define S_ACCEPT_PAUSE_MS 100
+#define S_SHED_LOG_EVERY_MS 5000
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void s_log_shed(struct rest_frontend *fe, const char *why)
+{
+    int64_t now = s_now_ms();
+    if (now - fe->last_shed_log_ms < S_SHED_LOG_EVERY_MS)
+        return;
+    fe->last_shed_log_ms = now;
+    log_event(LOG_WARN, "http_connections_shed",
+              json_pack("{s:s,s:I}", "reason", why, "shed_total", (json_int_t)fe->shed));
+}
+
+/* Descriptors are handed out lowest first, so "descriptor max_fd is open"
+ * means at least max_fd are in use. */
+static bool s_reserve_reached(const struct rest_frontend *fe)
+{
+    return fcntl(fe->max_fd, F_GETFD) != -1;
+}
+
+static void s_pause_accepting(struct rest_frontend *fe, const char *why)
+{
+    if (fe->bound)
+        evconnlistener_disable(evhttp_bound_socket_get_listener(fe->bound));
+    fe->shed++;
+    s_log_shed(fe, why);
+    struct timeval tv = {0, S_ACCEPT_PAUSE_MS * 1000};
+    evtimer_add(fe->resume, &tv);
+}
+
+/* Accepting again once descriptors are back under the reserve line. */
+static void s_on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct rest_frontend *fe = arg;
+    if (!fe->bound)
+        return;
+    if (s_reserve_reached(fe)) {
+        struct timeval tv = {0, S_ACCEPT_PAUSE_MS * 1000};
+        evtimer_add(fe->resume, &tv);
+        return;
+    }
+    evconnlistener_enable(evhttp_bound_socket_get_listener(fe->bound));
+}
+
+/* Called by evhttp for every accepted connection (before it is served):
+ * at the reserve line, stop accepting until descriptors are freed. */
+static struct bufferevent *s_new_bev(struct event_base *base, void *arg)
+{
+    struct rest_frontend *fe = arg;
+    if (s_reserve_reached(fe))
+        s_pause_accepting(fe, "descriptor reserve reached");
+    if (fe->ssl_ctx)
+        return s_tls_bev(base, fe);
+    return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* accept() failed (out of descriptors or memory): pause accepting briefly
+ * instead of spinning on a listener that stays readable. */
+static void s_on_accept_error(struct evconnlistener *l, void *arg)
+{
+    (void)l;
+    s_pause_accepting(arg, "accept failed");
+}
+
+static int s_guard_accept(struct rest_frontend *fe)
+{
+    struct rlimit rl;
+    rlim_t limit = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        limit = rl.rlim_cur;
+    else if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        limit = 1u << 20;
+    fe->max_fd = limit > 2 * S_FD_RESERVE ? (evutil_socket_t)(limit - S_FD_RESERVE)
+                                          : (evutil_socket_t)(limit / 2);
+    fe->resume = evtimer_new(fe->base, s_on_resume, fe);
+    struct evconnlistener *l = evhttp_bound_socket_get_listener(fe->bound);
+    if (!fe->resume || !l)
+        return -1;
+    evconnlistener_set_error_cb(l, s_on_accept_error);
+    evhttp_set_bevcb(fe->http, s_new_bev, fe);
+    return 0;
+}
+
 struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
                                         struct buf *err)
 {
@@ -556,11 +662,15 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
         fe->ssl_ctx = tls_server_ctx_new(&cfg->http_tls, "http.tls", err);
         if (!fe->ssl_ctx)
             goto fail;
-        evhttp_set_bevcb(fe->http, s_tls_bev, fe);
     }
     fe->bound = evhttp_bind_socket_with_handle(fe->http, host, (ev_uint16_t)port);
     if (!fe->bound) {
         buf_appendf(err, "http.listen: cannot listen on %s", cfg->http_listen);
+        goto fail;
+    }
+    fe->base = opts->base;
+    if (s_guard_accept(fe) != 0) {
+        buf_append_str(err, "http.listen: cannot set up the accept guard");
         goto fail;
     }
     struct sockaddr_storage ss;
@@ -605,6 +715,8 @@ void rest_frontend_destroy(struct rest_frontend *f)
 {
     if (!f)
         return;
+    if (f->resume)
+        event_free(f->resume);
     if (f->http)
         evhttp_free(f->http);
     SSL_CTX_free(f->ssl_ctx);

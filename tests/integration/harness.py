@@ -217,7 +217,7 @@ def base_config(fake_url, **over):
 
 
 class Gateway:
-    def __init__(self, tmp, cfg, env_extra=None, creds=True):
+    def __init__(self, tmp, cfg, env_extra=None, creds=True, wrapper=()):
         self.cfg_path = os.path.join(tmp, "gateway.json")
         with open(self.cfg_path, "w") as f:
             json.dump(cfg, f)
@@ -227,8 +227,8 @@ class Gateway:
             env["AWS_ACCESS_KEY_ID"] = AKID
             env["AWS_SECRET_ACCESS_KEY"] = SECRET
         env.update(env_extra or {})
-        self.proc = Proc([os.path.join(BIN, "bedrockgw"), "--config", self.cfg_path], env,
-                         os.path.join(tmp, "gateway.log"))
+        self.proc = Proc(list(wrapper) + [os.path.join(BIN, "bedrockgw"), "--config", self.cfg_path],
+                         env, os.path.join(tmp, "gateway.log"))
         self.http_port = self.proc.ready["http_port"]
         self.grpc_port = self.proc.ready["grpc_port"]
         self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.grpc_port)
@@ -348,13 +348,13 @@ class GatewayTestCase(unittest.TestCase):
         self.fake.reset()
 
     # -- more gateways ------------------------------------------------------
-    def start_gateway(self, cfg=None, env_extra=None, creds=True, secrets=(), **over):
+    def start_gateway(self, cfg=None, env_extra=None, creds=True, secrets=(), wrapper=(), **over):
         """Another gateway (own directory, own log), stopped and checked (exit
         0, clean log) at the end of the test. cfg: a whole config, else
         base_config(this class's fake, **over)."""
         d = tempfile.mkdtemp(prefix="gw-", dir=self.tmp)
         g = Gateway(d, cfg if cfg is not None else base_config(self.fake.url, **over),
-                    env_extra=env_extra, creds=creds)
+                    env_extra=env_extra, creds=creds, wrapper=wrapper)
 
         def finish():
             rc = g.stop()
