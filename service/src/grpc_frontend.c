@@ -234,6 +234,57 @@ static char *s_opt_str(const char *s)
     return (s && *s) ? strdup(s) : NULL;
 }
 
+/* Reads a protobuf varint at *p (< end); -1 when truncated or too long. */
+static int s_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The number (4 = name_contains, 6 = next_token) of a top-level string field
+ * holding a NUL byte, or 0. protobuf-c hands strings back NUL-terminated, so
+ * "a\0b" would silently become "a": such a request is refused instead, as
+ * REST refuses %00. (Runs after a successful unpack: the framing is valid.) */
+static int s_string_with_nul(const uint8_t *p, size_t len)
+{
+    const uint8_t *end = p + len;
+    while (p < end) {
+        uint64_t key, n;
+        if (s_varint(&p, end, &key) != 0)
+            return 0;
+        switch (key & 7) {
+        case 0:
+            if (s_varint(&p, end, &n) != 0)
+                return 0;
+            break;
+        case 1:
+            p += 8;
+            break;
+        case 5:
+            p += 4;
+            break;
+        case 2:
+            if (s_varint(&p, end, &n) != 0 || n > (uint64_t)(end - p))
+                return 0;
+            if (((key >> 3) == 4 || (key >> 3) == 6) && memchr(p, 0, (size_t)n))
+                return (int)(key >> 3);
+            p += n;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
 /* Decodes the request message into call->req, or marks decode_failed. */
 static void s_decode(struct s_rpc *r, struct handler_call *c)
 {
@@ -248,11 +299,20 @@ static void s_decode(struct s_rpc *r, struct handler_call *c)
     grpc_byte_buffer_reader_destroy(&reader);
     Bedrockgw__V1__ListModelImportJobsRequest *m = bedrockgw__v1__list_model_import_jobs_request__unpack(
         NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+    int nul_field = m ? s_string_with_nul(GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all)) : 0;
     grpc_slice_unref(all);
     if (!m) {
         c->decode_failed = true;
         bgw_error_set(&c->decode_error, BGW_ERR_INVALID_ARGUMENT, NULL,
                       "request is not a valid bedrockgw.v1.ListModelImportJobsRequest");
+        return;
+    }
+    if (nul_field) {
+        const char *f = nul_field == 4 ? "nameContains" : "nextToken";
+        c->decode_failed = true;
+        bgw_error_set(&c->decode_error, BGW_ERR_INVALID_ARGUMENT, f,
+                      "%s must not contain a NUL byte", f);
+        bedrockgw__v1__list_model_import_jobs_request__free_unpacked(m, NULL);
         return;
     }
     struct jobs_request *q = &c->req;

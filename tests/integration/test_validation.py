@@ -126,6 +126,26 @@ class Validation(GatewayTestCase):
         self.assertEqual(cm.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
         self.assertNoUpstream()
 
+    def test_grpc_string_with_nul_is_refused_not_cut(self):
+        # protobuf strings may carry NUL bytes; the gateway must not silently
+        # shorten "team\0-a-" to "team" (REST refuses %00 the same way).
+        for req, field in ((Req(name_contains="team\x00-a-"), "nameContains"),
+                           (Req(next_token="abc\x00def"), "nextToken")):
+            with self.subTest(field=field):
+                with self.assertRaises(grpc.RpcError) as cm:
+                    self.gw.grpc(req)
+                self.assertRpcError(cm.exception, grpc.StatusCode.INVALID_ARGUMENT, field)
+                self.assertIn("NUL", cm.exception.details())
+                self.assertNotIn("def", cm.exception.details())
+        self.assertNoUpstream()
+        # unknown fields (a newer client) are still fine
+        raw = Req(max_results=2).SerializeToString() + b"\xa2\x06\x03x\x00y"  # field 100, bytes "x\0y"
+        rpc = self.gw.channel.unary_unary("/bedrockgw.v1.ModelImportJobs/ListModelImportJobs",
+                                          request_serializer=lambda b: b,
+                                          response_deserializer=pb.ListModelImportJobsResponse.FromString)
+        resp = rpc(raw, timeout=10, metadata=[("x-api-key", "key-team-a-0123456789")])
+        self.assertEqual(len(resp.model_import_job_summaries), 2)
+
     def test_grpc_max_results_zero_is_default_not_error(self):
         resp, call = self.gw.grpc(Req(max_results=0))
         self.assertEqual(call.code(), grpc.StatusCode.OK)
