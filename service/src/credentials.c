@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "bedrock_client.h"
 #include "buf.h"
 #include "credentials_parse.h"
@@ -107,18 +108,11 @@ struct credentials_provider {
     struct credentials_wait *waiters;
 };
 
-static int64_t s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint32_t s_rand(void)
 {
     uint32_t r = 0;
     if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-        r = (uint32_t)s_wall_ms();
+        r = (uint32_t)clock_wall_ms();
     return r;
 }
 
@@ -149,7 +143,7 @@ static struct credentials_provider *s_new(enum s_source src)
     if (!p)
         return NULL;
     p->src = src;
-    p->clock_fn = s_wall_ms;
+    p->clock_fn = clock_wall_ms;
     p->creds.source = s_names[src];
     p->http_timeout_ms = 5000;
     p->imds_timeout_ms = 1000;

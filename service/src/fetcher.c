@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "bedrock_client.h"
 #include "log.h"
 #include "retry_policy.h"
@@ -73,25 +74,11 @@ struct fetcher_fetch {
     bool have_err;
 };
 
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint32_t s_rand(void)
 {
     uint32_t r = 0;
     if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-        r = (uint32_t)s_mono_ms();
+        r = (uint32_t)clock_mono_ms();
     return r;
 }
 
@@ -118,7 +105,7 @@ struct fetcher *fetcher_new(const struct fetcher_options *opts)
         fetcher_destroy(f);
         return NULL;
     }
-    int64_t now = s_mono_ms();
+    int64_t now = clock_mono_ms();
     breaker_init(&f->breaker, (int)c->breaker_threshold, c->breaker_cooldown_ms);
     retry_quota_init(&f->quota, (int)c->retry_quota);
     f->backoff.base_ms = c->retry_base_ms;
@@ -238,7 +225,7 @@ static void s_attempt(struct fetcher_fetch *h);
  * bucket's next token. */
 static void s_pump(struct fetcher *f)
 {
-    int64_t now = s_mono_ms();
+    int64_t now = clock_mono_ms();
     while (f->q_head && f->on_wire < f->cfg->upstream_max_concurrency) {
         if (!token_bucket_take(&f->bucket, now)) {
             int64_t w = token_bucket_wait_ms(&f->bucket, now);
@@ -296,7 +283,7 @@ static void s_on_creds(void *arg, const struct credentials *c, const struct bgw_
 static void s_next(struct fetcher_fetch *h)
 {
     struct fetcher *f = h->f;
-    int64_t now = s_mono_ms();
+    int64_t now = clock_mono_ms();
     if (h->deadline_ms > 0 && h->deadline_ms - now - S_DEADLINE_MARGIN_MS <= 0) {
         if (!h->have_err)
             bgw_error_set(&h->last_err, BGW_ERR_DEADLINE_EXCEEDED, NULL,
@@ -306,7 +293,7 @@ static void s_next(struct fetcher_fetch *h)
     }
     struct bgw_error err;
     bgw_error_clear(&err);
-    if (!credentials_provider_current(f->credentials, s_wall_ms(), &err)) {
+    if (!credentials_provider_current(f->credentials, clock_wall_ms(), &err)) {
         h->cw = credentials_provider_wait(f->credentials, false, 0, s_on_creds, h, &err);
         if (!h->cw) {
             h->last_err = err;
@@ -345,7 +332,7 @@ static void s_on_http(void *arg, const struct upstream_response *r);
 static void s_attempt(struct fetcher_fetch *h)
 {
     struct fetcher *f = h->f;
-    int64_t now = s_mono_ms();
+    int64_t now = clock_mono_ms();
     bool probe = false;
     int64_t retry_in = 0;
     if (!breaker_allow(&f->breaker, now, &probe, &retry_in)) {
@@ -366,7 +353,7 @@ static void s_attempt(struct fetcher_fetch *h)
     struct bgw_error err;
     bgw_error_clear(&err);
     const struct credentials *creds =
-        credentials_provider_current(f->credentials, s_wall_ms(), &err);
+        credentials_provider_current(f->credentials, clock_wall_ms(), &err);
     struct bedrock_http_request hreq;
     memset(&hreq, 0, sizeof(hreq));
     if (!creds)
@@ -446,7 +433,7 @@ static void s_on_http(void *arg, const struct upstream_response *r)
     h->req = NULL;
     f->on_wire--;
     h->upstream_ms += r->elapsed_ms;
-    int64_t now = s_mono_ms();
+    int64_t now = clock_mono_ms();
     struct jobs_response page;
     memset(&page, 0, sizeof(page));
     bgw_error_clear(&h->last_err);
@@ -555,7 +542,7 @@ struct fetcher_fetch *fetcher_fetch_page(struct fetcher *f, const struct jobs_re
                                          int64_t deadline_ms, fetcher_cb cb, void *arg,
                                          struct bgw_error *err)
 {
-    int64_t now_ms = s_mono_ms();
+    int64_t now_ms = clock_mono_ms();
     if (deadline_ms > 0 && deadline_ms - now_ms - S_DEADLINE_MARGIN_MS <= 0) {
         bgw_error_set(err, BGW_ERR_DEADLINE_EXCEEDED, NULL,
                       "deadline expired before the upstream call");
@@ -570,7 +557,7 @@ struct fetcher_fetch *fetcher_fetch_page(struct fetcher *f, const struct jobs_re
             err->retry_after_s = 1;
         return NULL;
     }
-    if (!credentials_provider_current(f->credentials, s_wall_ms(), err) &&
+    if (!credentials_provider_current(f->credentials, clock_wall_ms(), err) &&
         !credentials_provider_refreshable(f->credentials))
         return NULL;
 

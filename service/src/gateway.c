@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "access_log.h"
 #include "cache.h"
 #include "config_ref.h"
@@ -66,23 +67,9 @@ struct gateway {
 
 #define S_CRON_MS 250
 
-static int64_t s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t s_wall_s(void)
 {
-    return (int64_t)time(NULL);
+    return clock_wall_ms() / 1000;
 }
 
 #define S_FLUSH_POLL_MS 5
@@ -95,7 +82,7 @@ static void s_on_flush(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct gateway *g = arg;
-    if (rest_frontend_unsent(g->rest) == 0 || s_mono_ms() >= g->flush_deadline_ms) {
+    if (rest_frontend_unsent(g->rest) == 0 || clock_mono_ms() >= g->flush_deadline_ms) {
         event_base_loopexit(g->base, NULL);
         return;
     }
@@ -107,7 +94,7 @@ static void s_maybe_exit(struct gateway *g)
 {
     if (!g->draining || g->n_inflight != 0 || g->flush_timer)
         return;
-    g->flush_deadline_ms = s_mono_ms() + S_FLUSH_MAX_MS;
+    g->flush_deadline_ms = clock_mono_ms() + S_FLUSH_MAX_MS;
     g->flush_timer = evtimer_new(g->base, s_on_flush, g);
     if (!g->flush_timer) {
         event_base_loopexit(g->base, NULL);
@@ -120,7 +107,7 @@ static void s_finish(struct gateway *g, struct handler_call *c, const struct job
                      const struct bgw_error *err)
 {
     struct config_ref *ref = c->config_ref; /* c->tenant points into it */
-    access_log_write(&g->access_line, c, resp, err, s_mono_ms() - c->received_ms);
+    access_log_write(&g->access_line, c, resp, err, clock_mono_ms() - c->received_ms);
     enum bgw_status st = err ? err->status : BGW_OK;
     g->metrics.requests[c->transport == HANDLER_GRPC ? 0 : 1]
                        [st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
@@ -150,7 +137,7 @@ static enum bgw_status s_rate_limit(struct gateway *g, const struct handler_call
     size_t i = (size_t)(c->tenant - tt->tenants);
     int64_t wait_ms = 0;
     if (i >= tt->n_tenants ||
-        ratelimit_take(&g->buckets[i], &c->tenant->rate_limit, s_mono_ms(), &wait_ms))
+        ratelimit_take(&g->buckets[i], &c->tenant->rate_limit, clock_mono_ms(), &wait_ms))
         return BGW_OK;
     bgw_error_set(err, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
                   "rate limit exceeded for tenant %s: retry after %lld ms", c->tenant->id,
@@ -341,7 +328,7 @@ static void s_on_page(void *arg, const struct page_cache_result *r)
     struct jobs_request q;
     memset(&q, 0, sizeof(q));
     enum handler_next next = HANDLER_REPLY;
-    struct handler_now now = {s_mono_ms(), s_wall_s()};
+    struct handler_now now = {clock_mono_ms(), s_wall_s()};
     /* The cache lends its page: the handler consumes a copy. Every page of
      * the call goes through the call's own config snapshot. */
     struct handler_ctx ctx = s_ctx(g, c);
@@ -398,7 +385,7 @@ static void s_submit(void *arg, struct handler_call *c)
     }
     struct jobs_request q;
     enum handler_next next;
-    struct handler_now now = {s_mono_ms(), s_wall_s()};
+    struct handler_now now = {clock_mono_ms(), s_wall_s()};
     if (handler_prepare(&ctx, c, &now, &next, &q, &err) != BGW_OK) {
         jobs_request_clean_up(&q);
         s_finish(g, c, NULL, &err);
@@ -691,9 +678,9 @@ static void s_on_cron(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct gateway *g = arg;
     atomic_store(&g->health.credentials_ok,
-                 credentials_provider_resolved(g->credentials, s_wall_ms()));
+                 credentials_provider_resolved(g->credentials, clock_wall_ms()));
     atomic_store(&g->health.breaker_closed,
-                 fetcher_breaker_state(g->fetcher, s_mono_ms()) != BREAKER_OPEN);
+                 fetcher_breaker_state(g->fetcher, clock_mono_ms()) != BREAKER_OPEN);
 }
 
 static void s_log_ready(struct gateway *g)
@@ -738,7 +725,7 @@ int gateway_run(struct gateway *g)
     if (!g->cron || event_add(g->cron, &tv) != 0)
         return 1;
     s_on_cron(-1, 0, g);
-    if (credentials_provider_resolved(g->credentials, s_wall_ms())) {
+    if (credentials_provider_resolved(g->credentials, clock_wall_ms())) {
         s_log_ready(g);
     } else {
         /* The first credentials come from the network: ready once they

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "bedrockgw/v1/model_import_jobs.pb-c.h"
 #include "cache.h"
 #include "health.h"
@@ -80,13 +81,6 @@ struct grpc_frontend {
     bool shutdown_done;
     atomic_ulong next_id;
 };
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void s_rpc_free(struct s_rpc *r)
 {
@@ -418,7 +412,7 @@ static void s_on_received(struct s_rpc *r, bool ok)
         s_send(r, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL, 0, 0);
         return;
     }
-    c->received_ms = s_mono_ms();
+    c->received_ms = clock_mono_ms();
     c->deadline_ms = s_deadline_ms(r, c->received_ms);
     handler_format_request_id(c->request_id, 'g', (unsigned long)time(NULL),
                               (unsigned long)atomic_fetch_add(&fe->next_id, 1));

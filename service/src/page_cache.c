@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define S_FLIGHT_BUCKETS 256
@@ -79,13 +80,6 @@ struct page_cache {
     char identity[1024];
     char identity_akid[256];
 };
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *page_cache_outcome_str(enum page_cache_outcome o)
 {
@@ -358,7 +352,7 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
     f->fetch = NULL;
     s_flight_unregister(pc, f);
     s_count_upstream(pc, r);
-    int64_t now_ms = s_mono_ms();
+    int64_t now_ms = clock_mono_ms();
     struct cache_entry *e = NULL;
     if (r->status == BGW_OK) {
         enum cache_state st;
@@ -437,7 +431,7 @@ static void s_on_deadline(evutil_socket_t fd, short what, void *arg)
     struct page_cache *pc = h->pc;
     s_list_del(h);
     f->n_waiters--;
-    int64_t now_ms = s_mono_ms();
+    int64_t now_ms = clock_mono_ms();
     struct cache_entry *stale = s_stale_for(pc, h, f->key, f->key_len, now_ms);
     if (stale) {
         pc->m->stale[METRICS_STALE_TIMEOUT]++;
@@ -492,7 +486,7 @@ static void s_on_ready(evutil_socket_t fd, short what, void *arg)
         batch.prev->next = &batch;
         s_list_init(&pc->ready);
     }
-    int64_t now_ms = s_mono_ms();
+    int64_t now_ms = clock_mono_ms();
     while (batch.next != &batch) {
         struct page_cache_fetch *h = batch.next;
         s_list_del(h);
@@ -519,7 +513,7 @@ static void s_on_sweep(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct page_cache *pc = arg;
-    cache_sweep(pc->cache, s_mono_ms(), S_SWEEP_WORK);
+    cache_sweep(pc->cache, clock_mono_ms(), S_SWEEP_WORK);
 }
 
 /* --- pass-through (cache disabled) --------------------------------------- */
@@ -690,7 +684,7 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
         return h;
     }
 
-    int64_t now_ms = s_mono_ms();
+    int64_t now_ms = clock_mono_ms();
     if (s_build_key(pc, q, now_ms, err) != 0) {
         free(h);
         return NULL;

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "cache.h"
 #include "health.h"
 #include "json_mapping.h"
@@ -70,13 +71,6 @@ struct s_pending {
     bool cors_credentials; /* CORS credentials setting when the request came */
     char cors_origin[256]; /* value for Access-Control-Allow-Origin, or "" */
 };
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The Access-Control-Allow-Origin value for origin, or NULL if not allowed. */
 static const char *s_cors_allow(const struct rest_frontend *fe, const char *origin)
@@ -379,7 +373,7 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
         memcpy(p->cors_origin, cors, n);
         p->cors_origin[n] = '\0';
     }
-    c->received_ms = s_mono_ms();
+    c->received_ms = clock_mono_ms();
     handler_format_request_id(c->request_id, 'r', (unsigned long)time(NULL), ++fe->next_id);
     s_peer(req, c->peer, sizeof(c->peer));
     /* A header copy that failed was NULL before too (strdup) */
@@ -533,16 +527,9 @@ static void s_on_request(struct evhttp_request *req, void *arg)
 #define S_ACCEPT_PAUSE_MS 100
 #define S_SHED_LOG_EVERY_MS 5000
 
-static int64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void s_log_shed(struct rest_frontend *fe, const char *why)
 {
-    int64_t now = s_now_ms();
+    int64_t now = clock_mono_ms();
     if (now - fe->last_shed_log_ms < S_SHED_LOG_EVERY_MS)
         return;
     fe->last_shed_log_ms = now;

@@ -17,6 +17,7 @@
  * the first upstream_http_new (main does; the unit test does it itself).
  */
 #include "upstream_http.h"
+#include "clock.h"
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -79,13 +80,6 @@ struct upstream_http {
     int callback_depth;  /* > 0 while a user callback runs */
     int destroy_pending; /* destroy was called from inside a callback */
 };
-
-static int64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- request list ----------------------------------------------------------- */
 
@@ -198,7 +192,7 @@ static void s_deliver(struct upstream_request *r, struct upstream_response *resp
     struct upstream_http *u = r->u;
     s_unlink(u, r);
     r->state = REQ_DELIVERING;
-    resp->elapsed_ms = s_now_ms() - r->start_ms;
+    resp->elapsed_ms = clock_mono_ms() - r->start_ms;
     if (!resp->body) {
         resp->body = r->body.data ? r->body.data : "";
         resp->body_len = r->body.data ? r->body.len : 0;
@@ -556,7 +550,7 @@ struct upstream_request *upstream_http_request(struct upstream_http *u,
     r->u = u;
     r->cb = cb;
     r->arg = arg;
-    r->start_ms = s_now_ms();
+    r->start_ms = clock_mono_ms();
     buf_init(&r->body, u->max_body_bytes);
     r->easy = curl_easy_init();
     if (!r->easy)
