@@ -3,6 +3,7 @@
  */
 #include "clock.h"
 
+#include <openssl/rand.h>
 #include <time.h>
 
 static int64_t s_ms(clockid_t id)
@@ -20,4 +21,12 @@ int64_t clock_mono_ms(void)
 int64_t clock_wall_ms(void)
 {
     return s_ms(CLOCK_REALTIME);
+}
+
+uint32_t clock_jitter_u32(void)
+{
+    uint32_t r = 0;
+    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+        r = (uint32_t)clock_mono_ms();
+    return r;
 }

@@ -10,7 +10,6 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,14 +106,6 @@ struct credentials_provider {
     struct bgw_error last_err;
     struct credentials_wait *waiters;
 };
-
-static uint32_t s_rand(void)
-{
-    uint32_t r = 0;
-    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-        r = (uint32_t)clock_wall_ms();
-    return r;
-}
 
 static void s_free_secret(char **p)
 {
@@ -824,7 +815,8 @@ static void s_refresh_done(struct credentials_provider *p, struct credentials *g
         p->generation++;
         p->failures = 0;
         bgw_error_clear(&p->last_err);
-        int64_t at = credentials_policy_refresh_at(&p->policy, p->creds.expires_at_ms, now, s_rand());
+        int64_t at = credentials_policy_refresh_at(&p->policy, p->creds.expires_at_ms, now,
+                                                   clock_jitter_u32());
         if (at > 0)
             s_arm(p, at);
         char akid4[5];
@@ -838,7 +830,7 @@ static void s_refresh_done(struct credentials_provider *p, struct credentials *g
         p->failures++;
         bgw_error_set(&p->last_err, BGW_ERR_UNAVAILABLE, NULL, "%s", why);
         int64_t at = credentials_policy_retry_at(&p->policy, p->failures, p->creds.expires_at_ms,
-                                                 now, s_rand());
+                                                 now, clock_jitter_u32());
         s_arm(p, at);
         bool usable = credentials_provider_resolved(p, now);
         log_event(LOG_WARN, "credentials_refresh_failed",

@@ -7,7 +7,6 @@
 
 #include <event2/event.h>
 #include <jansson.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,14 +72,6 @@ struct fetcher_fetch {
     struct bgw_error last_err;
     bool have_err;
 };
-
-static uint32_t s_rand(void)
-{
-    uint32_t r = 0;
-    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-        r = (uint32_t)clock_mono_ms();
-    return r;
-}
 
 static void s_on_pump(evutil_socket_t fd, short what, void *arg);
 
@@ -507,7 +498,7 @@ static void s_on_http(void *arg, const struct upstream_response *r)
         s_fail(h);
         return;
     }
-    int64_t delay = retry_backoff_ms(&f->backoff, h->attempts, cls, s_rand());
+    int64_t delay = retry_backoff_ms(&f->backoff, h->attempts, cls, clock_jitter_u32());
     int64_t ra = r->outcome == UPSTREAM_OK ? retry_after_ms(r->retry_after) : -1;
     if (ra >= 0) {
         if (ra > f->cfg->max_retry_after_ms) {

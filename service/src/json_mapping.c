@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "timeutil.h"
 
 /* At most this many bytes of client input are quoted in a message. */
@@ -70,17 +71,6 @@ static void s_excerpt(const char *in, size_t len, char out[S_EXCERPT_BUF])
     out[n] = '\0';
 }
 
-static int s_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 enum s_decode_rc { S_DECODE_OK = 0, S_DECODE_BAD_ESCAPE, S_DECODE_NUL, S_DECODE_NOMEM };
 
 /* %XX-decodes src[0..len) into a fresh NUL-terminated heap string. '+' is
@@ -95,11 +85,11 @@ static enum s_decode_rc s_decode(const char *src, size_t len, char **out)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)src[i];
         if (c == '%') {
-            if (len - i < 3 || s_hex(src[i + 1]) < 0 || s_hex(src[i + 2]) < 0) {
+            if (len - i < 3 || hex_digit(src[i + 1]) < 0 || hex_digit(src[i + 2]) < 0) {
                 free(d);
                 return S_DECODE_BAD_ESCAPE;
             }
-            c = (unsigned char)(s_hex(src[i + 1]) * 16 + s_hex(src[i + 2]));
+            c = (unsigned char)(hex_digit(src[i + 1]) * 16 + hex_digit(src[i + 2]));
             i += 2;
         }
         if (c == 0) {

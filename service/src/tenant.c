@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
+
 void tenant_table_clean_up(struct tenant_table *t)
 {
     for (size_t i = 0; i < t->n_tenants; i++) {
@@ -28,24 +30,13 @@ void tenant_table_clean_up(struct tenant_table *t)
     t->n_tenants = 0;
 }
 
-static int s_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int tenant_parse_key_hash(const char *hex, unsigned char out[32])
 {
     if (strlen(hex) != 64)
         return -1;
     for (size_t i = 0; i < 32; i++) {
-        int hi = s_hexval(hex[2 * i]);
-        int lo = s_hexval(hex[2 * i + 1]);
+        int hi = hex_digit(hex[2 * i]);
+        int lo = hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (unsigned char)(hi << 4 | lo);

@@ -6,16 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int s_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "hex.h"
 
 char *query_decode(const char *in, size_t len)
 {
@@ -25,8 +16,8 @@ char *query_decode(const char *in, size_t len)
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         if (in[i] == '%' && i + 2 < len) {
-            int hi = s_hex(in[i + 1]);
-            int lo = s_hex(in[i + 2]);
+            int hi = hex_digit(in[i + 1]);
+            int lo = hex_digit(in[i + 2]);
             if (hi >= 0 && lo >= 0 && (hi | lo) != 0) { /* "%00" stays verbatim */
                 out[o++] = (char)(hi * 16 + lo);
                 i += 2;
