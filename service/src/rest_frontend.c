@@ -1,34 +1,21 @@
 /*
- * rest_frontend - evhttp server, routing, CORS, JSON replies.
- * See rest_frontend.h. Loop thread only.
+ * rest_frontend - routing, CORS, JSON replies on http_server (our own
+ * HTTP/1.1 layer). See rest_frontend.h. Loop thread only.
  */
 #include "rest_frontend.h"
 
-#include <arpa/inet.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/listener.h>
-#include <event2/http_struct.h> /* the request's HTTP version (major, minor) */
-#include <event2/keyvalq_struct.h>
-#include <event2/util.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "clock.h"
 #include "cache.h"
 #include "health.h"
+#include "http_server.h"
 #include "json_mapping.h"
 #include "log.h"
 #include "tls_server.h"
@@ -40,11 +27,11 @@
 #define S_ALLOW "GET, HEAD, OPTIONS"
 #define S_ALLOW_HEADERS "authorization, x-api-key, content-type, x-request-id, cache-control, if-none-match"
 #define S_EXPOSE_HEADERS "retry-after, x-request-id, etag, age, warning, x-cache"
+#define S_JSON_TYPE "application/json; charset=utf-8"
 
 struct rest_frontend {
     const struct config *cfg;
-    struct evhttp *http;
-    struct evhttp_bound_socket *bound;
+    struct http_server *server;
     SSL_CTX *ssl_ctx; /* NULL = plain HTTP */
     int port;
     bool draining;
@@ -54,20 +41,12 @@ struct rest_frontend {
     rest_frontend_metrics_fn metrics;
     void *metrics_arg;
     unsigned long next_id;
-    size_t n_unsent; /* requests received whose reply is not fully written */
-    /* Connection-flood guard (see s_new_bev). */
-    struct event_base *base;
-    struct event *resume; /* re-enables accepting after an accept error */
-    evutil_socket_t max_fd;
-    unsigned long shed;
-    int64_t last_shed_log_ms;
 };
 
-/* Per-request state that outlives the evhttp callback. */
+/* Per-request state that outlives the request callback. */
 struct s_pending {
-    struct evhttp_request *req;
+    struct http_request *req;
     struct rest_frontend *fe;
-    bool head;
     bool cors_credentials; /* CORS credentials setting when the request came */
     char cors_origin[256]; /* value for Access-Control-Allow-Origin, or "" */
 };
@@ -87,38 +66,37 @@ static const char *s_cors_allow(const struct rest_frontend *fe, const char *orig
     return NULL;
 }
 
-static void s_add_cors(bool credentials, struct evkeyvalq *h, const char *allow)
+static void s_add_cors(bool credentials, struct http_request *req, const char *allow)
 {
-    evhttp_add_header(h, "Vary", "Origin");
+    http_response_header(req, "Vary", "Origin");
     if (!allow || !*allow)
         return;
-    evhttp_add_header(h, "Access-Control-Allow-Origin", allow);
+    http_response_header(req, "Access-Control-Allow-Origin", allow);
     if (credentials && strcmp(allow, "*") != 0)
-        evhttp_add_header(h, "Access-Control-Allow-Credentials", "true");
-    evhttp_add_header(h, "Access-Control-Expose-Headers", S_EXPOSE_HEADERS);
+        http_response_header(req, "Access-Control-Allow-Credentials", "true");
+    http_response_header(req, "Access-Control-Expose-Headers", S_EXPOSE_HEADERS);
 }
 
-static void s_send_json_cc(struct evhttp_request *req, int code, const char *body, size_t len,
-                           bool head, const char *cache_control)
+static bool s_is_head(const struct http_request *req)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    return http_request_head(req)->method == HTTP1_M_HEAD;
+}
+
+/* A JSON answer (copied; HEAD: the length only, http_server drops the
+ * body). */
+static void s_send_json_cc(struct http_request *req, int code, const char *body, size_t len,
+                           const char *cache_control)
+{
     if (code != 304)
-        evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-    evhttp_add_header(h, "Cache-Control", cache_control);
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-    struct evbuffer *out = evbuffer_new();
-    if (out && !head)
-        evbuffer_add(out, body, len);
-    const char *reason = code == 200 ? "OK" : code == 304 ? "Not Modified" : NULL;
-    evhttp_send_reply(req, code, reason, out);
-    if (out)
-        evbuffer_free(out);
+        http_response_header(req, "Content-Type", S_JSON_TYPE);
+    http_response_header(req, "Cache-Control", cache_control);
+    http_response_header(req, "X-Content-Type-Options", "nosniff");
+    http_response_send(req, code, body, len, NULL, NULL);
 }
 
-static void s_send_json(struct evhttp_request *req, int code, const char *body, size_t len,
-                        bool head)
+static void s_send_json(struct http_request *req, int code, const char *body, size_t len)
 {
-    s_send_json_cc(req, code, body, len, head, "no-store");
+    s_send_json_cc(req, code, body, len, "no-store");
 }
 
 /* Decimal digits of v (>= 0 expected; negative clamps to 0) into out, NUL-
@@ -137,22 +115,6 @@ static char *s_u64(char *out, int64_t v)
     return out;
 }
 
-/* The Date header value evhttp would add (evutil_date_rfc1123), made once
- * a second instead of once a reply. Loop thread. */
-static const char *s_http_date(void)
-{
-    static time_t last = (time_t)-1;
-    static char date[64];
-    time_t now = time(NULL);
-    if (now != last) {
-        struct tm tm;
-        if (!gmtime_r(&now, &tm) || evutil_date_rfc1123(date, sizeof(date), &tm) <= 0)
-            return NULL;
-        last = now;
-    }
-    return date;
-}
-
 static void s_release_view(const void *data, size_t len, void *hold)
 {
     (void)data;
@@ -160,13 +122,10 @@ static void s_release_view(const void *data, size_t len, void *hold)
     cache_view_release(hold);
 }
 
-/* A successful answer with the gateway's cache information. Headers and
- * their order are those of s_send_json_cc (and of what evhttp adds itself);
- * a body from a stored view goes out by reference, not copied. */
-static void s_send_cached(struct evhttp_request *req, const struct handler_cache_reply *cr,
-                          bool head)
+/* A successful answer with the gateway's cache information. A body from a
+ * stored view goes out by reference, not copied. */
+static void s_send_cached(struct http_request *req, const struct handler_cache_reply *cr)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char num[24];
     char cc[48] = "no-store";
     if (cr->max_age_s >= 0) {
@@ -175,89 +134,81 @@ static void s_send_cached(struct evhttp_request *req, const struct handler_cache
         s_u64(cc + sizeof(prefix) - 1, cr->max_age_s);
     }
     if (cr->etag[0])
-        evhttp_add_header(h, "ETag", cr->etag);
+        http_response_header(req, "ETag", cr->etag);
     if (cr->x_cache) {
-        evhttp_add_header(h, "Age", s_u64(num, cr->age_s));
-        evhttp_add_header(h, "X-Cache", cr->x_cache);
+        http_response_header(req, "Age", s_u64(num, cr->age_s));
+        http_response_header(req, "X-Cache", cr->x_cache);
     }
     if (cr->warning == 110)
-        evhttp_add_header(h, "Warning", "110 - \"Response is Stale\"");
+        http_response_header(req, "Warning", "110 - \"Response is Stale\"");
     else if (cr->warning == 111)
-        evhttp_add_header(h, "Warning", "111 - \"Revalidation Failed\"");
+        http_response_header(req, "Warning", "111 - \"Revalidation Failed\"");
     if (cr->not_modified) {
-        s_send_json_cc(req, 304, NULL, 0, true, cc);
+        s_send_json_cc(req, 304, NULL, 0, cc);
         return;
     }
     if (!cr->view) {
-        s_send_json_cc(req, 200, cr->body, cr->body_len, head, cc);
+        s_send_json_cc(req, 200, cr->body, cr->body_len, cc);
         return;
     }
-    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-    evhttp_add_header(h, "Cache-Control", cc);
-    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-    /* HTTP/1.1: evhttp would now add Date, then Content-Length (a HEAD
-     * reply gets neither a body nor a length); adding them first, in that
-     * order, leaves its output the same and skips its per-reply formatting.
-     * HTTP/1.0 replies are left to evhttp entirely. */
-    if (req->major == 1 && req->minor >= 1) {
-        const char *date = s_http_date();
-        if (date)
-            evhttp_add_header(h, "Date", date);
-        if (!head)
-            evhttp_add_header(h, "Content-Length", s_u64(num, (int64_t)cr->body_len));
+    static const char type[] = "Content-Type: " S_JSON_TYPE "\r\nCache-Control: ";
+    static const char nosniff[] = "\r\nX-Content-Type-Options: nosniff\r\n";
+    http_response_lines(req, type, sizeof(type) - 1);
+    http_response_lines(req, cc, strlen(cc));
+    http_response_lines(req, nosniff, sizeof(nosniff) - 1);
+    if (s_is_head(req) || cr->body_len == 0) {
+        http_response_send(req, 200, cr->body, cr->body_len, NULL, NULL);
+        return;
     }
-    if (!head && cr->body_len > 0) {
-        struct cache_hold *hold = cache_view_hold(cr->view);
-        if (evbuffer_add_reference(evhttp_request_get_output_buffer(req), cr->body,
-                                   cr->body_len, s_release_view, hold) != 0) {
-            cache_view_release(hold);
-            evbuffer_add(evhttp_request_get_output_buffer(req), cr->body, cr->body_len);
-        }
-    }
-    evhttp_send_reply(req, 200, "OK", NULL);
+    struct cache_hold *hold = cache_view_hold(cr->view);
+    http_response_send(req, 200, cr->body, cr->body_len, hold ? s_release_view : NULL, hold);
 }
 
-static void s_send_error(struct evhttp_request *req, const struct bgw_error *e, bool head)
+/* An error as google.rpc.Status JSON; http_status 0 = the status's own. */
+static void s_send_error_http(struct http_request *req, const struct bgw_error *e, int http_status)
 {
     struct buf b;
     buf_init(&b, 0);
     if (e->retry_after_s > 0) {
-        char ra[16];
-        snprintf(ra, sizeof(ra), "%d", e->retry_after_s);
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
+        char ra[24];
+        http_response_header(req, "Retry-After", s_u64(ra, e->retry_after_s));
     }
     if (json_mapping_render_error(e, &b) != 0) {
         buf_reset(&b);
         buf_append_str(&b, "{\"code\":13,\"message\":\"internal error\",\"details\":[]}");
     }
-    s_send_json(req, bgw_status_http(e->status), b.data, b.len, head);
+    s_send_json(req, http_status ? http_status : bgw_status_http(e->status), b.data, b.len);
     buf_clean_up(&b);
 }
 
-static void s_send_simple_error(struct evhttp_request *req, enum bgw_status st, const char *msg)
+static void s_send_error(struct http_request *req, const struct bgw_error *e)
+{
+    s_send_error_http(req, e, 0);
+}
+
+static void s_send_simple_error(struct http_request *req, enum bgw_status st, const char *msg)
 {
     struct bgw_error e;
     bgw_error_clear(&e);
     bgw_error_set(&e, st, NULL, "%s", msg);
-    s_send_error(req, &e, evhttp_request_get_command(req) == EVHTTP_REQ_HEAD);
+    s_send_error(req, &e);
 }
 
 static void s_reply(struct handler_call *c, const struct jobs_response *resp,
                     const struct bgw_error *err)
 {
     struct s_pending *p = c->frontend_data;
-    struct evkeyvalq *h = evhttp_request_get_output_headers(p->req);
-    evhttp_add_header(h, "X-Request-Id", c->request_id);
-    s_add_cors(p->cors_credentials, h, p->cors_origin);
+    http_response_header(p->req, "X-Request-Id", c->request_id);
+    s_add_cors(p->cors_credentials, p->req, p->cors_origin);
     if (err) {
-        s_send_error(p->req, err, p->head);
+        s_send_error(p->req, err);
     } else if (c->cache_reply.body) {
-        s_send_cached(p->req, &c->cache_reply, p->head);
+        s_send_cached(p->req, &c->cache_reply);
     } else {
         struct buf b;
         buf_init(&b, 0);
         if (json_mapping_render_response(resp, &b) == 0) {
-            s_send_json(p->req, 200, b.data, b.len, p->head);
+            s_send_json(p->req, 200, b.data, b.len);
         } else {
             s_send_simple_error(p->req, BGW_ERR_INTERNAL, "cannot render the response");
         }
@@ -267,35 +218,19 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
     handler_call_free(c);
 }
 
-/* ASCII case-insensitive equality (evhttp_find_header's comparison). */
-static bool s_name_eq(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
-        if (x >= 'A' && x <= 'Z')
-            x = (unsigned char)(x + 32);
-        if (y >= 'A' && y <= 'Z')
-            y = (unsigned char)(y + 32);
-        if (x != y)
-            return false;
-        if (!x)
-            return true;
-    }
-}
-
 /* Copies of the request headers the call needs, in one pass over them; the
- * first occurrence of each wins (as with evhttp_find_header). 0, or -1 when
- * memory runs out. */
-static int s_dup_headers(struct evkeyvalq *in, struct handler_call *c)
+ * first occurrence of each wins. 0, or -1 when memory runs out. */
+static int s_dup_headers(const struct http1_request *in, struct handler_call *c)
 {
     static const char *const names[] = {"Authorization", "X-Api-Key", "Cache-Control",
                                         "If-None-Match"};
     char **dst[] = {&c->authorization, &c->x_api_key, &c->cache_control, &c->if_none_match};
     const char *found[4] = {NULL, NULL, NULL, NULL};
-    for (struct evkeyval *kv = in->tqh_first; kv; kv = kv->next.tqe_next) {
+    for (size_t k = 0; k < in->n_headers; k++) {
+        const struct http1_header *h = &in->headers[k];
         for (size_t i = 0; i < 4; i++) {
-            if (!found[i] && s_name_eq(kv->key, names[i])) {
-                found[i] = kv->value;
+            if (!found[i] && http1_name_eq(h->name, names[i])) {
+                found[i] = h->value;
                 break;
             }
         }
@@ -308,54 +243,20 @@ static int s_dup_headers(struct evkeyvalq *in, struct handler_call *c)
     return rc;
 }
 
-/* "addr:port" of the client, truncated to len - 1 bytes. */
-static void s_peer(struct evhttp_request *req, char *out, size_t len)
-{
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
-    char *addr = NULL;
-    ev_uint16_t port = 0;
-    out[0] = '\0';
-    if (conn) {
-        evhttp_connection_get_peer(conn, &addr, &port);
-        if (addr) {
-            char tmp[96];
-            size_t n = strnlen(addr, sizeof(tmp) - 8);
-            memcpy(tmp, addr, n);
-            tmp[n++] = ':';
-            char digits[8];
-            size_t d = 0;
-            unsigned v = port;
-            do {
-                digits[d++] = (char)('0' + v % 10);
-                v /= 10;
-            } while (v);
-            while (d)
-                tmp[n++] = digits[--d];
-            if (n > len - 1)
-                n = len - 1;
-            memcpy(out, tmp, n);
-            out[n] = '\0';
-        }
-    }
-}
-
 /* The verified client certificate's names, when this is a TLS connection
  * that has one. 0, or -1 on allocation failure. */
-static int s_peer_identity(struct rest_frontend *fe, struct evhttp_request *req,
-                           struct peer_identity *out)
+static int s_peer_identity(struct http_request *req, struct peer_identity *out)
 {
-    if (!fe->ssl_ctx)
+    SSL *ssl = http_request_ssl(req);
+    if (!ssl)
         return 0;
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
-    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-    X509 *peer = tls_server_verified_peer(bev ? bufferevent_openssl_get_ssl(bev) : NULL);
+    X509 *peer = tls_server_verified_peer(ssl);
     return peer ? peer_identity_from_x509(out, peer) : 0;
 }
 
-static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
-                          const char *query, const char *cors, bool head)
+static void s_handle_list(struct rest_frontend *fe, struct http_request *req,
+                          const char *query, const char *cors)
 {
-    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     struct handler_call *c = handler_call_new(HANDLER_REST);
     struct s_pending *p = calloc(1, sizeof(*p));
     if (!c || !p) {
@@ -366,7 +267,6 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     }
     p->req = req;
     p->fe = fe;
-    p->head = head;
     p->cors_credentials = fe->cfg->cors_allow_credentials;
     if (cors) {
         size_t n = strnlen(cors, sizeof(p->cors_origin) - 1);
@@ -375,11 +275,11 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     }
     c->received_ms = clock_mono_ms();
     handler_format_request_id(c->request_id, 'r', (unsigned long)time(NULL), ++fe->next_id);
-    s_peer(req, c->peer, sizeof(c->peer));
+    http_request_peer(req, c->peer, sizeof(c->peer));
     /* A header copy that failed was NULL before too (strdup) */
-    (void)s_dup_headers(in, c);
+    (void)s_dup_headers(http_request_head(req), c);
     c->render = json_mapping_render_response;
-    if (s_peer_identity(fe, req, &c->peer_cert) != 0) {
+    if (s_peer_identity(req, &c->peer_cert) != 0) {
         c->decode_failed = true;
         bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
     }
@@ -390,18 +290,17 @@ static void s_handle_list(struct rest_frontend *fe, struct evhttp_request *req,
     fe->submit(fe->submit_arg, c);
 }
 
-static void s_handle_preflight(struct rest_frontend *fe, struct evhttp_request *req,
+static void s_handle_preflight(struct rest_frontend *fe, struct http_request *req,
                                const char *origin, const char *cors)
 {
-    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    const char *want = evhttp_find_header(in, "Access-Control-Request-Method");
+    const char *want = http1_header(http_request_head(req), "Access-Control-Request-Method");
     if (!origin || !want) { /* plain OPTIONS */
-        evhttp_add_header(h, "Allow", S_ALLOW);
-        evhttp_send_reply(req, 204, "No Content", NULL);
+        http_response_header(req, "Allow", S_ALLOW);
+        http_response_send(req, 204, NULL, 0, NULL, NULL);
         return;
     }
-    evhttp_add_header(h, "Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
+    http_response_header(req, "Vary",
+                         "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
     if (!cors) {
         s_send_simple_error(req, BGW_ERR_PERMISSION_DENIED, "origin not allowed by CORS policy");
         return;
@@ -411,77 +310,61 @@ static void s_handle_preflight(struct rest_frontend *fe, struct evhttp_request *
                             "CORS preflight: only GET is allowed on this resource");
         return;
     }
-    evhttp_add_header(h, "Access-Control-Allow-Origin", cors);
+    http_response_header(req, "Access-Control-Allow-Origin", cors);
     if (fe->cfg->cors_allow_credentials && strcmp(cors, "*") != 0)
-        evhttp_add_header(h, "Access-Control-Allow-Credentials", "true");
-    evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
-    evhttp_add_header(h, "Access-Control-Allow-Headers", S_ALLOW_HEADERS);
+        http_response_header(req, "Access-Control-Allow-Credentials", "true");
+    http_response_header(req, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+    http_response_header(req, "Access-Control-Allow-Headers", S_ALLOW_HEADERS);
     char age[24];
-    snprintf(age, sizeof(age), "%lld", (long long)fe->cfg->cors_max_age_s);
-    evhttp_add_header(h, "Access-Control-Max-Age", age);
-    evhttp_send_reply(req, 204, "No Content", NULL);
+    http_response_header(req, "Access-Control-Max-Age", s_u64(age, fe->cfg->cors_max_age_s));
+    http_response_send(req, 204, NULL, 0, NULL, NULL);
 }
 
-static void s_on_complete(struct evhttp_request *req, void *arg)
+/* A request http_server refused itself: 400/413/431 as INVALID_ARGUMENT,
+ * 501/505 as UNIMPLEMENTED, with the HTTP status the server chose. */
+static void s_protocol_error(struct http_request *req, enum http1_result r)
 {
-    (void)req;
-    struct rest_frontend *fe = arg;
-    if (fe->n_unsent > 0)
-        fe->n_unsent--;
+    struct bgw_error e;
+    bgw_error_clear(&e);
+    int http = http1_result_status(r);
+    bgw_error_set(&e, http >= 500 ? BGW_ERR_UNIMPLEMENTED : BGW_ERR_INVALID_ARGUMENT, NULL, "%s",
+                  http1_result_str(r));
+    s_send_error_http(req, &e, http);
 }
 
-/* Each accepted connection of a TLS listener gets an OpenSSL bufferevent in
- * server (accepting) mode; evhttp sets its socket. */
-static struct bufferevent *s_tls_bev(struct event_base *base, void *arg)
+static void s_on_request(void *arg, struct http_request *req)
 {
     struct rest_frontend *fe = arg;
-    SSL *ssl = SSL_new(fe->ssl_ctx);
-    if (!ssl)
-        return NULL;
-    struct bufferevent *bev = bufferevent_openssl_socket_new(
-        base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-    if (!bev)
-        SSL_free(ssl);
-    return bev;
-}
-
-static void s_on_request(struct evhttp_request *req, void *arg)
-{
-    struct rest_frontend *fe = arg;
-    /* Counted until libevent has written the reply, so a drain can wait for
-     * the bytes to leave (a reply to a peer that already hung up is never
-     * "completed": the drain's flush wait is bounded for that case). */
-    fe->n_unsent++;
-    evhttp_request_set_on_complete_cb(req, s_on_complete, fe);
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
-    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-    const char *origin = evhttp_find_header(in, "Origin");
-    const char *cors = s_cors_allow(fe, origin);
-    bool head = cmd == EVHTTP_REQ_HEAD;
-
-    if (!path) {
-        s_send_simple_error(req, BGW_ERR_INVALID_ARGUMENT, "malformed request target");
+    enum http1_result perr = http_request_error(req);
+    if (perr != HTTP1_OK) {
+        s_protocol_error(req, perr);
         return;
     }
+    const struct http1_request *h = http_request_head(req);
+    const char *path = h->path;
+    const char *query = h->query;
+    enum http1_method m = h->method;
+    const char *origin = http1_header(h, "Origin");
+    const char *cors = s_cors_allow(fe, origin);
+    bool head = m == HTTP1_M_HEAD;
+    bool get = m == HTTP1_M_GET || head;
+
     if (strcmp(path, S_PATH_LIST) == 0) {
-        if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) {
-            s_handle_list(fe, req, query, cors, head);
+        if (get) {
+            s_handle_list(fe, req, query, cors);
             return;
         }
-        if (cmd == EVHTTP_REQ_OPTIONS) {
+        if (m == HTTP1_M_OPTIONS) {
             s_handle_preflight(fe, req, origin, cors);
             return;
         }
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", S_ALLOW);
-        s_add_cors(fe->cfg->cors_allow_credentials, evhttp_request_get_output_headers(req), cors);
+        http_response_header(req, "Allow", S_ALLOW);
+        s_add_cors(fe->cfg->cors_allow_credentials, req, cors);
         s_send_simple_error(req, BGW_ERR_METHOD_NOT_ALLOWED,
                             "method not allowed: use GET " S_PATH_LIST);
         return;
     }
-    if (strcmp(path, S_PATH_METRICS) == 0 && fe->metrics && (cmd == EVHTTP_REQ_GET || head)) {
+    if (strcmp(path, S_PATH_METRICS) == 0 && fe->metrics && get) {
         struct buf b;
         buf_init(&b, 0);
         if (fe->metrics(fe->metrics_arg, &b) != 0) {
@@ -489,124 +372,28 @@ static void s_on_request(struct evhttp_request *req, void *arg)
             s_send_simple_error(req, BGW_ERR_INTERNAL, "cannot render metrics");
             return;
         }
-        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-        evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        evhttp_add_header(h, "Cache-Control", "no-store");
-        struct evbuffer *out = evbuffer_new();
-        if (out && !head)
-            evbuffer_add(out, b.data ? b.data : "", b.len);
-        evhttp_send_reply(req, 200, "OK", out);
-        if (out)
-            evbuffer_free(out);
+        http_response_header(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        http_response_header(req, "Cache-Control", "no-store");
+        http_response_send(req, 200, b.data ? b.data : "", b.len, NULL, NULL);
         buf_clean_up(&b);
         return;
     }
-    if (strcmp(path, S_PATH_HEALTH) == 0 && (cmd == EVHTTP_REQ_GET || head)) {
+    if (strcmp(path, S_PATH_HEALTH) == 0 && get) {
         const char *body = fe->draining ? "{\"status\":\"NOT_SERVING\"}" : "{\"status\":\"SERVING\"}";
-        s_send_json(req, fe->draining ? 503 : 200, body, strlen(body), head);
+        s_send_json(req, fe->draining ? 503 : 200, body, strlen(body));
         return;
     }
-    if (strcmp(path, S_PATH_READY) == 0 && (cmd == EVHTTP_REQ_GET || head)) {
+    if (strcmp(path, S_PATH_READY) == 0 && get) {
         bool ready = !fe->draining && (!fe->health || health_ready(fe->health));
         char body[160];
         snprintf(body, sizeof(body), "{\"status\":\"%s\",\"reason\":\"%s\"}",
                  ready ? "SERVING" : "NOT_SERVING",
                  fe->draining ? "shutting down" : fe->health ? health_reason(fe->health) : "ready");
-        s_send_json(req, ready ? 200 : 503, body, strlen(body), head);
+        s_send_json(req, ready ? 200 : 503, body, strlen(body));
         return;
     }
-    s_add_cors(fe->cfg->cors_allow_credentials, evhttp_request_get_output_headers(req), cors);
+    s_add_cors(fe->cfg->cors_allow_credentials, req, cors);
     s_send_simple_error(req, BGW_ERR_NOT_FOUND, "no such resource; the API is GET " S_PATH_LIST);
-}
-
-/* Descriptors kept free for everything but REST connections: the gRPC
- * listener and its calls, upstream connections, files. A flood of REST
- * connections (idle or trickling) must never starve those: gRPC core stops
- * accepting for good after it once runs out of descriptors. */
-#define S_FD_RESERVE 512
-#define S_ACCEPT_PAUSE_MS 100
-#define S_SHED_LOG_EVERY_MS 5000
-
-static void s_log_shed(struct rest_frontend *fe, const char *why)
-{
-    int64_t now = clock_mono_ms();
-    if (now - fe->last_shed_log_ms < S_SHED_LOG_EVERY_MS)
-        return;
-    fe->last_shed_log_ms = now;
-    log_event(LOG_WARN, "http_connections_shed",
-              json_pack("{s:s,s:I}", "reason", why, "shed_total", (json_int_t)fe->shed));
-}
-
-/* Descriptors are handed out lowest first, so "descriptor max_fd is open"
- * means at least max_fd are in use. */
-static bool s_reserve_reached(const struct rest_frontend *fe)
-{
-    return fcntl(fe->max_fd, F_GETFD) != -1;
-}
-
-static void s_pause_accepting(struct rest_frontend *fe, const char *why)
-{
-    if (fe->bound)
-        evconnlistener_disable(evhttp_bound_socket_get_listener(fe->bound));
-    fe->shed++;
-    s_log_shed(fe, why);
-    struct timeval tv = {0, S_ACCEPT_PAUSE_MS * 1000};
-    evtimer_add(fe->resume, &tv);
-}
-
-/* Accepting again once descriptors are back under the reserve line. */
-static void s_on_resume(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct rest_frontend *fe = arg;
-    if (!fe->bound)
-        return;
-    if (s_reserve_reached(fe)) {
-        struct timeval tv = {0, S_ACCEPT_PAUSE_MS * 1000};
-        evtimer_add(fe->resume, &tv);
-        return;
-    }
-    evconnlistener_enable(evhttp_bound_socket_get_listener(fe->bound));
-}
-
-/* Called by evhttp for every accepted connection (before it is served):
- * at the reserve line, stop accepting until descriptors are freed. */
-static struct bufferevent *s_new_bev(struct event_base *base, void *arg)
-{
-    struct rest_frontend *fe = arg;
-    if (s_reserve_reached(fe))
-        s_pause_accepting(fe, "descriptor reserve reached");
-    if (fe->ssl_ctx)
-        return s_tls_bev(base, fe);
-    return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-}
-
-/* accept() failed (out of descriptors or memory): pause accepting briefly
- * instead of spinning on a listener that stays readable. */
-static void s_on_accept_error(struct evconnlistener *l, void *arg)
-{
-    (void)l;
-    s_pause_accepting(arg, "accept failed");
-}
-
-static int s_guard_accept(struct rest_frontend *fe)
-{
-    struct rlimit rl;
-    rlim_t limit = 1024;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-        limit = rl.rlim_cur;
-    else if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        limit = 1u << 20;
-    fe->max_fd = limit > 2 * S_FD_RESERVE ? (evutil_socket_t)(limit - S_FD_RESERVE)
-                                          : (evutil_socket_t)(limit / 2);
-    fe->resume = evtimer_new(fe->base, s_on_resume, fe);
-    struct evconnlistener *l = evhttp_bound_socket_get_listener(fe->bound);
-    if (!fe->resume || !l)
-        return -1;
-    evconnlistener_set_error_cb(l, s_on_accept_error);
-    evhttp_set_bevcb(fe->http, s_new_bev, fe);
-    return 0;
 }
 
 struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
@@ -630,44 +417,32 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
         buf_appendf(err, "http.listen: bad address %s", cfg->http_listen);
         goto fail;
     }
-    fe->http = evhttp_new(opts->base);
-    if (!fe->http) {
-        buf_append_str(err, "cannot create the HTTP server");
-        goto fail;
-    }
-    evhttp_set_max_headers_size(fe->http, (ev_ssize_t)cfg->http_max_header_bytes);
-    evhttp_set_max_body_size(fe->http, (ev_ssize_t)cfg->http_max_body_bytes);
-    struct timeval tv = {(time_t)(cfg->http_timeout_ms / 1000),
-                         (suseconds_t)((cfg->http_timeout_ms % 1000) * 1000)};
-    evhttp_set_timeout_tv(fe->http, &tv);
-    evhttp_set_allowed_methods(fe->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS |
-                                             EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
-    evhttp_set_default_content_type(fe->http, "application/json; charset=utf-8");
-    evhttp_set_gencb(fe->http, s_on_request, fe);
     if (cfg->http_tls.cert_file[0]) {
         fe->ssl_ctx = tls_server_ctx_new(&cfg->http_tls, "http.tls", err);
         if (!fe->ssl_ctx)
             goto fail;
     }
-    fe->bound = evhttp_bind_socket_with_handle(fe->http, host, (ev_uint16_t)port);
-    if (!fe->bound) {
-        buf_appendf(err, "http.listen: cannot listen on %s", cfg->http_listen);
+    struct http_server_options so = {
+        .base = opts->base,
+        .host = host,
+        .port = port,
+        .ssl_ctx = fe->ssl_ctx,
+        .max_header_bytes = cfg->http_max_header_bytes,
+        .max_body_bytes = cfg->http_max_body_bytes,
+        .timeout_ms = cfg->http_timeout_ms,
+        .on_request = s_on_request,
+        .arg = fe,
+    };
+    struct buf why;
+    buf_init(&why, 0);
+    fe->server = http_server_new(&so, &why);
+    if (!fe->server) {
+        buf_appendf(err, "http.listen: %s", why.data ? why.data : "cannot listen");
+        buf_clean_up(&why);
         goto fail;
     }
-    fe->base = opts->base;
-    if (s_guard_accept(fe) != 0) {
-        buf_append_str(err, "http.listen: cannot set up the accept guard");
-        goto fail;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    if (getsockname(evhttp_bound_socket_get_fd(fe->bound), (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET)
-            fe->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        else if (ss.ss_family == AF_INET6)
-            fe->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    }
+    buf_clean_up(&why);
+    fe->port = http_server_port(fe->server);
     return fe;
 fail:
     rest_frontend_destroy(fe);
@@ -682,10 +457,7 @@ int rest_frontend_port(const struct rest_frontend *f)
 void rest_frontend_stop_accepting(struct rest_frontend *f)
 {
     f->draining = true;
-    if (f->bound) {
-        evhttp_del_accept_socket(f->http, f->bound);
-        f->bound = NULL;
-    }
+    http_server_stop_accepting(f->server);
 }
 
 void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg)
@@ -695,17 +467,14 @@ void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg)
 
 size_t rest_frontend_unsent(const struct rest_frontend *f)
 {
-    return f->n_unsent;
+    return http_server_unsent(f->server);
 }
 
 void rest_frontend_destroy(struct rest_frontend *f)
 {
     if (!f)
         return;
-    if (f->resume)
-        event_free(f->resume);
-    if (f->http)
-        evhttp_free(f->http);
+    http_server_free(f->server);
     SSL_CTX_free(f->ssl_ctx);
     free(f);
 }
