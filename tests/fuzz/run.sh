@@ -16,7 +16,7 @@ SECS=${1:-30}
 case $SECS in '' | *[!0-9]*) echo "usage: $0 [seconds-per-target]" >&2; exit 2 ;; esac
 BUILD=${BGW_FUZZ_BUILD_DIR:-build-fuzz}
 SRC=$(pwd)
-TARGETS="query upstream_response config sigv4_auth time fake_query"
+TARGETS="query upstream_response config sigv4_auth time fake_query http1"
 
 # -max_len per target: a little above the largest realistic input.
 max_len() {
@@ -25,6 +25,7 @@ max_len() {
     upstream_response) echo 16384 ;;
     sigv4_auth) echo 4096 ;; # beyond the 2048-byte parser storage
     time) echo 128 ;;
+    http1) echo 9000 ;; # beyond the default 8 KiB head limit
     *) echo 4096 ;;
     esac
 }
