@@ -1,6 +1,8 @@
 /*
- * rest_frontend - the REST/JSON transport on libevent's evhttp, on the loop
- * thread (it shares the gateway's event_base; no threads of its own).
+ * rest_frontend - the REST/JSON transport on the gateway's own HTTP/1.1
+ * server (http_server.h: keep-alive, pipelining answered in order, bounded
+ * heads and bodies, read/write deadlines), on the loop thread (it shares the
+ * gateway's event_base; no threads of its own).
  *
  *   GET     /v1/model-import-jobs?<field>=...   proto3 JSON response
  *   OPTIONS /v1/model-import-jobs               CORS preflight
@@ -16,9 +18,12 @@
  * verified client certificate's names go into each call (handler_call.peer)
  * for auth.c to map to a tenant.
  *
- * Errors are google.rpc.Status JSON with grpc-gateway's HTTP status. CORS
- * follows an allow-list; "*" is only ever sent without credentials. Header
- * and body sizes and read/write timeouts are bounded by config.
+ * Errors are google.rpc.Status JSON with grpc-gateway's HTTP status; so are
+ * the refusals of malformed requests by http_server (400, 413, 431, 501,
+ * 505; the connection closes after them). CORS follows an allow-list; "*" is
+ * only ever sent without credentials. Header and body sizes and read/write
+ * timeouts are bounded by config. Replies while draining carry
+ * "Connection: close".
  */
 #ifndef BGW_REST_FRONTEND_H
 #define BGW_REST_FRONTEND_H
