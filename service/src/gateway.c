@@ -83,6 +83,7 @@ struct gateway {
     bool shared_lock_made;
     atomic_bool direct_open;     /* false once draining or closing */
     struct buf direct_line;      /* s_direct's access-line buffer */
+    struct buf direct_log;       /* s_direct's lines not yet written (s_direct_idle) */
     struct buf direct_key;       /* s_direct's scratch: cache key */
 };
 
@@ -449,12 +450,20 @@ static bool s_direct(void *arg, struct handler_call *c)
     cr->from_view = true;
     cr->items = peek.meta.items;
     cr->more = peek.meta.more;
-    access_log_write(&g->direct_line, c, NULL, NULL, clock_mono_ms() - c->received_ms);
+    access_log_queue(&g->direct_line, &g->direct_log, c, NULL, NULL,
+                     clock_mono_ms() - c->received_ms);
     atomic_fetch_add_explicit(&g->metrics.direct_hits, 1, memory_order_relaxed);
     c->reply(c, NULL, NULL); /* frees c; the frontend took its own reference */
     cache_view_release(peek.hold);
     config_ref_release(ref);
     return true;
+}
+
+/* gRPC thread, about to wait or ending: write the queued access lines. */
+static void s_direct_idle(void *arg)
+{
+    struct gateway *g = arg;
+    access_log_flush(&g->direct_log);
 }
 
 static void s_submit(void *arg, struct handler_call *c)
@@ -693,6 +702,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->ctx.cfg = opts->cfg;
     buf_init(&g->access_line, 1u << 20);
     buf_init(&g->direct_line, 1u << 20);
+    buf_init(&g->direct_log, 1u << 20);
     buf_init(&g->direct_key, 64u * 1024u);
     if (pthread_mutex_init(&g->shared_lock, NULL) != 0) {
         buf_append_str(err, "cannot create a lock");
@@ -749,6 +759,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         .submit_arg = g,
         .direct = page_cache_core(g->pcache) ? s_direct : NULL,
         .direct_arg = g,
+        .idle = s_direct_idle,
         .health = &g->health,
     };
     atomic_store(&g->direct_open, true);
@@ -894,6 +905,7 @@ void gateway_destroy(struct gateway *g)
     config_ref_release(g->current);
     buf_clean_up(&g->access_line);
     buf_clean_up(&g->direct_line);
+    buf_clean_up(&g->direct_log);
     buf_clean_up(&g->direct_key);
     if (g->shared_lock_made)
         pthread_mutex_destroy(&g->shared_lock);

@@ -79,6 +79,8 @@ struct grpc_frontend {
     void *submit_arg;
     grpc_frontend_direct_fn direct;
     void *direct_arg;
+    void (*idle)(void *direct_arg);
+    bool idle_due; /* CQ thread: a direct answer since the last idle call */
     struct s_tag shutdown_tag;
     atomic_bool shutdown_requested;
     atomic_bool draining;
@@ -462,8 +464,10 @@ static void s_on_received(struct s_rpc *r, bool ok)
     c->reply = s_reply;
     c->render = s_render;
     c->frontend_data = r;
-    if (fe->direct && fe->direct(fe->direct_arg, c))
+    if (fe->direct && fe->direct(fe->direct_arg, c)) {
+        fe->idle_due = fe->idle != NULL;
         return; /* answered here; c is gone */
+    }
     if (loop_queue_push(fe->queue, c) != 0) {
         handler_call_free(c);
         s_send(r, GRPC_STATUS_UNAVAILABLE, "gateway overloaded or shutting down", NULL, 0, 1);
@@ -505,7 +509,17 @@ static void *s_cq_thread(void *arg)
         s_request_list(fe);
     }
     for (;;) {
-        grpc_event ev = grpc_completion_queue_next(fe->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        grpc_event ev;
+        if (fe->idle_due) { /* take what is ready; before waiting, the idle call */
+            ev = grpc_completion_queue_next(fe->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+            if (ev.type == GRPC_QUEUE_TIMEOUT) {
+                fe->idle_due = false;
+                fe->idle(fe->direct_arg);
+                continue;
+            }
+        } else {
+            ev = grpc_completion_queue_next(fe->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        }
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type != GRPC_OP_COMPLETE)
@@ -538,6 +552,8 @@ static void *s_cq_thread(void *arg)
             break;
         }
     }
+    if (fe->idle_due)
+        fe->idle(fe->direct_arg);
     return NULL;
 }
 
@@ -726,6 +742,7 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
     fe->submit_arg = opts->submit_arg;
     fe->direct = opts->direct;
     fe->direct_arg = opts->direct_arg;
+    fe->idle = opts->idle;
     fe->health = opts->health;
     fe->max_message_bytes = opts->max_message_bytes;
     fe->shutdown_tag.kind = S_TAG_SHUTDOWN;

@@ -46,6 +46,10 @@ struct grpc_frontend_options {
      * on to submit, untouched. */
     grpc_frontend_direct_fn direct;
     void *direct_arg;
+    /* NULL, or called on the CQ thread (with direct_arg) when it has nothing
+     * left to do and is about to wait, and when it ends: the direct function
+     * batches its log lines and writes them here. */
+    void (*idle)(void *direct_arg);
     const struct health *health; /* Health/Check answers readiness; NULL = draining only */
 };
 

@@ -223,14 +223,23 @@ int log_line_begin(struct buf *b, enum log_level level, const char *event)
     return bad ? -1 : 0;
 }
 
-void log_line_write(struct buf *b)
+int log_line_end(struct buf *b)
 {
-    if (buf_append_fast(b, "}\n", 2) != 0)
-        return;
+    return buf_append_fast(b, "}\n", 2);
+}
+
+void log_write_lines(const char *data, size_t len)
+{
     flockfile(stderr);
-    fwrite(b->data, 1, b->len, stderr);
+    fwrite(data, 1, len, stderr);
     fflush(stderr);
     funlockfile(stderr);
+}
+
+void log_line_write(struct buf *b)
+{
+    if (log_line_end(b) == 0)
+        log_write_lines(b->data, b->len);
 }
 
 void log_event(enum log_level level, const char *event, json_t *fields)

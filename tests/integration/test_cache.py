@@ -746,5 +746,15 @@ class GrpcDirectHits(ReloadAndAudit):
         self.assertEqual(errors, [])
         self.assertGreater(len(seen), 50)
         self.assertLessEqual(set(seen), allowed)
-        self.assertGreater(self.direct(gw), 0)
+        direct = self.direct(gw)
+        self.assertGreater(direct, 0)
         self.assertEqual(self.metrics(gw)['bedrockgw_requests_total{transport="grpc",code="OK"}'], len(seen))
+        # direct answers' audit lines are written in batches: none is lost,
+        # none waits once the gateway is idle, and a drain writes the rest
+        gw.wait_access(lambda e: len([x for x in gw.access_events() if x.get("transport") == "grpc"])
+                       == len(seen), timeout=5)
+        self.assertEqual(gw.stop(), 0)
+        lines = [x for x in gw.proc.log_events("access") if x.get("transport") == "grpc"]
+        self.assertEqual(len(lines), len(seen))
+        self.assertGreaterEqual(len([x for x in lines if x.get("view") and x["upstream_calls"] == 0
+                                     and x["cache"] == "hit"]), direct)
