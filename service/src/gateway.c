@@ -435,7 +435,7 @@ static bool s_direct(void *arg, struct handler_call *c)
     }
     if (!hit) {
         c->config_ref = NULL;
-        c->tenant = NULL; /* the loop authenticates again, on its own snapshot */
+        handler_call_rewind(c); /* the loop starts over, on its own snapshot */
         config_ref_release(ref);
         return false;
     }

@@ -134,6 +134,10 @@ struct handler_call {
 
 struct handler_call *handler_call_new(enum handler_transport t);
 void handler_call_free(struct handler_call *c);
+/* Undoes handler_authenticate and handler_prepare (tenant, auth method,
+ * paging state): the call is again as its frontend decoded it, e.g. for
+ * another try on another config snapshot. */
+void handler_call_rewind(struct handler_call *c);
 
 /* out = "<prefix><hex t>-<hex n>", truncated to fit out[24] (what
  * snprintf(out, 24, "%c%lx-%lx", ...) gives, without the printf). */

@@ -681,6 +681,11 @@ class GrpcDirectHits(ReloadAndAudit):
         self.assertIn("rate limit", ctx.exception.details())
         self.assertIn("retry-after", dict(ctx.exception.trailing_metadata()))
         self.assertEqual(self.direct(gw), 1)
+        # its audit line is the loop's, not a mix with the direct attempt
+        e = gw.wait_access(lambda e: e.get("code") == "RESOURCE_EXHAUSTED")
+        self.assertEqual(e["tenant"], "team-a")
+        self.assertNotIn("filters", e)
+        self.assertNotIn("cache", e)
 
     def test_no_cache_tokens_and_stale_go_to_the_loop(self):
         gw = self.start_gateway(cfg=self.policy_config(self.WIDE))
