@@ -150,18 +150,54 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
     return bad ? -1 : 0;
 }
 
+/* The whole line in scratch, "}\n" included: 0, or -1 for no line. */
+static int s_line(struct buf *scratch, const struct handler_call *c,
+                  const struct jobs_response *resp, const struct bgw_error *err,
+                  int64_t latency_ms)
+{
+    enum log_level level = err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO;
+    if (!log_enabled(level) || log_line_begin(scratch, level, "access") != 0)
+        return -1;
+    struct handler_audit a;
+    handler_audit(c, &a);
+    if (access_log_append_fields(scratch, c, &a, resp, err, latency_ms) != 0)
+        return -1;
+    return log_line_end(scratch);
+}
+
+/* One unusually long line must not pin its memory for good. */
+static void s_trim(struct buf *b)
+{
+    if (b->cap > 16384)
+        buf_clean_up(b);
+}
+
 void access_log_write(struct buf *scratch, const struct handler_call *c,
                       const struct jobs_response *resp, const struct bgw_error *err,
                       int64_t latency_ms)
 {
-    enum log_level level = err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO;
-    if (!log_enabled(level) || log_line_begin(scratch, level, "access") != 0)
-        return;
-    struct handler_audit a;
-    handler_audit(c, &a);
-    if (access_log_append_fields(scratch, c, &a, resp, err, latency_ms) == 0)
-        log_line_write(scratch);
-    /* One unusually long line must not pin its memory for good. */
-    if (scratch->cap > 16384)
-        buf_clean_up(scratch);
+    if (s_line(scratch, c, resp, err, latency_ms) == 0)
+        log_write_lines(scratch->data, scratch->len);
+    s_trim(scratch);
+}
+
+void access_log_queue(struct buf *scratch, struct buf *pending, const struct handler_call *c,
+                      const struct jobs_response *resp, const struct bgw_error *err,
+                      int64_t latency_ms)
+{
+    if (s_line(scratch, c, resp, err, latency_ms) == 0 &&
+        buf_append(pending, scratch->data, scratch->len) != 0) {
+        access_log_flush(pending); /* full: write what is queued, then this one */
+        log_write_lines(scratch->data, scratch->len);
+    }
+    s_trim(scratch);
+    if (pending->len >= ACCESS_LOG_QUEUE_BYTES)
+        access_log_flush(pending);
+}
+
+void access_log_flush(struct buf *pending)
+{
+    if (pending->len)
+        log_write_lines(pending->data, pending->len);
+    buf_reset(pending);
 }

@@ -18,7 +18,15 @@
  * Memory stays under max_bytes whatever the traffic: storing evicts least
  * recently used entries first; a page (or view) bigger than max_entry_bytes
  * is never stored. Time is passed in (now_ms, monotonic): no clock reads, no
- * I/O, no threads. Loop thread only (or any single thread).
+ * I/O, no threads of its own.
+ *
+ * Threads: one thread (the loop) owns the cache and is the only one that
+ * stores, drops or adds views, and the only one that may use the entry and
+ * view pointers the functions below return. cache_peek_view alone may also
+ * run on other threads (the gRPC thread answers fresh hits with it): the
+ * index, the LRU list, the views array and the counters are guarded by a
+ * mutex inside the cache that every function here takes while it reads or
+ * changes them, and a peek hands out only counted bytes and copies.
  *
  * What is NOT here: coalescing, background refresh and deadlines (the
  * loop-side page_cache), tenant policy (applied after the cache).
@@ -98,6 +106,8 @@ struct cache_view {
  * flight). */
 struct cache_hold;
 struct cache_hold *cache_view_hold(const struct cache_view *v);
+/* One more reference on h (h not NULL). Any thread. */
+struct cache_hold *cache_hold_ref(struct cache_hold *h);
 void cache_view_release(struct cache_hold *h);
 
 struct cache;
@@ -133,6 +143,27 @@ struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_le
  * left untouched; any old entry for key is kept). */
 struct cache_entry *cache_store(struct cache *c, const char *key, size_t key_len,
                                 struct jobs_response *page, int64_t now_ms);
+
+/* What cache_peek_view hands out: copies, and a reference on the view's
+ * bytes (release it with cache_view_release). */
+struct cache_peek {
+    struct cache_hold *hold;
+    const unsigned char *body; /* valid while hold is held */
+    size_t body_len;
+    char etag[20];
+    struct cache_view_meta meta;
+    int64_t age_ms;
+    int64_t ttl_left_ms;
+};
+
+/* Any thread. When key's entry is fresh at now_ms (not stale, not dead),
+ * no older than max_age_ms (< 0: any age) and holds a view under view_key:
+ * marks the entry most recently used, fills *out and returns true.
+ * Otherwise false, nothing held and nothing changed (a dead entry is left
+ * for its owner to drop). */
+bool cache_peek_view(struct cache *c, const char *key, size_t key_len, const char *view_key,
+                     size_t view_key_len, int64_t now_ms, int64_t max_age_ms,
+                     struct cache_peek *out);
 
 /* Drops key's entry, if any. */
 void cache_remove(struct cache *c, const char *key, size_t key_len);

@@ -3,10 +3,11 @@
  * See grpc_frontend.h.
  *
  * Threads: everything in this file runs on the CQ thread except
- * s_on_loop_item and s_reply (loop thread) and new/stop/destroy (main or
- * loop thread, as documented). An s_rpc is owned by the CQ thread until it is
- * pushed to the loop, by the loop until its reply batch is started, and by
- * the CQ thread again when that batch completes.
+ * s_on_loop_item (loop thread), s_reply (loop thread, or the CQ thread when
+ * the direct function answers) and new/stop/destroy (main or loop thread, as
+ * documented). An s_rpc is owned by the CQ thread until it is pushed to the
+ * loop, by the loop until its reply batch is started, and by the CQ thread
+ * again when that batch completes.
  */
 #include "grpc_frontend.h"
 
@@ -37,7 +38,7 @@
 #define S_METHOD_HEALTH "/grpc.health.v1.Health/Check"
 #define S_PENDING_REQUESTS 8 /* grpc_server_request_call kept outstanding */
 
-enum s_tag_kind { S_TAG_NEW_CALL, S_TAG_RECV, S_TAG_SENT, S_TAG_SHUTDOWN };
+enum s_tag_kind { S_TAG_NEW_CALL, S_TAG_NEW_LIST, S_TAG_RECV, S_TAG_SENT, S_TAG_SHUTDOWN };
 
 struct s_tag {
     enum s_tag_kind kind;
@@ -47,7 +48,8 @@ struct s_tag {
 struct s_rpc {
     struct grpc_frontend *fe;
     grpc_call *call;
-    grpc_call_details details;
+    grpc_call_details details; /* generic calls only */
+    gpr_timespec deadline;
     grpc_metadata_array md;
     grpc_byte_buffer *recv_buf;
     struct s_tag tag_new, tag_recv, tag_sent;
@@ -65,6 +67,9 @@ struct s_rpc {
 struct grpc_frontend {
     grpc_server *server;
     grpc_completion_queue *cq;
+    /* ListModelImportJobs is a registered method whose request message
+     * comes with the call (one completion per call, no read batch). */
+    void *list_method;
     pthread_t thread;
     bool thread_started;
     int port;
@@ -72,6 +77,10 @@ struct grpc_frontend {
     struct loop_queue *queue;
     grpc_frontend_submit_fn submit;
     void *submit_arg;
+    grpc_frontend_direct_fn direct;
+    void *direct_arg;
+    void (*idle)(void *direct_arg);
+    bool idle_due; /* CQ thread: a direct answer since the last idle call */
     struct s_tag shutdown_tag;
     atomic_bool shutdown_requested;
     atomic_bool draining;
@@ -110,6 +119,28 @@ static void s_request_new(struct grpc_frontend *fe)
     grpc_metadata_array_init(&r->md);
     if (grpc_server_request_call(fe->server, &r->call, &r->details, &r->md, fe->cq, fe->cq,
                                  &r->tag_new) != GRPC_CALL_OK) {
+        s_rpc_free(r);
+    }
+}
+
+/* Keeps one ListModelImportJobs call requested: it arrives with its
+ * request message already read (r->recv_buf; NULL if the client sent
+ * none). */
+static void s_request_list(struct grpc_frontend *fe)
+{
+    if (atomic_load(&fe->shutdown_requested))
+        return;
+    struct s_rpc *r = calloc(1, sizeof(*r));
+    if (!r)
+        return;
+    r->fe = fe;
+    r->tag_new = (struct s_tag){S_TAG_NEW_LIST, r};
+    r->tag_sent = (struct s_tag){S_TAG_SENT, r};
+    grpc_call_details_init(&r->details);
+    grpc_metadata_array_init(&r->md);
+    if (grpc_server_request_registered_call(fe->server, fe->list_method, &r->call, &r->deadline,
+                                            &r->md, &r->recv_buf, fe->cq, fe->cq,
+                                            &r->tag_new) != GRPC_CALL_OK) {
         s_rpc_free(r);
     }
 }
@@ -384,7 +415,7 @@ done:
 
 static int64_t s_deadline_ms(struct s_rpc *r, int64_t now_ms)
 {
-    gpr_timespec d = gpr_convert_clock_type(r->details.deadline, GPR_CLOCK_MONOTONIC);
+    gpr_timespec d = gpr_convert_clock_type(r->deadline, GPR_CLOCK_MONOTONIC);
     if (gpr_time_cmp(d, gpr_inf_future(GPR_CLOCK_MONOTONIC)) >= 0)
         return 0;
     gpr_timespec left = gpr_time_sub(d, gpr_now(GPR_CLOCK_MONOTONIC));
@@ -433,6 +464,10 @@ static void s_on_received(struct s_rpc *r, bool ok)
     c->reply = s_reply;
     c->render = s_render;
     c->frontend_data = r;
+    if (fe->direct && fe->direct(fe->direct_arg, c)) {
+        fe->idle_due = fe->idle != NULL;
+        return; /* answered here; c is gone */
+    }
     if (loop_queue_push(fe->queue, c) != 0) {
         handler_call_free(c);
         s_send(r, GRPC_STATUS_UNAVAILABLE, "gateway overloaded or shutting down", NULL, 0, 1);
@@ -448,7 +483,8 @@ static void s_on_new_call(struct s_rpc *r, bool ok)
         return;
     }
     s_request_new(fe);
-    if (s_slice_eq(r->details.method, S_METHOD_LIST)) {
+    r->deadline = r->details.deadline;
+    if (s_slice_eq(r->details.method, S_METHOD_LIST)) { /* only if registration failed */
         grpc_op op;
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_MESSAGE;
@@ -468,10 +504,22 @@ static void s_on_new_call(struct s_rpc *r, bool ok)
 static void *s_cq_thread(void *arg)
 {
     struct grpc_frontend *fe = arg;
-    for (int i = 0; i < S_PENDING_REQUESTS; i++)
+    for (int i = 0; i < S_PENDING_REQUESTS; i++) {
         s_request_new(fe);
+        s_request_list(fe);
+    }
     for (;;) {
-        grpc_event ev = grpc_completion_queue_next(fe->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        grpc_event ev;
+        if (fe->idle_due) { /* take what is ready; before waiting, the idle call */
+            ev = grpc_completion_queue_next(fe->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+            if (ev.type == GRPC_QUEUE_TIMEOUT) {
+                fe->idle_due = false;
+                fe->idle(fe->direct_arg);
+                continue;
+            }
+        } else {
+            ev = grpc_completion_queue_next(fe->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        }
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type != GRPC_OP_COMPLETE)
@@ -480,6 +528,15 @@ static void *s_cq_thread(void *arg)
         switch (t->kind) {
         case S_TAG_NEW_CALL:
             s_on_new_call(t->rpc, ev.success);
+            break;
+        case S_TAG_NEW_LIST:
+            if (!ev.success) { /* server shutting down */
+                t->rpc->call = NULL;
+                s_rpc_free(t->rpc);
+                break;
+            }
+            s_request_list(t->rpc->fe);
+            s_on_received(t->rpc, true);
             break;
         case S_TAG_RECV:
             s_on_received(t->rpc, ev.success);
@@ -495,6 +552,8 @@ static void *s_cq_thread(void *arg)
             break;
         }
     }
+    if (fe->idle_due)
+        fe->idle(fe->direct_arg);
     return NULL;
 }
 
@@ -579,7 +638,9 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
                                       : NULL;
     if (cr->body) {
         s_send_held(r, GRPC_STATUS_OK, "", cr->body, cr->body_len, 0,
-                    cr->view ? cache_view_hold(cr->view) : NULL);
+                    cr->hold   ? cache_hold_ref(cr->hold)
+                    : cr->view ? cache_view_hold(cr->view)
+                               : NULL);
     } else {
         struct buf b;
         buf_init(&b, 0);
@@ -679,6 +740,9 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
     pthread_cond_init(&fe->cond, NULL);
     fe->submit = opts->submit;
     fe->submit_arg = opts->submit_arg;
+    fe->direct = opts->direct;
+    fe->direct_arg = opts->direct_arg;
+    fe->idle = opts->idle;
     fe->health = opts->health;
     fe->max_message_bytes = opts->max_message_bytes;
     fe->shutdown_tag.kind = S_TAG_SHUTDOWN;
@@ -698,6 +762,8 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
     fe->cq = grpc_completion_queue_create_for_next(NULL);
     fe->server = grpc_server_create(&chargs, NULL);
     grpc_server_register_completion_queue(fe->server, fe->cq, NULL);
+    fe->list_method = grpc_server_register_method(fe->server, S_METHOD_LIST, NULL,
+                                                  GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
     grpc_server_credentials *creds = s_server_credentials(opts->tls, err);
     if (!creds) {
         grpc_server_destroy(fe->server);

@@ -113,6 +113,14 @@ void handler_call_free(struct handler_call *c)
     free(c);
 }
 
+void handler_call_rewind(struct handler_call *c)
+{
+    c->tenant = NULL;
+    c->auth_method = AUTH_NONE;
+    s_walk_free(c->walk);
+    c->walk = NULL;
+}
+
 enum bgw_status handler_authenticate(const struct handler_ctx *ctx, struct handler_call *call,
                                      struct bgw_error *err)
 {

@@ -40,6 +40,7 @@ enum handler_transport { HANDLER_GRPC = 0, HANDLER_REST = 1 };
 struct handler_call;
 struct buf;
 struct cache_view;
+struct cache_hold;
 
 /* A frontend's serializer of a successful response into its wire bytes
  * (REST: proto3 JSON; gRPC: the protobuf message). 0 or -1. */
@@ -54,16 +55,9 @@ struct handler_cache_reply {
     char etag[20];        /* strong ETag of body, "" = none */
     int warning;          /* 0, 110 (stale) or 111 (revalidation failed) */
     bool not_modified;    /* REST: If-None-Match matched -> 304 */
-    const void *body;     /* the pre-rendered response (borrowed during reply), or NULL */
-    size_t body_len;
-    /* The stored view body belongs to (borrowed during reply), or NULL: a
-     * frontend that sends the bytes after reply returns takes a
-     * cache_view_hold on it instead of copying them. */
-    const struct cache_view *view;
     /* For the audit line: a miss that joined another call's upstream call;
      * and, when the answer came from a stored view (no response object),
-     * what it held. */
-    int64_t items;
+     * what it held (items below). */
     bool coalesced;
     bool from_view;
     bool more;
@@ -72,6 +66,17 @@ struct handler_cache_reply {
      * told "miss" with Age 0, so cache headers reveal nothing of what others
      * asked; the audit line still says "hit". */
     bool shared_hit;
+    const void *body;     /* the pre-rendered response (borrowed during reply), or NULL */
+    size_t body_len;
+    /* What keeps body alive past reply, for a frontend that sends the bytes
+     * after reply returns instead of copying them: the stored view body
+     * belongs to (borrowed during reply; take a cache_view_hold on it), or,
+     * for a hit answered off the loop (page_cache_peek), the hold the
+     * gateway owns during reply (take a cache_hold_ref on it). NULL both:
+     * copy. */
+    const struct cache_view *view;
+    struct cache_hold *hold;
+    int64_t items;
 };
 
 /* Runs on the loop thread exactly once per call. resp is set on success,
@@ -129,6 +134,10 @@ struct handler_call {
 
 struct handler_call *handler_call_new(enum handler_transport t);
 void handler_call_free(struct handler_call *c);
+/* Undoes handler_authenticate and handler_prepare (tenant, auth method,
+ * paging state): the call is again as its frontend decoded it, e.g. for
+ * another try on another config snapshot. */
+void handler_call_rewind(struct handler_call *c);
 
 /* out = "<prefix><hex t>-<hex n>", truncated to fit out[24] (what
  * snprintf(out, 24, "%c%lx-%lx", ...) gives, without the printf). */

@@ -37,6 +37,18 @@ int log_level_parse(const char *s, enum log_level *out)
  * the same compact JSON, fields in insertion order. */
 #define S_LINE_MAX (1u << 20)
 
+/* Non-zero when one of the eight bytes of w may need escaping (< 0x20, '"',
+ * '\\'); zero means none does. The usual "has a zero byte" test: a borrow
+ * can flag a byte after a real match, never a chunk without one. */
+static inline uint64_t s_esc_mask(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t highs = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * (unsigned char)'"');
+    uint64_t bs = w ^ (ones * (unsigned char)'\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
+}
+
 static int s_put_str(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -44,6 +56,15 @@ static int s_put_str(struct buf *b, const char *s, size_t n)
         return -1;
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
+        while (i + 8 <= n) { /* skip clean 8-byte chunks */
+            uint64_t w;
+            memcpy(&w, s + i, sizeof(w));
+            if (s_esc_mask(w))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
@@ -202,14 +223,23 @@ int log_line_begin(struct buf *b, enum log_level level, const char *event)
     return bad ? -1 : 0;
 }
 
-void log_line_write(struct buf *b)
+int log_line_end(struct buf *b)
 {
-    if (buf_append_fast(b, "}\n", 2) != 0)
-        return;
+    return buf_append_fast(b, "}\n", 2);
+}
+
+void log_write_lines(const char *data, size_t len)
+{
     flockfile(stderr);
-    fwrite(b->data, 1, b->len, stderr);
+    fwrite(data, 1, len, stderr);
     fflush(stderr);
     funlockfile(stderr);
+}
+
+void log_line_write(struct buf *b)
+{
+    if (log_line_end(b) == 0)
+        log_write_lines(b->data, b->len);
 }
 
 void log_event(enum log_level level, const char *event, json_t *fields)

@@ -34,6 +34,11 @@ void log_event(enum log_level level, const char *event, json_t *fields);
 bool log_enabled(enum log_level level);
 int log_line_begin(struct buf *b, enum log_level level, const char *event);
 void log_line_write(struct buf *b);
+/* log_line_write in two steps, for a caller that batches lines: close the
+ * line (0, or -1 when b is full), and write whole lines (one fwrite under
+ * stdio's lock, then a flush). */
+int log_line_end(struct buf *b);
+void log_write_lines(const char *data, size_t len);
 /* A JSON string (quotes included, escaped as every log line is), an integer. */
 int log_put_str(struct buf *b, const char *s, size_t n);
 int log_put_int(struct buf *b, long long v);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "access_log.h"
 #include "auth.h"
@@ -337,8 +338,48 @@ static void s_random(int rounds)
     }
 }
 
+/* log_put_str's escaping (it skips clean 8-byte chunks) against jansson's,
+ * (jansson writes \u001F, we \u001f), with one or two characters that need
+ * escaping at every position of
+ * strings of every length up to 40, and at chunk boundaries. */
+static void s_escapes(void)
+{
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\t", " ",
+                                           "\x7f", "\xc3\xa9", "/", "\x20"};
+    size_t ns = sizeof(specials) / sizeof(specials[0]);
+    char str[64];
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t pos = 0; pos <= len; pos++) {
+            for (size_t k = 0; k < ns * ns; k++) {
+                const char *a = specials[k % ns], *z = specials[k / ns];
+                memset(str, 'a', len);
+                size_t n = len;
+                size_t la = strlen(a), lz = strlen(z);
+                memmove(str + pos + la, str + pos, len - pos);
+                memcpy(str + pos, a, la);
+                n += la;
+                if (k / ns && n + lz < sizeof(str)) { /* a second one at the end */
+                    memcpy(str + n, z, lz);
+                    n += lz;
+                }
+                struct buf got;
+                buf_init(&got, 0);
+                CHECK(log_put_str(&got, str, n) == 0);
+                json_t *j = json_stringn(str, n);
+                char *want = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+                /* same bytes but for the case of \u00XX hex digits */
+                CHECK(want && got.len == strlen(want) && strncasecmp(got.data, want, got.len) == 0);
+                free(want);
+                json_decref(j);
+                buf_clean_up(&got);
+            }
+        }
+    }
+}
+
 int main(void)
 {
+    s_escapes();
     s_fixed();
     s_random(20000);
     return TEST_EXIT();

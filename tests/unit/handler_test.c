@@ -468,12 +468,39 @@ static void test_request_id(void)
     }
 }
 
+/* handler_call_rewind: back to the decoded call; a second prepare (another
+ * snapshot) starts from scratch and the audit shows no stale paging state. */
+static void test_rewind(void)
+{
+    struct jobs_request req;
+    struct bgw_error err;
+    struct handler_call *c = s_call("Bearer key-alpha-1", NULL);
+    if (!CHECK(c != NULL))
+        return;
+    c->req.has_max_results = true;
+    c->req.max_results = 7;
+    CHECK(s_prepare(c, &req, &err) == BGW_OK);
+    jobs_request_clean_up(&req);
+    struct handler_audit a;
+    handler_audit(c, &a);
+    CHECK(c->tenant != NULL && c->auth_method == AUTH_API_KEY && a.page_size == 7 && a.filters);
+    handler_call_rewind(c);
+    handler_audit(c, &a);
+    CHECK(c->tenant == NULL && c->auth_method == AUTH_NONE && a.page_size == 0 && !a.filters);
+    CHECK(c->req.max_results == 7 && c->authorization != NULL); /* the request itself stays */
+    CHECK(s_prepare(c, &req, &err) == BGW_OK);
+    jobs_request_clean_up(&req);
+    CHECK(c->tenant != NULL && strcmp(c->tenant->id, "alpha") == 0);
+    handler_call_free(c);
+}
+
 int main(void)
 {
     test_request_id();
     if (!CHECK(s_setup() == 0))
         return TEST_EXIT();
     test_authentication();
+    test_rewind();
     test_validation();
     test_success();
     test_complete();
