@@ -80,6 +80,7 @@ struct grpc_frontend {
     grpc_frontend_direct_fn direct;
     void *direct_arg;
     void (*idle)(void *direct_arg);
+    bool tls; /* the listener speaks TLS (client certificates possible) */
     bool idle_due; /* CQ thread: a direct answer since the last idle call */
     struct s_tag shutdown_tag;
     atomic_bool shutdown_requested;
@@ -384,6 +385,8 @@ static void s_copy_metadata(struct s_rpc *r, struct handler_call *c)
  * absent, the parsed properties are used. 0, or -1 on allocation failure. */
 static int s_peer_identity(struct s_rpc *r, struct peer_identity *out)
 {
+    if (!r->fe->tls)
+        return 0; /* plaintext: no certificate to look at */
     grpc_auth_context *ctx = grpc_call_auth_context(r->call);
     if (!ctx)
         return 0;
@@ -743,6 +746,7 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
     fe->direct = opts->direct;
     fe->direct_arg = opts->direct_arg;
     fe->idle = opts->idle;
+    fe->tls = opts->tls && opts->tls->cert_file[0];
     fe->health = opts->health;
     fe->max_message_bytes = opts->max_message_bytes;
     fe->shutdown_tag.kind = S_TAG_SHUTDOWN;
