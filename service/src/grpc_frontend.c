@@ -105,23 +105,32 @@ static void s_rpc_free(struct s_rpc *r)
     free(r);
 }
 
-static void s_request_new(struct grpc_frontend *fe)
+/* A fresh s_rpc for one requested call (new_kind: what its first
+ * completion is); NULL when shutting down or out of memory. */
+static struct s_rpc *s_rpc_new(struct grpc_frontend *fe, enum s_tag_kind new_kind)
 {
     if (atomic_load(&fe->shutdown_requested))
-        return;
+        return NULL;
     struct s_rpc *r = calloc(1, sizeof(*r));
     if (!r)
-        return;
+        return NULL;
     r->fe = fe;
-    r->tag_new = (struct s_tag){S_TAG_NEW_CALL, r};
+    r->tag_new = (struct s_tag){new_kind, r};
     r->tag_recv = (struct s_tag){S_TAG_RECV, r};
     r->tag_sent = (struct s_tag){S_TAG_SENT, r};
     grpc_call_details_init(&r->details);
     grpc_metadata_array_init(&r->md);
-    if (grpc_server_request_call(fe->server, &r->call, &r->details, &r->md, fe->cq, fe->cq,
-                                 &r->tag_new) != GRPC_CALL_OK) {
+    return r;
+}
+
+/* Keeps one call of any method requested (health checks, unknown
+ * methods). */
+static void s_request_new(struct grpc_frontend *fe)
+{
+    struct s_rpc *r = s_rpc_new(fe, S_TAG_NEW_CALL);
+    if (r && grpc_server_request_call(fe->server, &r->call, &r->details, &r->md, fe->cq, fe->cq,
+                                      &r->tag_new) != GRPC_CALL_OK)
         s_rpc_free(r);
-    }
 }
 
 /* Keeps one ListModelImportJobs call requested: it arrives with its
@@ -129,21 +138,11 @@ static void s_request_new(struct grpc_frontend *fe)
  * none). */
 static void s_request_list(struct grpc_frontend *fe)
 {
-    if (atomic_load(&fe->shutdown_requested))
-        return;
-    struct s_rpc *r = calloc(1, sizeof(*r));
-    if (!r)
-        return;
-    r->fe = fe;
-    r->tag_new = (struct s_tag){S_TAG_NEW_LIST, r};
-    r->tag_sent = (struct s_tag){S_TAG_SENT, r};
-    grpc_call_details_init(&r->details);
-    grpc_metadata_array_init(&r->md);
-    if (grpc_server_request_registered_call(fe->server, fe->list_method, &r->call, &r->deadline,
-                                            &r->md, &r->recv_buf, fe->cq, fe->cq,
-                                            &r->tag_new) != GRPC_CALL_OK) {
+    struct s_rpc *r = s_rpc_new(fe, S_TAG_NEW_LIST);
+    if (r && grpc_server_request_registered_call(fe->server, fe->list_method, &r->call,
+                                                 &r->deadline, &r->md, &r->recv_buf, fe->cq,
+                                                 fe->cq, &r->tag_new) != GRPC_CALL_OK)
         s_rpc_free(r);
-    }
 }
 
 static void s_release_view(void *hold)
