@@ -610,15 +610,15 @@ static void s_drain(struct gateway *g, int sig)
         evtimer_add(g->grace_timer, &tv);
 }
 
-/* Buckets for next's tenants: a tenant that existed before (same id) keeps
- * its bucket's level, a new one starts full. NULL on allocation failure. */
-static struct ratelimit_bucket *s_carry_buckets(const struct gateway *g,
-                                                const struct tenant_table *next)
+/* Fills b (next->n_tenants buckets) for next's tenants: a tenant that
+ * existed before (same id) keeps its bucket's level, a new one starts full.
+ * The gRPC thread takes tokens from g->buckets under g->shared_lock (s_direct),
+ * so once it runs, the caller holds that lock: the levels read here are the
+ * ones swapped out, no take in between is lost. */
+static void s_carry_buckets(const struct gateway *g, const struct tenant_table *next,
+                            struct ratelimit_bucket *b)
 {
     const struct tenant_table *old = g->current && g->buckets ? &g->current->cfg->tenants : NULL;
-    struct ratelimit_bucket *b = calloc(next->n_tenants ? next->n_tenants : 1, sizeof(*b));
-    if (!b)
-        return NULL;
     for (size_t i = 0; i < next->n_tenants; i++) {
         const struct ratelimit_bucket *prev = NULL;
         for (size_t j = 0; old && j < old->n_tenants && !prev; j++) {
@@ -627,7 +627,11 @@ static struct ratelimit_bucket *s_carry_buckets(const struct gateway *g,
         }
         ratelimit_bucket_carry(&b[i], prev, &next->tenants[i].rate_limit);
     }
-    return b;
+}
+
+static struct ratelimit_bucket *s_buckets_new(const struct tenant_table *t)
+{
+    return calloc(t->n_tenants ? t->n_tenants : 1, sizeof(struct ratelimit_bucket));
 }
 
 /* SIGHUP: load and validate the file, then swap it in for new calls. Calls
@@ -653,7 +657,7 @@ static void s_reload(struct gateway *g)
         goto cleanup;
     }
     config_ref_carry_tokens(next, g->current->cfg); /* walks in progress survive */
-    struct ratelimit_bucket *buckets = s_carry_buckets(g, &next->cfg->tenants);
+    struct ratelimit_bucket *buckets = s_buckets_new(&next->cfg->tenants);
     if (!buckets) {
         log_msg(LOG_ERROR, "reload_failed", "out of memory: the running config stays in effect");
         config_ref_release(next);
@@ -669,6 +673,7 @@ static void s_reload(struct gateway *g)
     buf_clean_up(&restart);
     struct config_ref *old = g->current;
     pthread_mutex_lock(&g->shared_lock);
+    s_carry_buckets(g, &next->cfg->tenants, buckets);
     free(g->buckets);
     g->buckets = buckets;
     g->current = next;
@@ -712,7 +717,8 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->config_path = opts->config_path;
     g->env = opts->env;
     g->current = config_ref_borrow(opts->cfg);
-    g->buckets = g->current ? s_carry_buckets(g, &opts->cfg->tenants) : NULL;
+    /* zeroed: every tenant starts full (ratelimit_bucket_carry without an old one) */
+    g->buckets = g->current ? s_buckets_new(&opts->cfg->tenants) : NULL;
     if (!g->current || !g->buckets) {
         buf_append_str(err, "out of memory");
         goto fail;
