@@ -808,6 +808,7 @@ static void s_on_cron(evutil_socket_t fd, short what, void *arg)
                  credentials_provider_resolved(g->credentials, clock_wall_ms()));
     atomic_store(&g->health.breaker_closed,
                  fetcher_breaker_state(g->fetcher, clock_mono_ms()) != BREAKER_OPEN);
+    page_cache_sync_identity(g->pcache); /* for direct answers: at most S_CRON_MS behind */
 }
 
 static void s_log_ready(struct gateway *g)

@@ -183,14 +183,19 @@ static void s_share_identity(struct page_cache *pc, const char *identity)
     pthread_mutex_unlock(&pc->shared_lock);
 }
 
-static int s_build_key(struct page_cache *pc, const struct jobs_request *q, int64_t now_ms,
-                       struct bgw_error *err)
+/* pc->identity for the credentials usable now (credentials' expiry is wall
+ * clock time); 0, or -1 with err when there are none (the shared copy is
+ * then cleared too). */
+static int s_identity(struct page_cache *pc, struct bgw_error *err)
 {
-    const struct credentials *creds = credentials_provider_current(pc->credentials, now_ms, err);
+    const struct credentials *creds =
+        credentials_provider_current(pc->credentials, clock_wall_ms(), err);
     if (!creds) {
         /* No principal, no key: peeks stop too until credentials return. */
-        pc->identity_akid[0] = '\0';
-        s_share_identity(pc, "");
+        if (pc->identity_akid[0]) {
+            pc->identity_akid[0] = '\0';
+            s_share_identity(pc, "");
+        }
         return -1;
     }
     if (strcmp(pc->identity_akid, creds->access_key_id) != 0) {
@@ -199,6 +204,22 @@ static int s_build_key(struct page_cache *pc, const struct jobs_request *q, int6
                  pc->cfg->region, pc->identity_akid);
         s_share_identity(pc, pc->identity);
     }
+    return 0;
+}
+
+void page_cache_sync_identity(struct page_cache *pc)
+{
+    if (!pc->cache)
+        return;
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    (void)s_identity(pc, &err);
+}
+
+static int s_build_key(struct page_cache *pc, const struct jobs_request *q, struct bgw_error *err)
+{
+    if (s_identity(pc, err) != 0)
+        return -1;
     buf_reset(&pc->key);
     if (cache_key_build(pc->identity, q, pc->cfg->default_page_size, &pc->key) != 0) {
         bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
@@ -730,7 +751,7 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
     }
 
     int64_t now_ms = clock_mono_ms();
-    if (s_build_key(pc, q, now_ms, err) != 0) {
+    if (s_build_key(pc, q, err) != 0) {
         free(h);
         return NULL;
     }

@@ -136,6 +136,13 @@ bool page_cache_peek(struct page_cache *pc, const struct jobs_request *q,
                      const struct page_cache_control *ctl, const char *view_key,
                      size_t view_key_len, struct buf *scratch, struct cache_peek *out);
 
+/* Loop thread: brings the identity page_cache_peek builds keys with up to
+ * date with the credentials (a new key id after a refresh, or none once
+ * they have expired). page_cache_fetch_page does this on every call; the
+ * gateway also calls it periodically, so peeks on their own never go on
+ * with an outdated identity for long. */
+void page_cache_sync_identity(struct page_cache *pc);
+
 /* NULL when the cache is disabled. */
 const struct cache *page_cache_core(const struct page_cache *pc);
 

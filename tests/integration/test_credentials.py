@@ -8,6 +8,8 @@ import os
 import time
 import unittest
 
+import grpc
+
 from aws_fakes import FakeAws
 from harness import AKID, SECRET, GatewayTestCase, pb
 
@@ -230,6 +232,67 @@ class Credentials(GatewayTestCase):
         # A gRPC call afterwards uses the new key directly.
         resp, _ = g.grpc(pb.ListModelImportJobsRequest(max_results=1))
         self.assertEqual(len(self.fake.api_requests()), 3)
+
+    def direct_hits(self, g):
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", g.http_port, timeout=10)
+        c.request("GET", "/metrics")
+        body = c.getresponse().read().decode()
+        c.close()
+        for line in body.splitlines():
+            if line.startswith("bedrockgw_grpc_direct_hits_total "):
+                return int(float(line.split()[1]))
+        raise AssertionError("no bedrockgw_grpc_direct_hits_total in /metrics")
+
+    def test_cached_answers_follow_credential_rotation_and_expiry(self):
+        """The cache key holds the credential principal. gRPC repeats answered
+        on the gRPC thread (no loop involved) must notice a refresh (new key
+        id: a new upstream read, signed with it) and an expiry (no cached
+        answer without usable credentials) as the loop path does."""
+        tf = os.path.join(self.home(), "web-token")
+        with open(tf, "w") as f:
+            f.write("web-token-cache")
+        self.aws.configure(duration_s=4)
+        self.addCleanup(self.aws.configure, duration_s=3600, fail=0)
+        g = self.start({"AWS_WEB_IDENTITY_TOKEN_FILE": tf, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/web",
+                     "AWS_ENDPOINT_URL_STS": self.aws.url},
+                    credentials={"refresh_margin_ms": 2500, "refresh_jitter_ms": 0,
+                                 "retry_base_ms": 200, "retry_max_ms": 400},
+                    cache={"enabled": True, "ttl_ms": 3600000, "swr_ms": 0, "sie_ms": 0})
+        req = pb.ListModelImportJobsRequest(max_results=2)
+        g.grpc(req)
+        first = akid_of(self.fake.api_requests()[-1])
+        _, call = g.grpc(req)
+        self.assertIn(("x-cache", "hit"), call.trailing_metadata())
+        self.assertEqual(self.direct_hits(g), 1)
+        # Only gRPC repeats from now on: the refresh (~1.5 s in) must still
+        # lead to a new upstream read with the new key id.
+        deadline = time.time() + 6
+        while akid_of(self.fake.api_requests()[-1]) == first:
+            self.assertLess(time.time(), deadline, "answers stayed on the old principal's entry")
+            g.grpc(req)
+            time.sleep(0.1)
+        second = akid_of(self.fake.api_requests()[-1])
+        n = len(self.fake.api_requests())
+        g.grpc(req)  # renders the view under the new identity, if the read above did not
+        before = self.direct_hits(g)
+        _, call = g.grpc(req)
+        self.assertIn(("x-cache", "hit"), call.trailing_metadata())
+        self.assertEqual(self.direct_hits(g), before + 1)
+        self.assertLessEqual(len(self.fake.api_requests()), n + 1)
+        # STS fails from now on: once the credentials expire, no cached answer.
+        self.aws.configure(fail=1000)
+        deadline = time.time() + 8
+        while True:
+            try:
+                g.grpc(req)
+            except grpc.RpcError as e:
+                self.assertEqual(e.code(), grpc.StatusCode.UNAVAILABLE)
+                self.assertIn("credentials", e.details())
+                break
+            self.assertLess(time.time(), deadline, "cached answers outlived the credentials")
+            time.sleep(0.1)
+        self.assertEqual(akid_of(self.fake.api_requests()[-1]), second)
 
     def test_no_source_fails_at_startup(self):
         from harness import Gateway, base_config
