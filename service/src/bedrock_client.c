@@ -911,7 +911,8 @@ static enum bgw_status s_parse_error(const struct bedrock_http_response *resp,
         bgw_error_set(err, st, NULL, "upstream error (HTTP %ld)", code);
 
     if (st == BGW_ERR_RESOURCE_EXHAUSTED)
-        err->retry_after_s = s_retry_after(resp->retry_after, S_RETRY_AFTER_DEFAULT_S, resp->now_ms);
+        err->retry_after_s =
+            s_retry_after(resp->retry_after, S_RETRY_AFTER_DEFAULT_S, resp->now_ms);
     else if (st == BGW_ERR_UNAVAILABLE)
         err->retry_after_s = s_retry_after(resp->retry_after, 0, resp->now_ms);
 

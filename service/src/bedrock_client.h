@@ -75,9 +75,9 @@ struct bedrock_http_response {
     const char *retry_after;     /* Retry-After header value or NULL */
     const char *body;
     size_t body_len;
-    int64_t now_ms;              /* wall clock (ms since the epoch) when it
-                                    arrived, for a Retry-After HTTP-date;
-                                    0 = unknown (a date then counts as absent) */
+    /* Wall clock (ms since the epoch) when it arrived, for a Retry-After
+     * HTTP-date; 0 = unknown (a date then counts as absent). */
+    int64_t now_ms;
 };
 
 /* 2xx: parses the body tolerantly (unknown fields ignored; timestamps ISO

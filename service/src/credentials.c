@@ -84,9 +84,9 @@ struct credentials_provider {
     /* source settings */
     struct credentials base_creds; /* assume_role, BASE_KEYS: the source keys */
     enum s_base chain_base;
-    bool base_env;             /* credential_source = Environment (keys read after the walk) */
-    char base_profile[130];    /* the profile that names credential_source */
-    char token_what[200];      /* names the web identity token file in errors */
+    bool base_env;          /* credential_source = Environment (keys read after the walk) */
+    char base_profile[130]; /* the profile that names credential_source */
+    char token_what[200];   /* names the web identity token file in errors */
     struct s_role roles[S_MAX_ROLES];
     int n_roles;
     char *sts_url;
@@ -302,8 +302,8 @@ static int s_profile(struct credentials_provider *p, const struct s_files *f, co
         int has_cs = s_prof_get(f, name, "credential_source", cs, sizeof(cs));
         int has_wit = s_prof_get(f, name, "web_identity_token_file", wit, sizeof(wit));
         if (has_source < 0 || has_cs < 0 || has_wit < 0) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "AWS profile \"%.64s\": %s is too long", name,
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile \"%.64s\": %s is too long",
+                          name,
                           has_source < 0 ? "source_profile"
                           : has_cs < 0   ? "credential_source"
                                          : "web_identity_token_file");
@@ -498,8 +498,9 @@ static bool s_container_host_ok(const char *url)
 /* The container endpoint from AWS_CONTAINER_CREDENTIALS_RELATIVE_URI /
  * _FULL_URI and its token settings. 1 = set up, 0 = neither variable is
  * set, -1 = error (err set). */
-static int s_container_setup(struct credentials_provider *p, const struct credentials_chain_options *o,
-                             credentials_getenv_fn env, struct bgw_error *err)
+static int s_container_setup(struct credentials_provider *p,
+                             const struct credentials_chain_options *o, credentials_getenv_fn env,
+                             struct bgw_error *err)
 {
     const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
@@ -575,7 +576,8 @@ static void s_files_load(credentials_getenv_fn env, struct s_files *files)
 
 /* The profile asked for by name (AWS_PROFILE, else credentials.profile), or
  * NULL when none is named. */
-static const char *s_named_profile(credentials_getenv_fn env, const struct credentials_chain_options *o)
+static const char *s_named_profile(credentials_getenv_fn env,
+                                   const struct credentials_chain_options *o)
 {
     const char *profile = env("AWS_PROFILE");
     if (s_blank(profile))
@@ -587,7 +589,8 @@ static const char *s_named_profile(credentials_getenv_fn env, const struct crede
  * environment (credential_source = Environment somewhere along its
  * source_profile links): then the environment keys are that role's source,
  * not the gateway's credentials themselves. */
-static bool s_env_is_role_source(credentials_getenv_fn env, const struct credentials_chain_options *o)
+static bool s_env_is_role_source(credentials_getenv_fn env,
+                                 const struct credentials_chain_options *o)
 {
     const char *named = s_named_profile(env, o);
     if (!named || strlen(named) > 128)
@@ -736,19 +739,21 @@ struct credentials_provider *credentials_provider_chain_new(const struct credent
                     }
                     if (s_sts_endpoint(p, env, err) != 0)
                         goto fail;
-                    static const char *const base_names[] = {
-                        [BASE_KEYS] = "keys", [BASE_WEB_IDENTITY] = "web identity token file",
-                        [BASE_CONTAINER] = "EcsContainer", [BASE_IMDS] = "Ec2InstanceMetadata"};
+                    static const char *const base_names[] = {[BASE_KEYS] = "keys",
+                                                             [BASE_WEB_IDENTITY] =
+                                                                 "web identity token file",
+                                                             [BASE_CONTAINER] = "EcsContainer",
+                                                             [BASE_IMDS] = "Ec2InstanceMetadata"};
                     const char *base_name = p->base_env ? "Environment" : base_names[p->chain_base];
                     const char *where = p->chain_base == BASE_CONTAINER ? p->container_url
                                         : p->chain_base == BASE_IMDS    ? p->imds_url
-                                                                  : NULL;
+                                                                        : NULL;
                     if (p->chain_base == BASE_WEB_IDENTITY && p->n_roles == 1)
                         p->src = SRC_WEB_IDENTITY; /* one AssumeRoleWithWebIdentity */
                     snprintf(p->detail, sizeof(p->detail),
                              "profile %s, role %s via STS %s, source %s%s%s%s", profile,
-                             p->roles[p->n_roles - 1].arn, p->sts_url, base_name,
-                             where ? " (" : "", where ? where : "", where ? ")" : "");
+                             p->roles[p->n_roles - 1].arn, p->sts_url, base_name, where ? " (" : "",
+                             where ? where : "", where ? ")" : "");
                 } else {
                     snprintf(p->detail, sizeof(p->detail), "profile %s", profile);
                 }
@@ -1330,8 +1335,8 @@ static void s_start_refresh(struct credentials_provider *p)
         return;
     p->refreshing = true;
     p->step = 0;
-    p->base_phase =
-        p->src == SRC_ASSUME_ROLE && (p->chain_base == BASE_CONTAINER || p->chain_base == BASE_IMDS);
+    p->base_phase = p->src == SRC_ASSUME_ROLE &&
+                    (p->chain_base == BASE_CONTAINER || p->chain_base == BASE_IMDS);
     if (s_step(p, p->fail_why, sizeof(p->fail_why)) != 0) {
         struct timeval zero = {0, 0};
         if (evtimer_add(p->fail_ev, &zero) != 0)

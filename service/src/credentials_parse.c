@@ -165,8 +165,7 @@ int credentials_parse_sts_xml(const char *body, size_t len, struct credentials *
             char m[201];
             s_quote(m, 200, msg);
             snprintf(why, why_len, "STS error %s: %s", code, m);
-        }
-        else
+        } else
             snprintf(why, why_len, "STS reply has no <Credentials>");
         free(code);
         free(msg);

@@ -443,8 +443,12 @@ static void s_on_http(void *arg, const struct upstream_response *r)
         h->last_err.retry_after_s = 1;
         break;
     default: {
-        struct bedrock_http_response hr = {r->status, r->error_type, r->retry_after, r->body,
-                                           r->body_len, clock_wall_ms()};
+        struct bedrock_http_response hr = {.status = r->status,
+                                           .error_type = r->error_type,
+                                           .retry_after = r->retry_after,
+                                           .body = r->body,
+                                           .body_len = r->body_len,
+                                           .now_ms = clock_wall_ms()};
         st = bedrock_parse_list_response(&hr, &page, &h->last_err);
         break;
     }

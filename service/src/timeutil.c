@@ -322,8 +322,7 @@ int timeutil_parse_http_date(const char *s, int64_t *epoch_s)
             } else if (s_digits(&p, 2, &d)) {
                 return -1;
             }
-            if (s_lit(&p, " ") || s_hms(&p, &h, &mi, &sec) || s_lit(&p, " ") ||
-                s_digits(&p, 4, &y))
+            if (s_lit(&p, " ") || s_hms(&p, &h, &mi, &sec) || s_lit(&p, " ") || s_digits(&p, 4, &y))
                 return -1;
         }
     } else {

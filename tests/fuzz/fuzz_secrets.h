@@ -56,8 +56,8 @@ static void s_fuzz_free_hook(const volatile void *ptr)
 static inline void fuzz_secrets_watch(const char *const *secrets, size_t n)
 {
     if (!s_fuzz_hooks_installed) {
-        FUZZ_CHECK(__sanitizer_install_malloc_and_free_hooks(s_fuzz_malloc_hook,
-                                                             s_fuzz_free_hook) != 0);
+        FUZZ_CHECK(
+            __sanitizer_install_malloc_and_free_hooks(s_fuzz_malloc_hook, s_fuzz_free_hook) != 0);
         s_fuzz_hooks_installed = true;
     }
     s_fuzz_n_watched = 0;

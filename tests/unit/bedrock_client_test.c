@@ -744,17 +744,17 @@ static void test_retry_after_dates(void)
         {429, "Friday, 31-Dec-99 23:59:59 GMT", 946684790250LL, 9}, /* RFC 850 */
         {429, "Fri Dec 31 23:59:59 1999", 946684790250LL, 9},       /* asctime */
         {429, " Fri, 31 Dec 1999 23:59:59 GMT ", 946684790250LL, 9},
-        {429, "Fri, 31 Dec 1999 23:59:59 GMT", 946684799000LL, 1},  /* exact: 0 s -> min */
-        {429, "Fri, 31 Dec 1999 23:59:59 GMT", 946684800000LL, 1},  /* past -> min */
+        {429, "Fri, 31 Dec 1999 23:59:59 GMT", 946684799000LL, 1}, /* exact: 0 s -> min */
+        {429, "Fri, 31 Dec 1999 23:59:59 GMT", 946684800000LL, 1}, /* past -> min */
         {429, "Thu, 01 Jan 1970 00:00:00 GMT", 946684800000LL, 1},
         {429, "Fri, 31 Dec 9999 23:59:59 GMT", 946684800000LL, 3600}, /* far future -> max */
         {503, "Sat, 01 Jan 2000 00:00:30 GMT", 946684800000LL, 30},
-        {503, "Sat, 01 Jan 2000 00:00:30 GMT", 0, 0},               /* no clock: fallback */
+        {503, "Sat, 01 Jan 2000 00:00:30 GMT", 0, 0}, /* no clock: fallback */
         {429, "Sat, 01 Jan 2000 00:00:30 GMT", 0, 1},
-        {429, "Sat, 01 Jan 2000 00:00:30 UTC", 946684800000LL, 1},  /* junk: fallback */
+        {429, "Sat, 01 Jan 2000 00:00:30 UTC", 946684800000LL, 1}, /* junk: fallback */
         {503, "Sat, 01 Jan 2000 00:00:30 UTC", 946684800000LL, 0},
         {429, "Sat, 31 Feb 2000 00:00:30 GMT", 946684800000LL, 1},
-        {429, "7", 946684800000LL, 7},                              /* delta still works */
+        {429, "7", 946684800000LL, 7}, /* delta still works */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct bedrock_http_response resp = {

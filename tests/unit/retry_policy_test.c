@@ -78,13 +78,22 @@ int main(void)
     CHECK(retry_after_ms("Fri, 31 Dec 1999 23:59:59 GMT", 0) == -1);
     /* junk and near misses */
     const char *junk[] = {
-        "Fri, 31 Dec 1999 23:59:59 UTC", "fri, 31 Dec 1999 23:59:59 GMT",
-        "Fri, 31 dec 1999 23:59:59 GMT", "Fri, 32 Dec 1999 23:59:59 GMT",
-        "Mon, 29 Feb 2021 00:00:00 GMT", "Fri, 31 Dec 1999 24:00:00 GMT",
-        "Fri, 31 Dec 1999 23:60:00 GMT", "Fri, 1 Dec 1999 23:59:59 GMT",
-        "Fri,  31 Dec 1999 23:59:59 GMT", "Fri, 31 Dec 1999 23:59:59 GMTX",
-        "Fri, 31 Dec 99 23:59:59 GMT", "Fri Dec 31 23:59:59 99",
-        "Friday, 31-Dec-1999 23:59:59 GMT", "soon", "Fri", "1999-12-31T23:59:59Z",
+        "Fri, 31 Dec 1999 23:59:59 UTC",
+        "fri, 31 Dec 1999 23:59:59 GMT",
+        "Fri, 31 dec 1999 23:59:59 GMT",
+        "Fri, 32 Dec 1999 23:59:59 GMT",
+        "Mon, 29 Feb 2021 00:00:00 GMT",
+        "Fri, 31 Dec 1999 24:00:00 GMT",
+        "Fri, 31 Dec 1999 23:60:00 GMT",
+        "Fri, 1 Dec 1999 23:59:59 GMT",
+        "Fri,  31 Dec 1999 23:59:59 GMT",
+        "Fri, 31 Dec 1999 23:59:59 GMTX",
+        "Fri, 31 Dec 99 23:59:59 GMT",
+        "Fri Dec 31 23:59:59 99",
+        "Friday, 31-Dec-1999 23:59:59 GMT",
+        "soon",
+        "Fri",
+        "1999-12-31T23:59:59Z",
         "Fri, 31 Dec 1999 23:59:59 GMT and more text that is long enough to be refused",
     };
     for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {

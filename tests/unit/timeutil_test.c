@@ -198,8 +198,7 @@ static void test_http_date(void)
     CHECK(timeutil_parse_http_date("Sun Nov  6 08:49:37 1994", &s) == 0 && s == 784111777);
     CHECK(timeutil_parse_http_date("Sun Nov 16 08:49:37 1994", &s) == 0 && s == 784111777 + 864000);
     CHECK(timeutil_parse_http_date("Thursday, 01-Jan-70 00:00:00 GMT", &s) == 0 && s == 0);
-    CHECK(timeutil_parse_http_date("Saturday, 01-Jan-00 00:00:00 GMT", &s) == 0 &&
-          s == 946684800);
+    CHECK(timeutil_parse_http_date("Saturday, 01-Jan-00 00:00:00 GMT", &s) == 0 && s == 946684800);
     CHECK(timeutil_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT ", &s) == -1);
     CHECK(timeutil_parse_http_date("Sun Nov 6 08:49:37 1994", &s) == -1);
     CHECK(timeutil_parse_http_date("Sun, 06 Nov 0000 08:49:37 GMT", &s) == -1);
