@@ -289,11 +289,13 @@ static int s_ini(const char *text, const char *section, const char *key, char *o
     bool in = false;
     const char *p = text;
     while (*p) {
-        const char *eol = strchr(p, '\n');
-        const char *end = eol ? eol : p + strlen(p);
+        /* Universal newlines, as the AWS CLI's reader: "\n", "\r\n" and a
+         * bare "\r" all end a line, so no value ever holds a line break
+         * (values such as aws_session_token end up in request headers). */
+        const char *end = p + strcspn(p, "\r\n");
         const char *a = p, *b = end;
         s_trim(&a, &b);
-        p = eol ? eol + 1 : end;
+        p = *end ? end + 1 : end;
         if (a == b || *a == '#' || *a == ';')
             continue;
         if (*a == '[') {

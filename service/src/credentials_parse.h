@@ -41,7 +41,8 @@ int credentials_parse_json(const char *body, size_t len, struct credentials *out
 void credentials_parse_wipe(struct credentials *c);
 
 /* INI lookup: the value of key in [section] of text ("#" and ";" start
- * comment lines; names and values are trimmed; the first match wins). 1 when
+ * comment lines; lines end at "\n", "\r\n" or a bare "\r"; names and values
+ * are trimmed; the first match wins). 1 when
  * found (copied into out), 0 when absent, -1 when the value does not fit. */
 int credentials_ini_get(const char *text, const char *section, const char *key, char *out,
                         size_t out_len);

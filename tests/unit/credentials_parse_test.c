@@ -116,7 +116,22 @@ int main(void)
     CHECK(credentials_ini_has_section(ini, "dev") == 1);
     CHECK(credentials_ini_has_section(ini, "prod") == 0);
 
-    /* Regressions found by the sts_xml / credentials_json fuzz targets. */
+    /* Regression found by the ini fuzz target: a bare CR inside a line
+     * reached the value ("dev = secret\r_sa"), and values go into request
+     * headers (aws_session_token). A bare CR now ends the line, as in the
+     * AWS CLI's reader (universal newlines). */
+    const char *cr = "[dev]\naws_secret_access_key=dev = secret\r_sa\n"
+                     "aws_session_token = tok\rx-injected: 1\r\r[mac]\rk = v\r";
+    CHECK(credentials_ini_get(cr, "dev", "aws_secret_access_key", v, sizeof(v)) == 1);
+    CHECK_STR(v, "dev = secret");
+    CHECK(credentials_ini_get(cr, "dev", "aws_session_token", v, sizeof(v)) == 1);
+    CHECK_STR(v, "tok");
+    CHECK(credentials_ini_get(cr, "mac", "k", v, sizeof(v)) == 1);
+    CHECK_STR(v, "v");
+    CHECK(credentials_ini_has_section(cr, "mac") == 1);
+
+    /* Regressions for properties the sts_xml / credentials_json fuzz targets
+     * check (the previous code fails them on the seed corpus). */
     /* An STS error message with control bytes and UTF-8, and one long enough
      * for the cut at 200 bytes to split a UTF-8 sequence: the error text
      * stays printable ASCII (it goes into logs and client errors). */
