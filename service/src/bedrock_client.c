@@ -768,16 +768,35 @@ static void s_sanitize_message(const char *msg, char out[S_UPSTREAM_MESSAGE_MAX 
     out[n] = '\0';
 }
 
-/* Retry-After as delta-seconds, clamped; an HTTP-date or junk -> fallback
- * (we have no clock to compare a date with). */
-static int s_retry_after(const char *v, int fallback)
+/* Retry-After as delta-seconds or an HTTP-date (against now_ms, the wall
+ * clock; rounded up to whole seconds), clamped to [MIN, MAX]: a date
+ * already past gives MIN. Junk, or a date without a clock -> fallback. */
+static int s_retry_after(const char *v, int fallback, int64_t now_ms)
 {
     if (!v)
         return fallback;
     while (*v == ' ' || *v == '\t')
         v++;
-    if (*v < '0' || *v > '9')
-        return fallback;
+    if (*v < '0' || *v > '9') {
+        char date[64];
+        size_t n = strlen(v);
+        while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            n--;
+        int64_t at_s;
+        if (now_ms <= 0 || n == 0 || n >= sizeof(date))
+            return fallback;
+        memcpy(date, v, n);
+        date[n] = '\0';
+        if (timeutil_parse_http_date(date, &at_s) != 0)
+            return fallback;
+        int64_t left_ms = at_s * 1000 - now_ms;
+        int64_t secs = left_ms <= 0 ? 0 : (left_ms + 999) / 1000;
+        if (secs < S_RETRY_AFTER_MIN_S)
+            secs = S_RETRY_AFTER_MIN_S;
+        if (secs > S_RETRY_AFTER_MAX_S)
+            secs = S_RETRY_AFTER_MAX_S;
+        return (int)secs;
+    }
     long secs = 0;
     for (; *v >= '0' && *v <= '9'; v++) {
         if (secs < S_RETRY_AFTER_MAX_S)
@@ -892,9 +911,10 @@ static enum bgw_status s_parse_error(const struct bedrock_http_response *resp,
         bgw_error_set(err, st, NULL, "upstream error (HTTP %ld)", code);
 
     if (st == BGW_ERR_RESOURCE_EXHAUSTED)
-        err->retry_after_s = s_retry_after(resp->retry_after, S_RETRY_AFTER_DEFAULT_S);
+        err->retry_after_s =
+            s_retry_after(resp->retry_after, S_RETRY_AFTER_DEFAULT_S, resp->now_ms);
     else if (st == BGW_ERR_UNAVAILABLE)
-        err->retry_after_s = s_retry_after(resp->retry_after, 0);
+        err->retry_after_s = s_retry_after(resp->retry_after, 0, resp->now_ms);
 
 cleanup:
     json_decref(root);

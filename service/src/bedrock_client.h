@@ -75,6 +75,9 @@ struct bedrock_http_response {
     const char *retry_after;     /* Retry-After header value or NULL */
     const char *body;
     size_t body_len;
+    /* Wall clock (ms since the epoch) when it arrived, for a Retry-After
+     * HTTP-date; 0 = unknown (a date then counts as absent). */
+    int64_t now_ms;
 };
 
 /* 2xx: parses the body tolerantly (unknown fields ignored; timestamps ISO
@@ -87,7 +90,8 @@ struct bedrock_http_response {
  *   AccessDeniedException -> PERMISSION_DENIED (also UnrecognizedClient,
  *                            InvalidSignature, ExpiredToken... 403s)
  *   ThrottlingException   -> RESOURCE_EXHAUSTED, retry_after_s from
- *                            Retry-After or 1
+ *                            Retry-After (delta-seconds or an HTTP-date
+ *                            against now_ms; 1..3600 s) or 1
  *   InternalServerException, any 5xx -> UNAVAILABLE
  *   ResourceNotFoundException -> NOT_FOUND
  *   anything else 4xx     -> INTERNAL with the type named

@@ -48,6 +48,14 @@ static const char *const s_names[] = {
     [SRC_IMDS] = "imds",
 };
 
+/* Where the first link of an assume_role chain gets its credentials. */
+enum s_base {
+    BASE_KEYS,         /* static keys: a profile's, or the environment's (credential_source) */
+    BASE_WEB_IDENTITY, /* roles[0] via AssumeRoleWithWebIdentity (web_identity_token_file) */
+    BASE_CONTAINER,    /* credential_source = EcsContainer */
+    BASE_IMDS,         /* credential_source = Ec2InstanceMetadata */
+};
+
 struct s_role {
     char *arn;
     char *session_name;
@@ -74,7 +82,11 @@ struct credentials_provider {
     uint64_t generation;
 
     /* source settings */
-    struct credentials base_creds; /* assume_role: the source profile's keys */
+    struct credentials base_creds; /* assume_role, BASE_KEYS: the source keys */
+    enum s_base chain_base;
+    bool base_env;          /* credential_source = Environment (keys read after the walk) */
+    char base_profile[130]; /* the profile that names credential_source */
+    char token_what[200];   /* names the web identity token file in errors */
     struct s_role roles[S_MAX_ROLES];
     int n_roles;
     char *sts_url;
@@ -98,6 +110,7 @@ struct credentials_provider {
     int64_t timer_at_ms;
     bool refreshing;
     int step;
+    bool base_phase; /* assume_role from a container/IMDS base: fetching the base */
     struct upstream_request *req;
     struct credentials tmp; /* role chain intermediate */
     char imds_token[1024];
@@ -284,17 +297,77 @@ static int s_profile(struct credentials_provider *p, const struct s_files *f, co
         goto cleanup;
     }
     if (has_role == 1 && (depth == 0 || has_akid != 1)) {
+        char cs[64], wit[S_VAL];
         int has_source = s_prof_get(f, name, "source_profile", source, sizeof(source));
-        if (has_source != 1) {
+        int has_cs = s_prof_get(f, name, "credential_source", cs, sizeof(cs));
+        int has_wit = s_prof_get(f, name, "web_identity_token_file", wit, sizeof(wit));
+        if (has_source < 0 || has_cs < 0 || has_wit < 0) {
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile \"%.64s\": %s is too long",
+                          name,
+                          has_source < 0 ? "source_profile"
+                          : has_cs < 0   ? "credential_source"
+                                         : "web_identity_token_file");
+            rc = -1;
+            goto cleanup;
+        }
+        if (has_source == 1 && has_cs == 1) {
             bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "AWS profile \"%.64s\": role_arn needs source_profile "
-                          "(credential_source and web_identity_token_file in profiles are not "
-                          "supported)",
+                          "AWS profile \"%.64s\": role_arn with both source_profile and "
+                          "credential_source (use one)",
                           name);
             rc = -1;
             goto cleanup;
         }
-        if (strcmp(source, name) == 0) {
+        if (has_wit == 1 && (has_source == 1 || has_cs == 1)) {
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                          "AWS profile \"%.64s\": role_arn with both web_identity_token_file and "
+                          "%s (use one)",
+                          name, has_source == 1 ? "source_profile" : "credential_source");
+            rc = -1;
+            goto cleanup;
+        }
+        if (has_wit == 1) {
+            /* AssumeRoleWithWebIdentity for this profile's role: the chain's
+             * first link (roles[0], appended below). */
+            if (!*wit) {
+                bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                              "AWS profile \"%.64s\": web_identity_token_file is empty", name);
+                rc = -1;
+                goto cleanup;
+            }
+            p->chain_base = BASE_WEB_IDENTITY;
+            free(p->token_file);
+            p->token_file = strdup(wit);
+            snprintf(p->token_what, sizeof(p->token_what),
+                     "web_identity_token_file of AWS profile \"%.64s\"", name);
+        } else if (has_cs == 1) {
+            if (strcmp(cs, "Environment") == 0) {
+                p->chain_base = BASE_KEYS;
+                p->base_env = true;
+            } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
+                p->chain_base = BASE_IMDS;
+            } else if (strcmp(cs, "EcsContainer") == 0) {
+                p->chain_base = BASE_CONTAINER;
+            } else {
+                bool shown = *cs != '\0';
+                for (const char *c = cs; *c; c++)
+                    shown = shown && (unsigned char)*c >= 0x20 && (unsigned char)*c <= 0x7e;
+                bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                              "AWS profile \"%.64s\": credential_source%s%s%s must be "
+                              "Environment, Ec2InstanceMetadata or EcsContainer",
+                              name, shown ? " \"" : "", shown ? cs : "", shown ? "\"" : "");
+                rc = -1;
+                goto cleanup;
+            }
+            snprintf(p->base_profile, sizeof(p->base_profile), "%.128s", name);
+        } else if (has_source != 1) {
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                          "AWS profile \"%.64s\": role_arn needs source_profile, "
+                          "credential_source or web_identity_token_file",
+                          name);
+            rc = -1;
+            goto cleanup;
+        } else if (strcmp(source, name) == 0) {
             /* the profile's own keys are the source */
             if (has_akid != 1 || has_secret != 1) {
                 bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
@@ -422,6 +495,176 @@ static bool s_container_host_ok(const char *url)
     return false;
 }
 
+/* The container endpoint from AWS_CONTAINER_CREDENTIALS_RELATIVE_URI /
+ * _FULL_URI and its token settings. 1 = set up, 0 = neither variable is
+ * set, -1 = error (err set). */
+static int s_container_setup(struct credentials_provider *p,
+                             const struct credentials_chain_options *o, credentials_getenv_fn env,
+                             struct bgw_error *err)
+{
+    const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    if (s_blank(rel) && s_blank(full))
+        return 0;
+    struct buf b;
+    buf_init(&b, 4096);
+    if (!s_blank(rel))
+        buf_appendf(&b, "%s%s%s", o->container_host ? o->container_host : S_DEFAULT_CONTAINER_HOST,
+                    rel[0] == '/' ? "" : "/", rel);
+    else
+        buf_append_str(&b, full);
+    free(p->container_url);
+    p->container_url = buf_detach(&b);
+    if (!p->container_url) {
+        bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory reading credentials");
+        return -1;
+    }
+    if (s_blank(rel) && !s_container_host_ok(p->container_url)) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a "
+                      "loopback or the ECS/EKS link-local address");
+        return -1;
+    }
+    p->container_token_file = s_dup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+    if (s_blank(p->container_token_file))
+        p->container_token = s_dup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+    return 1;
+}
+
+/* The IMDS endpoint. 1 = set up, 0 = AWS_EC2_METADATA_DISABLED=true, -1 =
+ * out of memory (err set). */
+static int s_imds_setup(struct credentials_provider *p, credentials_getenv_fn env,
+                        struct bgw_error *err)
+{
+    const char *dis = env("AWS_EC2_METADATA_DISABLED");
+    if (dis && strcasecmp(dis, "true") == 0)
+        return 0;
+    const char *im = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    free(p->imds_url);
+    p->imds_url = strdup(s_blank(im) ? S_DEFAULT_IMDS : im);
+    if (!p->imds_url) {
+        bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory reading credentials");
+        return -1;
+    }
+    size_t l = strlen(p->imds_url);
+    while (l > 0 && p->imds_url[l - 1] == '/')
+        p->imds_url[--l] = '\0';
+    return 1;
+}
+
+/* Reads the shared credentials and config files named by env. */
+static void s_files_load(credentials_getenv_fn env, struct s_files *files)
+{
+    const char *home = env("HOME");
+    char path[1024];
+    const char *cp = env("AWS_SHARED_CREDENTIALS_FILE");
+    if (s_blank(cp) && !s_blank(home)) {
+        snprintf(path, sizeof(path), "%s/.aws/credentials", home);
+        cp = path;
+    }
+    if (!s_blank(cp))
+        files->creds = s_read_file(cp);
+    const char *fp = env("AWS_CONFIG_FILE");
+    char path2[1024];
+    if (s_blank(fp) && !s_blank(home)) {
+        snprintf(path2, sizeof(path2), "%s/.aws/config", home);
+        fp = path2;
+    }
+    if (!s_blank(fp))
+        files->config = s_read_file(fp);
+}
+
+/* The profile asked for by name (AWS_PROFILE, else credentials.profile), or
+ * NULL when none is named. */
+static const char *s_named_profile(credentials_getenv_fn env,
+                                   const struct credentials_chain_options *o)
+{
+    const char *profile = env("AWS_PROFILE");
+    if (s_blank(profile))
+        profile = o->profile;
+    return s_blank(profile) ? NULL : profile;
+}
+
+/* True when the named profile's role chain takes its source keys from the
+ * environment (credential_source = Environment somewhere along its
+ * source_profile links): then the environment keys are that role's source,
+ * not the gateway's credentials themselves. */
+static bool s_env_is_role_source(credentials_getenv_fn env,
+                                 const struct credentials_chain_options *o)
+{
+    const char *named = s_named_profile(env, o);
+    if (!named || strlen(named) > 128)
+        return false;
+    struct s_files files = {NULL, NULL};
+    s_files_load(env, &files);
+    bool yes = false;
+    char name[S_VAL], v[S_VAL];
+    snprintf(name, sizeof(name), "%s", named);
+    for (int i = 0; i <= S_MAX_ROLES; i++) {
+        if (s_prof_get(&files, name, "role_arn", v, sizeof(v)) != 1)
+            break;
+        if (s_prof_get(&files, name, "credential_source", v, sizeof(v)) == 1) {
+            yes = strcmp(v, "Environment") == 0;
+            break;
+        }
+        if (s_prof_get(&files, name, "source_profile", v, sizeof(v)) != 1 || strcmp(v, name) == 0)
+            break;
+        snprintf(name, sizeof(name), "%s", v);
+    }
+    s_free_text(&files.creds);
+    s_free_text(&files.config);
+    return yes;
+}
+
+/* After the profile walk: sets up a credential_source base (environment
+ * keys, container or IMDS endpoint). 0 or -1 with err naming the profile. */
+static int s_base_setup(struct credentials_provider *p, const struct credentials_chain_options *o,
+                        credentials_getenv_fn env, struct bgw_error *err)
+{
+    const char *prof = p->base_profile;
+    if (p->base_env) {
+        const char *akid = env("AWS_ACCESS_KEY_ID");
+        const char *secret = env("AWS_SECRET_ACCESS_KEY");
+        const char *token = env("AWS_SESSION_TOKEN");
+        if (s_blank(akid) || s_blank(secret)) {
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                          "AWS profile \"%.64s\": credential_source is Environment but %s is not "
+                          "set",
+                          prof, s_blank(akid) ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
+            return -1;
+        }
+        p->base_creds.access_key_id = strdup(akid);
+        p->base_creds.secret_access_key = strdup(secret);
+        p->base_creds.session_token = s_blank(token) ? NULL : strdup(token);
+        if (!p->base_creds.access_key_id || !p->base_creds.secret_access_key ||
+            (!s_blank(token) && !p->base_creds.session_token)) {
+            bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory reading credentials");
+            return -1;
+        }
+        return 0;
+    }
+    if (p->chain_base == BASE_CONTAINER) {
+        int r = s_container_setup(p, o, env, err);
+        if (r == 0)
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                          "AWS profile \"%.64s\": credential_source is EcsContainer but neither "
+                          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor "
+                          "AWS_CONTAINER_CREDENTIALS_FULL_URI is set",
+                          prof);
+        return r == 1 ? 0 : -1;
+    }
+    if (p->chain_base == BASE_IMDS) {
+        int r = s_imds_setup(p, env, err);
+        if (r == 0)
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                          "AWS profile \"%.64s\": credential_source is Ec2InstanceMetadata but "
+                          "AWS_EC2_METADATA_DISABLED is true",
+                          prof);
+        return r == 1 ? 0 : -1;
+    }
+    return 0;
+}
+
 struct credentials_provider *credentials_provider_chain_new(const struct credentials_chain_options *o,
                                                             struct bgw_error *err)
 {
@@ -444,8 +687,10 @@ struct credentials_provider *credentials_provider_chain_new(const struct credent
         snprintf(p->detail, sizeof(p->detail), "config file");
         goto done;
     }
-    /* 2. environment */
-    if (!s_blank(env("AWS_ACCESS_KEY_ID")) || !s_blank(env("AWS_SECRET_ACCESS_KEY")))
+    /* 2. environment, unless the named profile's role uses it as its
+     * credential_source */
+    if ((!s_blank(env("AWS_ACCESS_KEY_ID")) || !s_blank(env("AWS_SECRET_ACCESS_KEY"))) &&
+        !s_env_is_role_source(env, o))
         return credentials_provider_env_new(env, err);
 
     p = s_new(SRC_IMDS);
@@ -455,23 +700,7 @@ struct credentials_provider *credentials_provider_chain_new(const struct credent
 
     /* 3. shared files */
     {
-        const char *home = env("HOME");
-        char path[1024];
-        const char *cp = env("AWS_SHARED_CREDENTIALS_FILE");
-        if (s_blank(cp) && !s_blank(home)) {
-            snprintf(path, sizeof(path), "%s/.aws/credentials", home);
-            cp = path;
-        }
-        if (!s_blank(cp))
-            files.creds = s_read_file(cp);
-        const char *fp = env("AWS_CONFIG_FILE");
-        char path2[1024];
-        if (s_blank(fp) && !s_blank(home)) {
-            snprintf(path2, sizeof(path2), "%s/.aws/config", home);
-            fp = path2;
-        }
-        if (!s_blank(fp))
-            files.config = s_read_file(fp);
+        s_files_load(env, &files);
         const char *profile = env("AWS_PROFILE");
         bool named = true;
         if (s_blank(profile))
@@ -497,7 +726,12 @@ struct credentials_provider *credentials_provider_chain_new(const struct credent
                 goto fail;
             if (r > 0) {
                 if (p->src == SRC_ASSUME_ROLE) {
-                    if (!p->base_creds.access_key_id || !p->base_creds.secret_access_key)
+                    if (s_base_setup(p, o, env, err) != 0)
+                        goto fail;
+                    if (p->chain_base == BASE_KEYS &&
+                        (!p->base_creds.access_key_id || !p->base_creds.secret_access_key))
+                        goto nomem;
+                    if (p->chain_base == BASE_WEB_IDENTITY && !p->token_file)
                         goto nomem;
                     for (int i = 0; i < p->n_roles; i++) {
                         if (!p->roles[i].arn)
@@ -505,8 +739,21 @@ struct credentials_provider *credentials_provider_chain_new(const struct credent
                     }
                     if (s_sts_endpoint(p, env, err) != 0)
                         goto fail;
-                    snprintf(p->detail, sizeof(p->detail), "profile %s, role %s via STS %s",
-                             profile, p->roles[p->n_roles - 1].arn, p->sts_url);
+                    static const char *const base_names[] = {[BASE_KEYS] = "keys",
+                                                             [BASE_WEB_IDENTITY] =
+                                                                 "web identity token file",
+                                                             [BASE_CONTAINER] = "EcsContainer",
+                                                             [BASE_IMDS] = "Ec2InstanceMetadata"};
+                    const char *base_name = p->base_env ? "Environment" : base_names[p->chain_base];
+                    const char *where = p->chain_base == BASE_CONTAINER ? p->container_url
+                                        : p->chain_base == BASE_IMDS    ? p->imds_url
+                                                                        : NULL;
+                    if (p->chain_base == BASE_WEB_IDENTITY && p->n_roles == 1)
+                        p->src = SRC_WEB_IDENTITY; /* one AssumeRoleWithWebIdentity */
+                    snprintf(p->detail, sizeof(p->detail),
+                             "profile %s, role %s via STS %s, source %s%s%s%s", profile,
+                             p->roles[p->n_roles - 1].arn, p->sts_url, base_name, where ? " (" : "",
+                             where ? where : "", where ? ")" : "");
                 } else {
                     snprintf(p->detail, sizeof(p->detail), "profile %s", profile);
                 }
@@ -530,6 +777,7 @@ struct credentials_provider *credentials_provider_chain_new(const struct credent
         }
         p->src = SRC_WEB_IDENTITY;
         p->token_file = strdup(tf);
+        snprintf(p->token_what, sizeof(p->token_what), "AWS_WEB_IDENTITY_TOKEN_FILE");
         p->roles[0].arn = strdup(ra);
         p->roles[0].session_name = s_dup(env("AWS_ROLE_SESSION_NAME"));
         p->n_roles = 1;
@@ -541,52 +789,32 @@ struct credentials_provider *credentials_provider_chain_new(const struct credent
         goto done;
     }
     /* 5. container */
-    const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    if (!s_blank(rel) || !s_blank(full)) {
-        p->src = SRC_CONTAINER;
-        struct buf b;
-        buf_init(&b, 4096);
-        if (!s_blank(rel))
-            buf_appendf(&b, "%s%s%s", o->container_host ? o->container_host
-                                                       : S_DEFAULT_CONTAINER_HOST,
-                        rel[0] == '/' ? "" : "/", rel);
-        else
-            buf_append_str(&b, full);
-        p->container_url = buf_detach(&b);
-        if (!p->container_url)
-            goto nomem;
-        if (s_blank(rel) && !s_container_host_ok(p->container_url)) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a "
-                          "loopback or the ECS/EKS link-local address");
+    {
+        int r = s_container_setup(p, o, env, err);
+        if (r < 0)
             goto fail;
+        if (r > 0) {
+            p->src = SRC_CONTAINER;
+            snprintf(p->detail, sizeof(p->detail), "%s%s", p->container_url,
+                     p->container_token_file ? " (token file)"
+                     : p->container_token    ? " (token)"
+                                             : "");
+            goto done;
         }
-        p->container_token_file = s_dup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
-        if (s_blank(p->container_token_file))
-            p->container_token = s_dup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
-        snprintf(p->detail, sizeof(p->detail), "%s%s", p->container_url,
-                 p->container_token_file ? " (token file)"
-                 : p->container_token    ? " (token)"
-                                         : "");
-        goto done;
     }
     /* 6. instance metadata */
-    const char *dis = env("AWS_EC2_METADATA_DISABLED");
-    if (dis && strcasecmp(dis, "true") == 0) {
-        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                      "no AWS credentials: none in config, environment (AWS_ACCESS_KEY_ID), "
-                      "shared files, web identity or container variables, and instance "
-                      "metadata is disabled");
-        goto fail;
+    {
+        int r = s_imds_setup(p, env, err);
+        if (r < 0)
+            goto fail;
+        if (r == 0) {
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                          "no AWS credentials: none in config, environment (AWS_ACCESS_KEY_ID), "
+                          "shared files, web identity or container variables, and instance "
+                          "metadata is disabled");
+            goto fail;
+        }
     }
-    const char *im = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    p->imds_url = strdup(s_blank(im) ? S_DEFAULT_IMDS : im);
-    if (!p->imds_url)
-        goto nomem;
-    size_t l = strlen(p->imds_url);
-    while (l > 0 && p->imds_url[l - 1] == '/')
-        p->imds_url[--l] = '\0';
     snprintf(p->detail, sizeof(p->detail),
              "%s (nothing in config, environment AWS_ACCESS_KEY_ID, shared files, web identity "
              "or container variables)",
@@ -803,6 +1031,7 @@ static void s_refresh_done(struct credentials_provider *p, struct credentials *g
                            const char *why)
 {
     p->refreshing = false;
+    p->base_phase = false;
     p->req = NULL;
     credentials_parse_wipe(&p->tmp);
     OPENSSL_cleanse(p->imds_token, sizeof(p->imds_token));
@@ -855,6 +1084,20 @@ static void s_on_timer(evutil_socket_t fd, short what, void *arg)
 
 static void s_on_http(void *arg, const struct upstream_response *r);
 
+/* What the current step of a refresh talks to: an assume_role chain first
+ * fetches its container/IMDS base, and a web identity base is its first
+ * link. */
+static enum s_source s_cur(const struct credentials_provider *p)
+{
+    if (p->src != SRC_ASSUME_ROLE)
+        return p->src;
+    if (p->base_phase)
+        return p->chain_base == BASE_CONTAINER ? SRC_CONTAINER : SRC_IMDS;
+    if (p->step == 0 && p->chain_base == BASE_WEB_IDENTITY)
+        return SRC_WEB_IDENTITY;
+    return SRC_ASSUME_ROLE;
+}
+
 static int s_send(struct credentials_provider *p, const char *method, const char *url,
                   char **headers, size_t n, const char *body, int64_t timeout_ms)
 {
@@ -866,7 +1109,7 @@ static int s_send(struct credentials_provider *p, const char *method, const char
         .body = body,
         .body_len = body ? strlen(body) : 0,
         .timeout_ms = timeout_ms,
-        .connect_timeout_ms = p->src == SRC_IMDS ? p->imds_timeout_ms : 0,
+        .connect_timeout_ms = s_cur(p) == SRC_IMDS ? p->imds_timeout_ms : 0,
     };
     p->req = upstream_http_request(p->http, &o, s_on_http, p);
     return p->req ? 0 : -1;
@@ -979,22 +1222,25 @@ static void s_rtrim(char *s)
 /* Starts step p->step of the source's fetch; -1 with why on failure. */
 static int s_step(struct credentials_provider *p, char *why, size_t why_len)
 {
-    switch (p->src) {
+    switch (s_cur(p)) {
     case SRC_ASSUME_ROLE: {
-        const struct credentials *signer = p->step == 0 ? &p->base_creds : &p->tmp;
+        /* The first link signs with the source keys, the others with what
+         * the previous link (or the container/IMDS base) returned. */
+        const struct credentials *signer =
+            p->step == 0 && p->chain_base == BASE_KEYS ? &p->base_creds : &p->tmp;
         return s_sts_call(p, &p->roles[p->step], signer, NULL, why, why_len);
     }
     case SRC_WEB_IDENTITY: {
         /* Re-read at every refresh: the platform rotates the token file. */
         char *tok = s_read_file(p->token_file);
         if (!tok) {
-            snprintf(why, why_len, "cannot read AWS_WEB_IDENTITY_TOKEN_FILE: %s", strerror(errno));
+            snprintf(why, why_len, "cannot read %s: %s", p->token_what, strerror(errno));
             return -1;
         }
         s_rtrim(tok);
         int rc = -1;
         if (!*tok)
-            snprintf(why, why_len, "AWS_WEB_IDENTITY_TOKEN_FILE is empty");
+            snprintf(why, why_len, "%s is empty", p->token_what);
         else
             rc = s_sts_call(p, &p->roles[0], NULL, tok, why, why_len);
         s_free_secret(&tok);
@@ -1089,6 +1335,8 @@ static void s_start_refresh(struct credentials_provider *p)
         return;
     p->refreshing = true;
     p->step = 0;
+    p->base_phase = p->src == SRC_ASSUME_ROLE &&
+                    (p->chain_base == BASE_CONTAINER || p->chain_base == BASE_IMDS);
     if (s_step(p, p->fail_why, sizeof(p->fail_why)) != 0) {
         struct timeval zero = {0, 0};
         if (evtimer_add(p->fail_ev, &zero) != 0)
@@ -1108,6 +1356,19 @@ static bool s_role_name_ok(const char *s)
     return true;
 }
 
+/* An assume_role chain's container/IMDS base answered: its credentials
+ * sign the first AssumeRole. 0, or -1 with why. */
+static int s_base_done(struct credentials_provider *p, struct credentials *got, char *why,
+                       size_t why_len)
+{
+    credentials_parse_wipe(&p->tmp);
+    p->tmp = *got;
+    memset(got, 0, sizeof(*got));
+    p->base_phase = false;
+    p->step = 0;
+    return s_step(p, why, why_len);
+}
+
 static void s_on_http(void *arg, const struct upstream_response *r)
 {
     struct credentials_provider *p = arg;
@@ -1115,16 +1376,17 @@ static void s_on_http(void *arg, const struct upstream_response *r)
     char why[300];
     struct credentials got;
     memset(&got, 0, sizeof(got));
-    const char *what = p->src == SRC_IMDS        ? "instance metadata"
-                       : p->src == SRC_CONTAINER ? "container credentials endpoint"
-                                                 : "STS";
+    enum s_source cur = s_cur(p);
+    const char *what = cur == SRC_IMDS        ? "instance metadata"
+                       : cur == SRC_CONTAINER ? "container credentials endpoint"
+                                              : "STS";
     if (r->outcome != UPSTREAM_OK) {
         snprintf(why, sizeof(why), "%s: %s", what,
                  r->outcome == UPSTREAM_TIMEOUT ? "timed out" : r->transport_error);
         goto fail;
     }
     if (r->status < 200 || r->status > 299) {
-        if (p->src == SRC_ASSUME_ROLE || p->src == SRC_WEB_IDENTITY) {
+        if (cur == SRC_ASSUME_ROLE || cur == SRC_WEB_IDENTITY) {
             char sts_why[260];
             credentials_parse_sts_xml(r->body, r->body_len, &got, sts_why, sizeof(sts_why));
             credentials_parse_wipe(&got);
@@ -1134,7 +1396,7 @@ static void s_on_http(void *arg, const struct upstream_response *r)
         }
         goto fail;
     }
-    switch (p->src) {
+    switch (cur) {
     case SRC_ASSUME_ROLE:
     case SRC_WEB_IDENTITY:
         if (credentials_parse_sts_xml(r->body, r->body_len, &got, why, sizeof(why)) != 0)
@@ -1151,6 +1413,11 @@ static void s_on_http(void *arg, const struct upstream_response *r)
     case SRC_CONTAINER:
         if (credentials_parse_json(r->body, r->body_len, &got, why, sizeof(why)) != 0)
             goto fail;
+        if (p->base_phase) {
+            if (s_base_done(p, &got, why, sizeof(why)) != 0)
+                goto fail;
+            return;
+        }
         break;
     case SRC_IMDS:
         if (p->step == 0) {
@@ -1177,6 +1444,11 @@ static void s_on_http(void *arg, const struct upstream_response *r)
         } else {
             if (credentials_parse_json(r->body, r->body_len, &got, why, sizeof(why)) != 0)
                 goto fail;
+            if (p->base_phase) {
+                if (s_base_done(p, &got, why, sizeof(why)) != 0)
+                    goto fail;
+                return;
+            }
             break;
         }
         if (s_step(p, why, sizeof(why)) != 0)

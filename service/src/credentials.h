@@ -7,8 +7,11 @@
  *   2. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN;
  *   3. shared files (AWS_SHARED_CREDENTIALS_FILE / ~/.aws/credentials,
  *      AWS_CONFIG_FILE / ~/.aws/config), profile AWS_PROFILE, else
- *      credentials.profile, else "default": static keys, or role_arn +
- *      source_profile (chained up to 4 deep) via STS AssumeRole;
+ *      credentials.profile, else "default": static keys, or role_arn via
+ *      STS AssumeRole (chained up to 4 deep) whose source is source_profile,
+ *      credential_source (Environment, Ec2InstanceMetadata, EcsContainer:
+ *      fetched again at each refresh, then the role assumed with it) or
+ *      web_identity_token_file (AssumeRoleWithWebIdentity); exactly one;
  *   4. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
  *      (+ AWS_ROLE_SESSION_NAME) via STS AssumeRoleWithWebIdentity, the
  *      token file re-read at every refresh;

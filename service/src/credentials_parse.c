@@ -140,6 +140,18 @@ static bool s_printable(const char *s)
     return true;
 }
 
+/* Copies at most max bytes of untrusted text (an STS error message, an IMDS
+ * Code) for an error text: printable ASCII kept, anything else (control
+ * bytes, line breaks, UTF-8 sequences that a cut could leave half) becomes
+ * '?'. dst holds max + 1 bytes. */
+static void s_quote(char *dst, size_t max, const char *src)
+{
+    size_t i = 0;
+    for (; src && src[i] && i < max; i++)
+        dst[i] = (unsigned char)src[i] >= 0x20 && (unsigned char)src[i] <= 0x7e ? src[i] : '?';
+    dst[i] = '\0';
+}
+
 int credentials_parse_sts_xml(const char *body, size_t len, struct credentials *out, char *why,
                               size_t why_len)
 {
@@ -149,9 +161,11 @@ int credentials_parse_sts_xml(const char *body, size_t len, struct credentials *
     if (!cs) {
         char *code = s_xml_text(body, len, "Code");
         char *msg = s_xml_text(body, len, "Message");
-        if (code && s_printable(code))
-            snprintf(why, why_len, "STS error %.64s: %.200s", code, msg ? msg : "");
-        else
+        if (code && s_printable(code) && strlen(code) <= 64) {
+            char m[201];
+            s_quote(m, 200, msg);
+            snprintf(why, why_len, "STS error %s: %s", code, m);
+        } else
             snprintf(why, why_len, "STS reply has no <Credentials>");
         free(code);
         free(msg);
@@ -198,12 +212,23 @@ static char *s_json_str(json_t *o, const char *k)
     return strdup(json_string_value(v));
 }
 
+/* Wipes jansson's own copy of a secret member before the document is
+ * freed (json_string_value points into the string's heap block, which the
+ * document owns). jansson's lexer buffers are out of reach: see the header. */
+static void s_json_wipe(json_t *root, const char *k)
+{
+    json_t *v = json_object_get(root, k);
+    if (json_is_string(v))
+        OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
+}
+
 int credentials_parse_json(const char *body, size_t len, struct credentials *out, char *why,
                            size_t why_len)
 {
     memset(out, 0, sizeof(*out));
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, 0, &jerr);
+    /* Duplicate members are refused: which SecretAccessKey would be meant? */
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     int rc = -1;
     if (!json_is_object(root)) {
         snprintf(why, why_len, "credentials reply is not a JSON object");
@@ -211,8 +236,9 @@ int credentials_parse_json(const char *body, size_t len, struct credentials *out
     }
     json_t *code = json_object_get(root, "Code");
     if (code && (!json_is_string(code) || strcmp(json_string_value(code), "Success") != 0)) {
-        snprintf(why, why_len, "credentials reply Code is %.64s",
-                 json_is_string(code) ? json_string_value(code) : "not a string");
+        char c[65];
+        s_quote(c, 64, json_is_string(code) ? json_string_value(code) : "not a string");
+        snprintf(why, why_len, "credentials reply Code is %s", c);
         goto cleanup;
     }
     out->access_key_id = s_json_str(root, "AccessKeyId");
@@ -235,6 +261,8 @@ int credentials_parse_json(const char *body, size_t len, struct credentials *out
 cleanup:
     if (rc != 0)
         credentials_parse_wipe(out);
+    s_json_wipe(root, "SecretAccessKey");
+    s_json_wipe(root, "Token");
     json_decref(root);
     return rc;
 }
@@ -261,11 +289,13 @@ static int s_ini(const char *text, const char *section, const char *key, char *o
     bool in = false;
     const char *p = text;
     while (*p) {
-        const char *eol = strchr(p, '\n');
-        const char *end = eol ? eol : p + strlen(p);
+        /* Universal newlines, as the AWS CLI's reader: "\n", "\r\n" and a
+         * bare "\r" all end a line, so no value ever holds a line break
+         * (values such as aws_session_token end up in request headers). */
+        const char *end = p + strcspn(p, "\r\n");
         const char *a = p, *b = end;
         s_trim(&a, &b);
-        p = eol ? eol + 1 : end;
+        p = *end ? end + 1 : end;
         if (a == b || *a == '#' || *a == ';')
             continue;
         if (*a == '[') {

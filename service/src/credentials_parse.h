@@ -22,13 +22,18 @@
 
 /* STS reply body (any of the AssumeRole* actions). 0 with out's three
  * strings and expires_at_ms set; -1 with a reason in why (an STS
- * <Error><Code> is named, e.g. "STS error AccessDenied: <message>"). */
+ * <Error><Code> is named, e.g. "STS error AccessDenied: <message>"). why is
+ * always printable ASCII: quoted STS text has other bytes replaced by '?'. */
 int credentials_parse_sts_xml(const char *body, size_t len, struct credentials *out, char *why,
                               size_t why_len);
 
 /* Container / IMDS JSON: AccessKeyId, SecretAccessKey, Token, Expiration
  * (ISO 8601), and for IMDS "Code":"Success". Expiration may be absent
- * (then the credentials do not expire). 0 or -1 with why. */
+ * (then the credentials do not expire); a member given twice is an error.
+ * 0 or -1 with why. jansson's copies of SecretAccessKey and Token in a
+ * parsed document are wiped; the scratch buffers of its lexer (and what it
+ * had read of a document it rejects as malformed) are freed by jansson
+ * without wiping. */
 int credentials_parse_json(const char *body, size_t len, struct credentials *out, char *why,
                            size_t why_len);
 
@@ -36,7 +41,8 @@ int credentials_parse_json(const char *body, size_t len, struct credentials *out
 void credentials_parse_wipe(struct credentials *c);
 
 /* INI lookup: the value of key in [section] of text ("#" and ";" start
- * comment lines; names and values are trimmed; the first match wins). 1 when
+ * comment lines; lines end at "\n", "\r\n" or a bare "\r"; names and values
+ * are trimmed; the first match wins). 1 when
  * found (copied into out), 0 when absent, -1 when the value does not fit. */
 int credentials_ini_get(const char *text, const char *section, const char *key, char *out,
                         size_t out_len);

@@ -443,8 +443,12 @@ static void s_on_http(void *arg, const struct upstream_response *r)
         h->last_err.retry_after_s = 1;
         break;
     default: {
-        struct bedrock_http_response hr = {r->status, r->error_type, r->retry_after, r->body,
-                                           r->body_len};
+        struct bedrock_http_response hr = {.status = r->status,
+                                           .error_type = r->error_type,
+                                           .retry_after = r->retry_after,
+                                           .body = r->body,
+                                           .body_len = r->body_len,
+                                           .now_ms = clock_wall_ms()};
         st = bedrock_parse_list_response(&hr, &page, &h->last_err);
         break;
     }
@@ -499,7 +503,7 @@ static void s_on_http(void *arg, const struct upstream_response *r)
         return;
     }
     int64_t delay = retry_backoff_ms(&f->backoff, h->attempts, cls, clock_jitter_u32());
-    int64_t ra = r->outcome == UPSTREAM_OK ? retry_after_ms(r->retry_after) : -1;
+    int64_t ra = r->outcome == UPSTREAM_OK ? retry_after_ms(r->retry_after, clock_wall_ms()) : -1;
     if (ra >= 0) {
         if (ra > f->cfg->max_retry_after_ms) {
             s_fail(h); /* the client is told when to come back instead */

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "timeutil.h"
+
 static bool s_in(const char *s, const char *const *list)
 {
     for (; *list; list++) {
@@ -112,17 +114,39 @@ int64_t retry_backoff_ms(const struct retry_backoff *b, int retry, enum retry_cl
     return (int64_t)((uint64_t)rnd % (uint64_t)(cap + 1));
 }
 
-int64_t retry_after_ms(const char *value)
+int64_t retry_after_ms(const char *value, int64_t now_ms)
 {
-    if (!value || !*value)
+    if (!value)
         return -1;
-    int64_t s = 0;
-    for (const char *p = value; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        s = s * 10 + (*p - '0');
-        if (s > 86400)
-            s = 86400;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strlen(value);
+    while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+        n--;
+    if (n == 0)
+        return -1;
+    if (value[0] >= '0' && value[0] <= '9') {
+        int64_t s = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (value[i] < '0' || value[i] > '9')
+                return -1;
+            s = s * 10 + (value[i] - '0');
+            if (s > RETRY_AFTER_MAX_MS / 1000)
+                s = RETRY_AFTER_MAX_MS / 1000;
+        }
+        return s * 1000;
     }
-    return s * 1000;
+    char date[64];
+    int64_t at_s;
+    if (now_ms <= 0 || n >= sizeof(date))
+        return -1;
+    memcpy(date, value, n);
+    date[n] = '\0';
+    if (timeutil_parse_http_date(date, &at_s) != 0)
+        return -1;
+    /* at_s is within years 1..9999, so at_s * 1000 cannot overflow. */
+    int64_t d = at_s * 1000 - now_ms;
+    if (d < 0)
+        return 0;
+    return d > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : d;
 }

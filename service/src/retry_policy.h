@@ -58,8 +58,13 @@ struct retry_backoff {
  * = 1 for the first retry. rnd is any 32-bit random value. */
 int64_t retry_backoff_ms(const struct retry_backoff *b, int retry, enum retry_class c, uint32_t rnd);
 
-/* Retry-After header value as delta-seconds ("7"); -1 when absent or not a
- * plain non-negative integer (HTTP dates are ignored). Capped at 1 day. */
-int64_t retry_after_ms(const char *value);
+/* Retry-After header value (RFC 9110 section 10.2.3) as a delay in ms:
+ * delta-seconds ("7"), or an HTTP-date (IMF-fixdate, also the obsolete RFC
+ * 850 and asctime forms; timeutil_parse_http_date) measured against now_ms,
+ * the wall clock in ms since the epoch (a date already past -> 0). Blanks
+ * around the value are ignored. -1 when absent or neither form, or for a
+ * date when now_ms <= 0 (no clock given). Capped at 1 day. */
+#define RETRY_AFTER_MAX_MS 86400000LL
+int64_t retry_after_ms(const char *value, int64_t now_ms);
 
 #endif

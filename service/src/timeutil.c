@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* google.protobuf.Timestamp range: 0001-01-01T00:00:00Z ..
  * 9999-12-31T23:59:59.999999999Z. */
@@ -242,6 +243,109 @@ int timeutil_format_amz_date(int64_t epoch_s, char *out, size_t out_len)
     if (!out || s_split(epoch_s, &y, &mon, &d, &h, &mi, &s))
         return -1;
     int n = snprintf(out, out_len, "%04d%02d%02dT%02d%02d%02dZ", (int)y, mon, d, h, mi, s);
+    if (n < 0 || (size_t)n >= out_len)
+        return -1;
+    return n;
+}
+
+static const char *const s_wkday[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+static const char *const s_weekday[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                         "Friday", "Saturday", "Sunday"};
+static const char *const s_month[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* Consumes one of names (exact case) at *p; its index, or -1. */
+static int s_name(const char **p, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(names[i]);
+        if (strncmp(*p, names[i], l) == 0) {
+            *p += l;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static int s_lit(const char **p, const char *lit)
+{
+    size_t l = strlen(lit);
+    if (strncmp(*p, lit, l) != 0)
+        return -1;
+    *p += l;
+    return 0;
+}
+
+/* "HH:MM:SS" */
+static int s_hms(const char **p, int *h, int *mi, int *sec)
+{
+    if (s_digits(p, 2, h) || s_lit(p, ":") || s_digits(p, 2, mi) || s_lit(p, ":") ||
+        s_digits(p, 2, sec))
+        return -1;
+    if (*h > 23 || *mi > 59 || *sec > 60)
+        return -1;
+    if (*sec == 60)
+        *sec = 59;
+    return 0;
+}
+
+int timeutil_parse_http_date(const char *s, int64_t *epoch_s)
+{
+    if (!s || !epoch_s)
+        return -1;
+    const char *p = s;
+    int y = 0, mon, d, h, mi, sec;
+    /* The full day names first: "Sunday," is RFC 850, "Sun," IMF-fixdate. */
+    if (s_name(&p, s_weekday, 7) >= 0) {
+        /* RFC 850: ", DD-Mon-YY HH:MM:SS GMT" */
+        int yy;
+        if (s_lit(&p, ", ") || s_digits(&p, 2, &d) || s_lit(&p, "-") ||
+            (mon = s_name(&p, s_month, 12)) < 0 || s_lit(&p, "-") || s_digits(&p, 2, &yy) ||
+            s_lit(&p, " ") || s_hms(&p, &h, &mi, &sec) || s_lit(&p, " GMT"))
+            return -1;
+        y = yy >= 70 ? 1900 + yy : 2000 + yy;
+    } else if (s_name(&p, s_wkday, 7) >= 0) {
+        if (*p == ',') {
+            /* IMF-fixdate: ", DD Mon YYYY HH:MM:SS GMT" */
+            if (s_lit(&p, ", ") || s_digits(&p, 2, &d) || s_lit(&p, " ") ||
+                (mon = s_name(&p, s_month, 12)) < 0 || s_lit(&p, " ") || s_digits(&p, 4, &y) ||
+                s_lit(&p, " ") || s_hms(&p, &h, &mi, &sec) || s_lit(&p, " GMT"))
+                return -1;
+        } else {
+            /* asctime: " Mon DD HH:MM:SS YYYY", the day padded with a space */
+            if (s_lit(&p, " ") || (mon = s_name(&p, s_month, 12)) < 0 || s_lit(&p, " "))
+                return -1;
+            if (*p == ' ') {
+                p++;
+                if (s_digits(&p, 1, &d))
+                    return -1;
+            } else if (s_digits(&p, 2, &d)) {
+                return -1;
+            }
+            if (s_lit(&p, " ") || s_hms(&p, &h, &mi, &sec) || s_lit(&p, " ") || s_digits(&p, 4, &y))
+                return -1;
+        }
+    } else {
+        return -1;
+    }
+    if (*p != '\0' || y < 1 || d < 1 || d > s_days_in_month(y, mon + 1))
+        return -1;
+    *epoch_s = s_days_from_civil(y, mon + 1, d) * S_SECONDS_PER_DAY + h * 3600 + mi * 60 + sec;
+    return 0;
+}
+
+int timeutil_format_http_date(int64_t epoch_s, char *out, size_t out_len)
+{
+    int64_t y;
+    int mon, d, h, mi, s;
+
+    if (!out || s_split(epoch_s, &y, &mon, &d, &h, &mi, &s))
+        return -1;
+    /* 1970-01-01 was a Thursday (index 3 from Monday). */
+    int64_t days = s_floor_div(epoch_s, S_SECONDS_PER_DAY);
+    int wd = (int)(((days % 7) + 7 + 3) % 7);
+    int n = snprintf(out, out_len, "%s, %02d %s %04d %02d:%02d:%02d GMT", s_wkday[wd], d,
+                     s_month[mon - 1], (int)y, h, mi, s);
     if (n < 0 || (size_t)n >= out_len)
         return -1;
     return n;

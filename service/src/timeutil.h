@@ -32,6 +32,20 @@ int timeutil_format_rfc3339(struct bgw_time t, char *out, size_t out_len);
 /* x-amz-date form "YYYYMMDDTHHMMSSZ" of epoch seconds; out >= 17 bytes. */
 int timeutil_format_amz_date(int64_t epoch_s, char *out, size_t out_len);
 
+/* HTTP-date (RFC 9110 section 5.6.7), as in Retry-After, to epoch seconds:
+ *   IMF-fixdate  "Sun, 06 Nov 1994 08:49:37 GMT" (what senders must send);
+ *   RFC 850      "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit year: 70-99 ->
+ *                19xx, 00-69 -> 20xx, a fixed pivot since no clock is read);
+ *   asctime      "Sun Nov  6 08:49:37 1994".
+ * Names are case-sensitive as the RFC says; the day name must be a real one
+ * but is not checked against the date; second 60 (a leap second) reads as
+ * 59. No surrounding whitespace. Returns 0, or -1 on any defect. */
+int timeutil_parse_http_date(const char *s, int64_t *epoch_s);
+/* IMF-fixdate of epoch seconds (years 1..9999); out >= TIMEUTIL_HTTP_DATE_MAX
+ * bytes. Returns the length or -1. */
+#define TIMEUTIL_HTTP_DATE_MAX 30
+int timeutil_format_http_date(int64_t epoch_s, char *out, size_t out_len);
+
 /* -1, 0, 1 */
 int timeutil_compare(struct bgw_time a, struct bgw_time b);
 

@@ -604,6 +604,9 @@ static void s_fault_reply(enum fake_fault_kind kind, const struct fake_fault *f,
         reply_set_error(r, 429, "ThrottlingException", REPLY_NS_BEDROCK, "message",
                         "Too many requests, please wait before trying again.");
         r->retry_after_s = f->retry_after_s;
+        if (f->retry_after_date)
+            timeutil_format_http_date((int64_t)time(NULL) + f->retry_after_date_s,
+                                      r->retry_after_text, sizeof(r->retry_after_text));
         break;
     case FAKE_FAULT_INTERNAL:
         reply_set_error(r, 500, "InternalServerException", REPLY_NS_BEDROCK, "message",

@@ -209,7 +209,7 @@ static void s_post_faults(struct fake_server *s, struct evhttp_request *req)
     json_object_foreach(root, key, value)
     {
         if (strcmp(key, "kind") != 0 && strcmp(key, "count") != 0 && strcmp(key, "delay_ms") != 0 &&
-            strcmp(key, "retry_after_s") != 0) {
+            strcmp(key, "retry_after_s") != 0 && strcmp(key, "retry_after_date_s") != 0) {
             snprintf(msg, sizeof(msg), "unknown fault member \"%.64s\"", key);
             s_send_error(req, 400, "ValidationException", msg);
             goto cleanup;
@@ -223,13 +223,14 @@ static void s_post_faults(struct fake_server *s, struct evhttp_request *req)
                      "delay, malformed, drop, empty_page");
         goto cleanup;
     }
-    json_int_t count = 1, delay_ms = 0, retry_after_s = 0;
+    json_int_t count = 1, delay_ms = 0, retry_after_s = 0, retry_after_date_s = 0;
     if (s_int_member(root, "count", 1, FAKE_FAULT_COUNT_MAX, &count) != 0 ||
         s_int_member(root, "delay_ms", 0, FAKE_FAULT_DELAY_MAX_MS, &delay_ms) != 0 ||
-        s_int_member(root, "retry_after_s", 0, 86400, &retry_after_s) != 0) {
+        s_int_member(root, "retry_after_s", 0, 86400, &retry_after_s) != 0 ||
+        s_int_member(root, "retry_after_date_s", -86400, 86400, &retry_after_date_s) != 0) {
         snprintf(msg, sizeof(msg),
                  "\"count\" must be an integer 1..%d, \"delay_ms\" 0..%d, \"retry_after_s\" "
-                 "0..86400",
+                 "0..86400, \"retry_after_date_s\" -86400..86400",
                  FAKE_FAULT_COUNT_MAX, FAKE_FAULT_DELAY_MAX_MS);
         s_send_error(req, 400, "ValidationException", msg);
         goto cleanup;
@@ -243,6 +244,8 @@ static void s_post_faults(struct fake_server *s, struct evhttp_request *req)
     f->remaining = count;
     f->delay_ms = delay_ms;
     f->retry_after_s = retry_after_s;
+    f->retry_after_date = json_object_get(root, "retry_after_date_s") != NULL;
+    f->retry_after_date_s = retry_after_date_s;
     s->fault_n++;
     s_send_json(req, 200, s_faults_json(s));
 cleanup:

@@ -77,6 +77,8 @@ struct fake_fault {
     int64_t remaining; /* API calls this entry still applies to */
     int64_t delay_ms;
     int64_t retry_after_s; /* <= 0: no Retry-After header */
+    bool retry_after_date; /* Retry-After as an IMF-fixdate, now + retry_after_date_s */
+    int64_t retry_after_date_s;
 };
 
 struct fake_counters {

@@ -90,7 +90,9 @@ void reply_send(struct evhttp_request *req, const struct reply *r, const char *r
         snprintf(value, sizeof(value), "%s:%s", r->error_type, r->error_ns ? r->error_ns : "");
         evhttp_add_header(h, "x-amzn-ErrorType", value);
     }
-    if (r->retry_after_s > 0) {
+    if (r->retry_after_text[0]) {
+        evhttp_add_header(h, "Retry-After", r->retry_after_text);
+    } else if (r->retry_after_s > 0) {
         char value[32];
         snprintf(value, sizeof(value), "%lld", r->retry_after_s);
         evhttp_add_header(h, "Retry-After", value);

@@ -16,7 +16,7 @@ SECS=${1:-30}
 case $SECS in '' | *[!0-9]*) echo "usage: $0 [seconds-per-target]" >&2; exit 2 ;; esac
 BUILD=${BGW_FUZZ_BUILD_DIR:-build-fuzz}
 SRC=$(pwd)
-TARGETS="query upstream_response config sigv4_auth time fake_query http1"
+TARGETS="query upstream_response config sigv4_auth time fake_query http1 sts_xml credentials_json ini"
 
 # -max_len per target: a little above the largest realistic input.
 max_len() {
@@ -26,6 +26,8 @@ max_len() {
     sigv4_auth) echo 4096 ;; # beyond the 2048-byte parser storage
     time) echo 128 ;;
     http1) echo 9000 ;; # beyond the default 8 KiB head limit
+    sts_xml | credentials_json) echo 20000 ;; # beyond CREDENTIALS_FIELD_MAX (8 KiB)
+    ini) echo 8192 ;;
     *) echo 4096 ;;
     esac
 }

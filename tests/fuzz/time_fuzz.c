@@ -11,7 +11,9 @@
  * nanos 0..999999999; timeutil_format_rfc3339 of it succeeds, fits
  * TIMEUTIL_FMT_MAX and re-parses strictly (and leniently) to the same
  * instant; and the strict dialect is a subset of the lenient one (same
- * instant for every text both accept).
+ * instant for every text both accept). timeutil_parse_http_date's result
+ * is in range and its IMF-fixdate (timeutil_format_http_date, 29 bytes)
+ * re-parses to the same second.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,6 +56,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (lenient_rc == 0)
         s_check_round_trip(lenient);
+
+    /* HTTP-date (Retry-After): in range, and its IMF-fixdate re-reads to
+     * the same second. */
+    int64_t http_s;
+    int http_rc = timeutil_parse_http_date(s, &http_s);
+    FUZZ_CHECK(http_rc == 0 || http_rc == -1);
+    if (http_rc == 0) {
+        FUZZ_CHECK(http_s >= S_TIME_MIN_SECONDS && http_s <= S_TIME_MAX_SECONDS);
+        char imf[TIMEUTIL_HTTP_DATE_MAX];
+        int n = timeutil_format_http_date(http_s, imf, sizeof(imf));
+        FUZZ_CHECK(n == 29 && strlen(imf) == 29);
+        int64_t again_s;
+        FUZZ_CHECK(timeutil_parse_http_date(imf, &again_s) == 0 && again_s == http_s);
+    }
 
     if (size >= sizeof(double)) {
         double secs;

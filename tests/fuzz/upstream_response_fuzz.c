@@ -112,6 +112,7 @@ static void s_run(long status, const char *error_type, const char *retry_after,
         .retry_after = retry_after,
         .body = body,
         .body_len = body_len,
+        .now_ms = 1700000000000LL, /* fixed: a Retry-After date is measured against it */
     };
     struct jobs_response out;
     struct bgw_error err;

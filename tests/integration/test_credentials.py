@@ -1,6 +1,8 @@
 """The AWS credential provider chain against fake STS / IMDS / container
 endpoints (tests/fake_aws) and the Bedrock emulator, which accepts what the
 fakes issue: each provider alone, precedence, a profile role chain,
+credential_source (Environment, Ec2InstanceMetadata, EcsContainer) and
+web_identity_token_file in a profile,
 web-identity token rotation, expiry-driven background refresh, static
 stability when refresh fails, and the forced refresh after an expired-token
 403. Secrets never reach the gateway's log."""
@@ -118,6 +120,146 @@ class Credentials(GatewayTestCase):
         issued = [c["issued"] for c in self.aws.calls("sts")[n0:] if "issued" in c]
         self.assertEqual(calls[1]["signer"], issued[0])  # the middle role's key signs the next hop
         self.assertEqual(used, issued[1])
+
+    # -- credential_source / web_identity_token_file in profiles ---------------
+    def role_profile(self, home, body):
+        cfg = os.path.join(home, "aws-config")
+        with open(cfg, "w") as f:
+            f.write("[profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\n"
+                    "role_session_name = gw-src\n" + body)
+        return cfg
+
+    def assert_assumed_from(self, g, n0, source_service, source_key=None):
+        """One AssumeRole, signed with the source's key (issued by
+        source_service, or source_key); Bedrock saw the assumed role's key."""
+        used = self.ok_call(g)
+        calls = self.aws.calls()[n0:]
+        sts = [c for c in calls if c.get("service") == "sts" and c.get("action")]
+        self.assertEqual([c["action"] for c in sts], ["AssumeRole"])
+        self.assertEqual(sts[0]["role_arn"], "arn:aws:iam::123456789012:role/app")
+        self.assertEqual(sts[0]["session_name"], "gw-src")
+        self.assertTrue(sts[0]["signed_service"])
+        if source_key is None:
+            src = [c["issued"] for c in calls if c.get("service") == source_service and "issued" in c]
+            self.assertEqual(len(src), 1, calls)
+            source_key = src[0]
+        self.assertEqual(sts[0]["signer"], source_key)
+        assumed = [c["issued"] for c in calls if c.get("service") == "sts" and "issued" in c]
+        self.assertEqual(len(assumed), 1)
+        self.assertEqual(used, assumed[0])
+        self.assertNotEqual(used, source_key)
+        # every upstream request was signed with the assumed role's key
+        self.assertTrue(all(akid_of(r) == assumed[0] for r in self.fake.api_requests()))
+        return used
+
+    def test_profile_credential_source_ec2_instance_metadata(self):
+        home = self.home()
+        cfg = self.role_profile(home, "credential_source = Ec2InstanceMetadata\n")
+        n0 = len(self.aws.calls())
+        self.fake.reset()
+        g = self.start({"HOME": home, "AWS_CONFIG_FILE": cfg, "AWS_PROFILE": "app",
+                        "AWS_EC2_METADATA_DISABLED": "false",
+                        "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.aws.url,
+                        "AWS_ENDPOINT_URL_STS": self.aws.url})
+        self.assertEqual(self.source(g), "assume_role")
+        self.assertIn("Ec2InstanceMetadata", g.proc.log_events("credentials")[0]["detail"])
+        self.assert_assumed_from(g, n0, "imds")
+        imds = [c for c in self.aws.calls()[n0:] if c.get("service") == "imds"]
+        self.assertIn("token", [c.get("action") for c in imds])
+        self.assertTrue(all(c["token_ok"] for c in imds if c.get("action") == "get"))
+
+    def test_profile_credential_source_refresh(self):
+        """Each background refresh fetches the base again (IMDS) and assumes
+        the role with it; no client call fails meanwhile."""
+        home = self.home()
+        cfg = self.role_profile(home, "credential_source = Ec2InstanceMetadata\n")
+        self.aws.configure(duration_s=4)
+        self.addCleanup(self.aws.configure, duration_s=3600)
+        n0 = len(self.aws.calls())
+        g = self.start({"HOME": home, "AWS_CONFIG_FILE": cfg, "AWS_PROFILE": "app",
+                        "AWS_EC2_METADATA_DISABLED": "false",
+                        "AWS_EC2_METADATA_SERVICE_ENDPOINT": self.aws.url,
+                        "AWS_ENDPOINT_URL_STS": self.aws.url},
+                       credentials={"refresh_margin_ms": 2500, "refresh_jitter_ms": 200})
+        seen = {self.ok_call(g)}
+        deadline = time.time() + 8
+        while len(seen) < 3 and time.time() < deadline:
+            seen.add(self.ok_call(g))
+            time.sleep(0.2)
+        self.assertGreaterEqual(len(seen), 3, "credentials were not refreshed before expiry")
+        calls = self.aws.calls()[n0:]
+        imds_keys = [c["issued"] for c in calls if c.get("service") == "imds" and "issued" in c]
+        sts = [c for c in calls if c.get("service") == "sts" and c.get("action")]
+        self.assertGreaterEqual(len(sts), 3)
+        self.assertEqual([c["signer"] for c in sts], imds_keys[:len(sts)])
+
+    def test_profile_credential_source_ecs_container(self):
+        home = self.home()
+        cfg = self.role_profile(home, "credential_source = EcsContainer\n")
+        n0 = len(self.aws.calls())
+        self.fake.reset()
+        g = self.start({"HOME": home, "AWS_CONFIG_FILE": cfg, "AWS_PROFILE": "app",
+                        "AWS_CONTAINER_CREDENTIALS_FULL_URI": self.aws.url + "/container/creds",
+                        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "container-auth-token-xyz",
+                        "AWS_ENDPOINT_URL_STS": self.aws.url})
+        self.assertEqual(self.source(g), "assume_role")
+        self.assert_assumed_from(g, n0, "container")
+        self.assertTrue(all(c["authorization_ok"] for c in self.aws.calls("container")[-2:]
+                            if "authorization_ok" in c))
+
+    def test_profile_credential_source_environment(self):
+        """The environment keys are the role's source, not the gateway's
+        credentials: the named profile takes precedence over them."""
+        home = self.home()
+        cfg = self.role_profile(home, "credential_source = Environment\n")
+        n0 = len(self.aws.calls())
+        self.fake.reset()
+        g = self.start({"HOME": home, "AWS_CONFIG_FILE": cfg, "AWS_PROFILE": "app",
+                        "AWS_ACCESS_KEY_ID": SOURCE_AKID, "AWS_SECRET_ACCESS_KEY": SOURCE_SECRET,
+                        "AWS_ENDPOINT_URL_STS": self.aws.url})
+        self.assertEqual(self.source(g), "assume_role")
+        self.assert_assumed_from(g, n0, None, source_key=SOURCE_AKID)
+
+    def test_profile_web_identity_token_file(self):
+        home = self.home()
+        tf = os.path.join(home, "profile-web-token")
+        with open(tf, "w") as f:
+            f.write("profile-web-token-1\n")
+        cfg = self.role_profile(home, "web_identity_token_file = %s\n" % tf)
+        n0 = len(self.aws.calls("sts"))
+        g = self.start({"HOME": home, "AWS_CONFIG_FILE": cfg, "AWS_PROFILE": "app",
+                        "AWS_ENDPOINT_URL_STS": self.aws.url})
+        self.assertEqual(self.source(g), "web_identity")
+        used = self.ok_call(g)
+        calls = [c for c in self.aws.calls("sts")[n0:] if c.get("action")]
+        self.assertEqual([c["action"] for c in calls], ["AssumeRoleWithWebIdentity"])
+        self.assertEqual(calls[0]["web_identity_token"], "profile-web-token-1")
+        self.assertEqual(calls[0]["session_name"], "gw-src")
+        self.assertIsNone(calls[0]["signer"])
+        self.assertEqual(used, [c["issued"] for c in self.aws.calls("sts")[n0:] if "issued" in c][0])
+
+    def test_profile_credential_source_errors(self):
+        from harness import Gateway, base_config
+        import tempfile
+        cases = [
+            ("source_profile = base\ncredential_source = Environment\n",
+             ['"app"', "source_profile", "credential_source"]),
+            ("credential_source = Ec2Metadata\n",
+             ['"app"', 'credential_source "Ec2Metadata"', "Ec2InstanceMetadata"]),
+            ("credential_source = EcsContainer\n",
+             ['"app"', "EcsContainer", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]),
+        ]
+        for body, words in cases:
+            with self.subTest(body=body):
+                home = self.home()
+                cfg = self.role_profile(home, body)
+                d = tempfile.mkdtemp(dir=self.tmp)
+                with self.assertRaises(RuntimeError) as cm:
+                    Gateway(d, base_config(self.fake.url), creds=False,
+                            env_extra={"HOME": home, "AWS_CONFIG_FILE": cfg, "AWS_PROFILE": "app",
+                                       "AWS_EC2_METADATA_DISABLED": "true"})
+                for w in words:
+                    self.assertIn(w, str(cm.exception))
 
     def test_container_full_uri_with_token_file(self):
         tf = os.path.join(self.home(), "container-token")

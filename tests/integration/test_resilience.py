@@ -58,6 +58,32 @@ class Retries(GatewayTestCase):
         self.assertGreaterEqual(time.monotonic() - t0, 0.95)
         self.assertEqual(len(self.fake.api_requests()), 2)
 
+    def test_retry_after_http_date(self):
+        # Retry-After: <IMF-fixdate 2 s ahead> (whole seconds, so 1-2 s from now).
+        self.fake.fault("throttle", count=1, retry_after_date_s=2)
+        t0 = time.monotonic()
+        st, h, body = self.gw.rest({"maxResults": 3})
+        self.assertEqual(st, 200, body)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.95)
+        self.assertEqual([r["status"] for r in self.fake.api_requests()], [429, 200])
+
+    def test_retry_after_http_date_past_retries_at_once(self):
+        self.fake.fault("throttle", count=1, retry_after_date_s=-60)
+        t0 = time.monotonic()
+        st, h, body = self.gw.rest({"maxResults": 3})
+        self.assertEqual(st, 200, body)
+        self.assertLess(time.monotonic() - t0, 0.9)
+        self.assertEqual([r["status"] for r in self.fake.api_requests()], [429, 200])
+
+    def test_retry_after_http_date_beyond_max_goes_to_client(self):
+        # 30 s ahead is beyond upstream.max_retry_after_ms (5 s): no retry; the
+        # client is told when to come back, converted to delta-seconds.
+        self.fake.fault("throttle", count=1, retry_after_date_s=30)
+        st, h, body = self.gw.rest({"maxResults": 3})
+        self.assertEqual(st, 429, body)
+        self.assertIn(int(h["retry-after"]), (29, 30, 31))
+        self.assertEqual(len(self.fake.api_requests()), 1)
+
     def test_deadline_bounds_retries(self):
         g = self.start_gateway(upstream={"retry_base_ms": 3000, "retry_throttle_base_ms": 3000,
                                          "breaker_threshold": 0})

@@ -729,6 +729,50 @@ struct error_case {
     int want_retry_after;
 };
 
+/* Retry-After as an HTTP-date, against a fixed wall clock: rounded up to
+ * whole seconds and clamped to 1..3600; past -> 1; junk or no clock -> the
+ * status's fallback (1 for throttling, none for 5xx). */
+static void test_retry_after_dates(void)
+{
+    static const struct {
+        long status;
+        const char *retry_after;
+        int64_t now_ms;
+        int want;
+    } cases[] = {
+        {429, "Fri, 31 Dec 1999 23:59:59 GMT", 946684790250LL, 9},  /* 8.75 s -> 9 */
+        {429, "Friday, 31-Dec-99 23:59:59 GMT", 946684790250LL, 9}, /* RFC 850 */
+        {429, "Fri Dec 31 23:59:59 1999", 946684790250LL, 9},       /* asctime */
+        {429, " Fri, 31 Dec 1999 23:59:59 GMT ", 946684790250LL, 9},
+        {429, "Fri, 31 Dec 1999 23:59:59 GMT", 946684799000LL, 1}, /* exact: 0 s -> min */
+        {429, "Fri, 31 Dec 1999 23:59:59 GMT", 946684800000LL, 1}, /* past -> min */
+        {429, "Thu, 01 Jan 1970 00:00:00 GMT", 946684800000LL, 1},
+        {429, "Fri, 31 Dec 9999 23:59:59 GMT", 946684800000LL, 3600}, /* far future -> max */
+        {503, "Sat, 01 Jan 2000 00:00:30 GMT", 946684800000LL, 30},
+        {503, "Sat, 01 Jan 2000 00:00:30 GMT", 0, 0}, /* no clock: fallback */
+        {429, "Sat, 01 Jan 2000 00:00:30 GMT", 0, 1},
+        {429, "Sat, 01 Jan 2000 00:00:30 UTC", 946684800000LL, 1}, /* junk: fallback */
+        {503, "Sat, 01 Jan 2000 00:00:30 UTC", 946684800000LL, 0},
+        {429, "Sat, 31 Feb 2000 00:00:30 GMT", 946684800000LL, 1},
+        {429, "7", 946684800000LL, 7}, /* delta still works */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct bedrock_http_response resp = {
+            .status = cases[i].status,
+            .error_type = cases[i].status == 429 ? "ThrottlingException" : NULL,
+            .retry_after = cases[i].retry_after,
+            .now_ms = cases[i].now_ms,
+        };
+        struct jobs_response out;
+        struct bgw_error err;
+        bedrock_parse_list_response(&resp, &out, &err);
+        if (err.retry_after_s != cases[i].want)
+            fprintf(stderr, "retry-after date case %zu: got %d\n", i, err.retry_after_s);
+        CHECK_INT(err.retry_after_s, cases[i].want);
+        jobs_response_clean_up(&out);
+    }
+}
+
 static void test_errors(void)
 {
     static const struct error_case cases[] = {
@@ -891,6 +935,7 @@ int main(void)
     test_build_none();
     test_parse_success();
     test_errors();
+    test_retry_after_dates();
     if (s_failures) {
         fprintf(stderr, "bedrock_client_test: %d of %d checks failed\n", s_failures, s_checks);
         return 1;

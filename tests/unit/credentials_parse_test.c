@@ -3,11 +3,38 @@
  * entities, STS errors, truncation), container/IMDS JSON, INI lookup; error
  * texts never quote secrets.
  */
+#include <jansson.h>
+#include <malloc.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "credentials_parse.h"
 #include "test_util.h"
+
+/* jansson allocator that counts blocks freed still holding s_watched as
+ * their string (a secret released without wiping). */
+static const char *s_watched;
+static int s_unwiped;
+
+static void s_watch_free(void *p)
+{
+    if (p && s_watched) {
+        size_t cap = malloc_usable_size(p), n = strlen(s_watched);
+        if (n < cap && memcmp(p, s_watched, n) == 0 && ((char *)p)[n] == '\0')
+            s_unwiped++;
+    }
+    free(p);
+}
+
+static bool s_printable_ascii(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return false;
+    }
+    return true;
+}
 
 static const char *s_sts =
     "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n"
@@ -88,5 +115,68 @@ int main(void)
     CHECK(credentials_ini_get(ini, "profile app", "role_arn", v, 3) == -1);
     CHECK(credentials_ini_has_section(ini, "dev") == 1);
     CHECK(credentials_ini_has_section(ini, "prod") == 0);
+
+    /* Regression found by the ini fuzz target: a bare CR inside a line
+     * reached the value ("dev = secret\r_sa"), and values go into request
+     * headers (aws_session_token). A bare CR now ends the line, as in the
+     * AWS CLI's reader (universal newlines). */
+    const char *cr = "[dev]\naws_secret_access_key=dev = secret\r_sa\n"
+                     "aws_session_token = tok\rx-injected: 1\r\r[mac]\rk = v\r";
+    CHECK(credentials_ini_get(cr, "dev", "aws_secret_access_key", v, sizeof(v)) == 1);
+    CHECK_STR(v, "dev = secret");
+    CHECK(credentials_ini_get(cr, "dev", "aws_session_token", v, sizeof(v)) == 1);
+    CHECK_STR(v, "tok");
+    CHECK(credentials_ini_get(cr, "mac", "k", v, sizeof(v)) == 1);
+    CHECK_STR(v, "v");
+    CHECK(credentials_ini_has_section(cr, "mac") == 1);
+
+    /* Regressions for properties the sts_xml / credentials_json fuzz targets
+     * check (the previous code fails them on the seed corpus). */
+    /* An STS error message with control bytes and UTF-8, and one long enough
+     * for the cut at 200 bytes to split a UTF-8 sequence: the error text
+     * stays printable ASCII (it goes into logs and client errors). */
+    const char *sts_utf8 = "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>"
+                           "Couldn\xe2\x80\x99t\r\nverify\x01</Message></Error></ErrorResponse>";
+    CHECK(credentials_parse_sts_xml(sts_utf8, strlen(sts_utf8), &c, why, sizeof(why)) == -1);
+    CHECK_STR(why, "STS error InvalidIdentityToken: Couldn???t??verify?");
+    char long_msg[600];
+    strcpy(long_msg, "<Error><Code>AccessDenied</Code><Message>");
+    for (int i = 0; i < 120; i++)
+        strcat(long_msg, "\xc3\xa9");
+    strcat(long_msg, "</Message></Error>");
+    CHECK(credentials_parse_sts_xml(long_msg, strlen(long_msg), &c, why, sizeof(why)) == -1);
+    CHECK(s_printable_ascii(why) && strstr(why, "AccessDenied") != NULL);
+    const char *code_utf8 = "{\"Code\":\"\\u00e9chec\\n\",\"AccessKeyId\":\"A\","
+                            "\"SecretAccessKey\":\"SECRETX\"}";
+    CHECK(credentials_parse_json(code_utf8, strlen(code_utf8), &c, why, sizeof(why)) == -1);
+    CHECK_STR(why, "credentials reply Code is ??chec?");
+    /* A member given twice is refused (which secret would be meant?). */
+    const char *dup = "{\"AccessKeyId\":\"ASIADUP\",\"SecretAccessKey\":\"SECRETX1\","
+                      "\"SecretAccessKey\":\"SECRETX2\"}";
+    CHECK(credentials_parse_json(dup, strlen(dup), &c, why, sizeof(why)) == -1);
+    CHECK(strstr(why, "SECRETX") == NULL);
+    CHECK(c.access_key_id == NULL && c.secret_access_key == NULL);
+    /* jansson's decoded copy of the secret and the token is wiped before the
+     * document is freed, on success and on failure. */
+    json_set_alloc_funcs(malloc, s_watch_free);
+    const char *docs[] = {
+        "{\"AccessKeyId\":\"ASIAW\",\"SecretAccessKey\":\"watched-secret-1\","
+        "\"Token\":\"watched-token-1\"}",
+        "{\"AccessKeyId\":\"ASIAW\",\"SecretAccessKey\":\"watched-secret-1\","
+        "\"Token\":\"watched-token-1\",\"Expiration\":\"soon\"}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        const char *w[] = {"watched-secret-1", "watched-token-1"};
+        for (size_t k = 0; k < 2; k++) {
+            s_watched = w[k];
+            s_unwiped = 0;
+            int rc = credentials_parse_json(docs[i], strlen(docs[i]), &c, why, sizeof(why));
+            CHECK(rc == (i == 0 ? 0 : -1));
+            credentials_parse_wipe(&c);
+            CHECK(s_unwiped == 0);
+        }
+    }
+    s_watched = NULL;
+    json_set_alloc_funcs(malloc, free);
     return TEST_EXIT();
 }

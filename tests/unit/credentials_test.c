@@ -2,7 +2,8 @@
  * credentials_test - the environment provider with an injected getenv: which
  * variables are required, that error messages name the missing variable and
  * never the secret, that the session token is optional, and what current()
- * returns.
+ * returns; the chain's choice of source, including credential_source and
+ * web_identity_token_file in profiles and their errors.
  */
 #include <string.h>
 
@@ -272,10 +273,188 @@ static void test_chain(void)
     rmdir(dir);
 }
 
+/* credential_source and web_identity_token_file in profiles: which source
+ * is chosen, and errors that name the profile and the keys. */
+static void s_expect_error(struct credentials_chain_options *o, const char *const *words, int line)
+{
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    struct credentials_provider *p = s_chain(o, &err);
+    test_check(p == NULL, __FILE__, line, "provider not created");
+    for (; *words; words++) {
+        if (!test_check(strstr(err.message, *words) != NULL, __FILE__, line, "message names it"))
+            fprintf(stderr, "  message: %s\n  expected to contain: %s\n", err.message, *words);
+    }
+    test_check(strstr(err.message, T_SECRET) == NULL, __FILE__, line, "no secret in message");
+    credentials_provider_destroy(p);
+}
+
+static void s_expect_source(struct credentials_chain_options *o, const char *name,
+                            const char *detail_part, int line)
+{
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    struct credentials_provider *p = s_chain(o, &err);
+    if (!test_check(p != NULL, __FILE__, line, "provider created")) {
+        fprintf(stderr, "  error: %s\n", err.message);
+        return;
+    }
+    if (!test_check(strcmp(credentials_provider_name(p), name) == 0, __FILE__, line, "source"))
+        fprintf(stderr, "  got %s, expected %s\n", credentials_provider_name(p), name);
+    if (detail_part && !test_check(strstr(credentials_provider_detail(p), detail_part) != NULL,
+                                   __FILE__, line, "detail"))
+        fprintf(stderr, "  detail: %s\n  expected to contain: %s\n", credentials_provider_detail(p),
+                detail_part);
+    test_check(strstr(credentials_provider_detail(p), T_SECRET) == NULL, __FILE__, line,
+               "no secret in detail");
+    test_check(credentials_provider_refreshable(p), __FILE__, line, "refreshable");
+    test_check(!credentials_provider_resolved(p, 0), __FILE__, line, "nothing fetched yet");
+    credentials_provider_destroy(p);
+}
+
+static void test_credential_source(void)
+{
+    char dir[] = "/tmp/bgw-cred-src-XXXXXX";
+    if (!CHECK(mkdtemp(dir) != NULL))
+        return;
+    char creds_path[128], config_path[128];
+    snprintf(creds_path, sizeof(creds_path), "%s/credentials", dir);
+    snprintf(config_path, sizeof(config_path), "%s/config", dir);
+    FILE *f = fopen(creds_path, "w");
+    fprintf(f, "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = " T_SECRET "\n"
+               "[static]\naws_access_key_id = AKIDSTATIC\naws_secret_access_key = " T_SECRET "\n");
+    fclose(f);
+    f = fopen(config_path, "w");
+    fprintf(
+        f,
+        "[profile env-role]\nrole_arn = arn:aws:iam::1:role/env\ncredential_source = Environment\n"
+        "[profile imds-role]\nrole_arn = arn:aws:iam::1:role/imds\n"
+        "credential_source = Ec2InstanceMetadata\n"
+        "[profile ecs-role]\nrole_arn = arn:aws:iam::1:role/ecs\ncredential_source = EcsContainer\n"
+        "[profile both]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = base\n"
+        "credential_source = Environment\n"
+        "[profile bogus]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Ec2Metadata\n"
+        "[profile binary]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = \x01\xff\n"
+        "[profile web]\nrole_arn = arn:aws:iam::1:role/web\n"
+        "web_identity_token_file = /var/run/token\nrole_session_name = s\n"
+        "[profile web-chain]\nrole_arn = arn:aws:iam::1:role/top\nsource_profile = web\n"
+        "[profile web-both]\nrole_arn = arn:aws:iam::1:role/wb\n"
+        "web_identity_token_file = /var/run/token\nsource_profile = base\n"
+        "[profile web-cs]\nrole_arn = arn:aws:iam::1:role/wc\n"
+        "web_identity_token_file = /var/run/token\ncredential_source = EcsContainer\n"
+        "[profile imds-chain]\nrole_arn = arn:aws:iam::1:role/top2\nsource_profile = imds-role\n"
+        "[profile env-chain]\nrole_arn = arn:aws:iam::1:role/top3\nsource_profile = env-role\n");
+    fclose(f);
+    struct credentials_chain_options o;
+    memset(&o, 0, sizeof(o));
+
+#define FILES()                                                                                    \
+    do {                                                                                           \
+        s_nv = 0;                                                                                  \
+        s_set("HOME", dir);                                                                        \
+        s_set("AWS_SHARED_CREDENTIALS_FILE", creds_path);                                          \
+        s_set("AWS_CONFIG_FILE", config_path);                                                     \
+        s_set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9/");                                      \
+    } while (0)
+
+    /* Environment: the environment keys sign AssumeRole; the named profile
+     * takes precedence over the plain environment provider. */
+    FILES();
+    s_set("AWS_PROFILE", "env-role");
+    s_set("AWS_ACCESS_KEY_ID", "AKIDENV");
+    s_set("AWS_SECRET_ACCESS_KEY", T_SECRET);
+    s_expect_source(&o, "assume_role", "source Environment", __LINE__);
+    s_values[4] = "env-chain"; /* also further down a source_profile chain */
+    s_expect_source(&o, "assume_role", "role/top3", __LINE__);
+    s_values[4] = "static"; /* other profiles: the environment still wins */
+    {
+        struct bgw_error err;
+        struct credentials_provider *p = s_chain(&o, &err);
+        if (CHECK(p != NULL))
+            CHECK_STR(credentials_provider_name(p), "environment");
+        credentials_provider_destroy(p);
+    }
+    o.profile = "env-role"; /* credentials.profile names it too */
+    FILES();
+    s_set("AWS_ACCESS_KEY_ID", "AKIDENV");
+    s_set("AWS_SECRET_ACCESS_KEY", T_SECRET);
+    s_expect_source(&o, "assume_role", "source Environment", __LINE__);
+    o.profile = NULL;
+    FILES();
+    s_set("AWS_PROFILE", "env-role");
+    s_set("AWS_SECRET_ACCESS_KEY", T_SECRET);
+    s_expect_error(&o,
+                   (const char *const[]){"\"env-role\"", "credential_source", "Environment",
+                                         "AWS_ACCESS_KEY_ID", NULL},
+                   __LINE__);
+
+    /* Ec2InstanceMetadata */
+    FILES();
+    s_set("AWS_PROFILE", "imds-role");
+    s_set("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:7/");
+    s_expect_source(&o, "assume_role", "source Ec2InstanceMetadata (http://127.0.0.1:7)", __LINE__);
+    s_values[4] = "imds-chain";
+    s_expect_source(&o, "assume_role", "role/top2", __LINE__);
+    s_values[4] = "imds-role";
+    s_set("AWS_EC2_METADATA_DISABLED", "true");
+    s_expect_error(&o,
+                   (const char *const[]){"\"imds-role\"", "Ec2InstanceMetadata",
+                                         "AWS_EC2_METADATA_DISABLED", NULL},
+                   __LINE__);
+
+    /* EcsContainer */
+    FILES();
+    s_set("AWS_PROFILE", "ecs-role");
+    s_expect_error(&o,
+                   (const char *const[]){"\"ecs-role\"", "EcsContainer",
+                                         "AWS_CONTAINER_CREDENTIALS_FULL_URI", NULL},
+                   __LINE__);
+    s_set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:8/creds");
+    s_expect_source(&o, "assume_role", "source EcsContainer (http://127.0.0.1:8/creds)", __LINE__);
+    s_values[5] = "http://example.com/creds";
+    s_expect_error(&o, (const char *const[]){"AWS_CONTAINER_CREDENTIALS_FULL_URI", NULL}, __LINE__);
+
+    /* both sources, unknown values */
+    FILES();
+    s_set("AWS_PROFILE", "both");
+    s_expect_error(&o,
+                   (const char *const[]){"\"both\"", "source_profile", "credential_source", NULL},
+                   __LINE__);
+    s_values[4] = "bogus";
+    s_expect_error(&o,
+                   (const char *const[]){"\"bogus\"", "credential_source \"Ec2Metadata\"",
+                                         "Ec2InstanceMetadata", NULL},
+                   __LINE__);
+    s_values[4] = "binary"; /* not echoed when not printable */
+    s_expect_error(&o, (const char *const[]){"\"binary\": credential_source must be", NULL},
+                   __LINE__);
+
+    /* web_identity_token_file */
+    s_values[4] = "web";
+    s_expect_source(&o, "web_identity", "role/web", __LINE__);
+    s_values[4] = "web-chain";
+    s_expect_source(&o, "assume_role", "source web identity token file", __LINE__);
+    s_values[4] = "web-both";
+    s_expect_error(
+        &o,
+        (const char *const[]){"\"web-both\"", "web_identity_token_file", "source_profile", NULL},
+        __LINE__);
+    s_values[4] = "web-cs";
+    s_expect_error(
+        &o,
+        (const char *const[]){"\"web-cs\"", "web_identity_token_file", "credential_source", NULL},
+        __LINE__);
+#undef FILES
+    unlink(creds_path);
+    unlink(config_path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_missing();
     test_current();
     test_chain();
+    test_credential_source();
     return TEST_EXIT();
 }

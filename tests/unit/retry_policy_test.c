@@ -1,7 +1,8 @@
 /*
  * retry_policy_test - classification (throttle / transient / timeout /
  * credentials / none), full-jitter bounds, the retry quota's costs and
- * refunds, Retry-After parsing.
+ * refunds, Retry-After parsing (delta-seconds and HTTP-dates against a
+ * fixed now).
  */
 #include "retry_policy.h"
 #include "test_util.h"
@@ -50,12 +51,57 @@ int main(void)
         retry_quota_release(&q, 5);
     CHECK(q.available == 20);
 
-    CHECK(retry_after_ms("7") == 7000);
-    CHECK(retry_after_ms("0") == 0);
-    CHECK(retry_after_ms(NULL) == -1);
-    CHECK(retry_after_ms("") == -1);
-    CHECK(retry_after_ms("-1") == -1);
-    CHECK(retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT") == -1);
-    CHECK(retry_after_ms("99999999999") == 86400000);
+    CHECK(retry_after_ms("7", 0) == 7000);
+    CHECK(retry_after_ms("0", 0) == 0);
+    CHECK(retry_after_ms(NULL, 0) == -1);
+    CHECK(retry_after_ms("", 0) == -1);
+    CHECK(retry_after_ms("  ", 0) == -1);
+    CHECK(retry_after_ms("-1", 0) == -1);
+    CHECK(retry_after_ms("7s", 0) == -1);
+    CHECK(retry_after_ms(" 7 ", 0) == 7000);
+    CHECK(retry_after_ms("99999999999", 0) == 86400000);
+
+    /* HTTP-date, against a fixed now: 1999-12-31T23:59:50.250Z. */
+    const int64_t now = 946684790250LL;
+    CHECK(retry_after_ms("Fri, 31 Dec 1999 23:59:59 GMT", now) == 8750);
+    CHECK(retry_after_ms(" Fri, 31 Dec 1999 23:59:59 GMT\t", now) == 8750);
+    CHECK(retry_after_ms("Friday, 31-Dec-99 23:59:59 GMT", now) == 8750); /* RFC 850 */
+    CHECK(retry_after_ms("Fri Dec 31 23:59:59 1999", now) == 8750);       /* asctime */
+    CHECK(retry_after_ms("Sat Jan  1 00:00:00 2000", now) == 9750);
+    /* past -> 0 (retry now); far future -> the 1-day cap */
+    CHECK(retry_after_ms("Fri, 31 Dec 1999 23:59:50 GMT", now) == 0);
+    CHECK(retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", 1445412480000LL + 1) == 0);
+    CHECK(retry_after_ms("Thu, 01 Jan 1970 00:00:00 GMT", now) == 0);
+    CHECK(retry_after_ms("Fri, 31 Dec 9999 23:59:59 GMT", now) == 86400000);
+    CHECK(retry_after_ms("Sat, 01 Jan 2000 00:00:00 GMT", now) == 9750);
+    /* no clock given: a date is not usable */
+    CHECK(retry_after_ms("Fri, 31 Dec 1999 23:59:59 GMT", 0) == -1);
+    /* junk and near misses */
+    const char *junk[] = {
+        "Fri, 31 Dec 1999 23:59:59 UTC",
+        "fri, 31 Dec 1999 23:59:59 GMT",
+        "Fri, 31 dec 1999 23:59:59 GMT",
+        "Fri, 32 Dec 1999 23:59:59 GMT",
+        "Mon, 29 Feb 2021 00:00:00 GMT",
+        "Fri, 31 Dec 1999 24:00:00 GMT",
+        "Fri, 31 Dec 1999 23:60:00 GMT",
+        "Fri, 1 Dec 1999 23:59:59 GMT",
+        "Fri,  31 Dec 1999 23:59:59 GMT",
+        "Fri, 31 Dec 1999 23:59:59 GMTX",
+        "Fri, 31 Dec 99 23:59:59 GMT",
+        "Fri Dec 31 23:59:59 99",
+        "Friday, 31-Dec-1999 23:59:59 GMT",
+        "soon",
+        "Fri",
+        "1999-12-31T23:59:59Z",
+        "Fri, 31 Dec 1999 23:59:59 GMT and more text that is long enough to be refused",
+    };
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+        if (!CHECK(retry_after_ms(junk[i], now) == -1))
+            fprintf(stderr, "  accepted: %s\n", junk[i]);
+    }
+    /* leap second reads as :59; leap day is fine */
+    CHECK(retry_after_ms("Fri, 31 Dec 1999 23:59:60 GMT", now) == 8750);
+    CHECK(retry_after_ms("Tue, 29 Feb 2000 00:00:00 GMT", now) == 86400000);
     return TEST_EXIT();
 }

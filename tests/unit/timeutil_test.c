@@ -190,6 +190,33 @@ static void test_amz_date(void)
     CHECK(timeutil_format_amz_date(0, out, 16) == -1);
 }
 
+static void test_http_date(void)
+{
+    int64_t s;
+    CHECK(timeutil_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", &s) == 0 && s == 784111777);
+    CHECK(timeutil_parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", &s) == 0 && s == 784111777);
+    CHECK(timeutil_parse_http_date("Sun Nov  6 08:49:37 1994", &s) == 0 && s == 784111777);
+    CHECK(timeutil_parse_http_date("Sun Nov 16 08:49:37 1994", &s) == 0 && s == 784111777 + 864000);
+    CHECK(timeutil_parse_http_date("Thursday, 01-Jan-70 00:00:00 GMT", &s) == 0 && s == 0);
+    CHECK(timeutil_parse_http_date("Saturday, 01-Jan-00 00:00:00 GMT", &s) == 0 && s == 946684800);
+    CHECK(timeutil_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT ", &s) == -1);
+    CHECK(timeutil_parse_http_date("Sun Nov 6 08:49:37 1994", &s) == -1);
+    CHECK(timeutil_parse_http_date("Sun, 06 Nov 0000 08:49:37 GMT", &s) == -1);
+    CHECK(timeutil_parse_http_date("", &s) == -1);
+    CHECK(timeutil_parse_http_date(NULL, &s) == -1);
+    char out[TIMEUTIL_HTTP_DATE_MAX];
+    CHECK(timeutil_format_http_date(784111777, out, sizeof(out)) == 29);
+    CHECK_STR(out, "Sun, 06 Nov 1994 08:49:37 GMT");
+    CHECK(timeutil_format_http_date(0, out, sizeof(out)) == 29);
+    CHECK_STR(out, "Thu, 01 Jan 1970 00:00:00 GMT");
+    CHECK(timeutil_format_http_date(-1, out, sizeof(out)) == 29);
+    CHECK_STR(out, "Wed, 31 Dec 1969 23:59:59 GMT");
+    CHECK(timeutil_format_http_date(T_MAX, out, sizeof(out)) == 29);
+    CHECK_STR(out, "Fri, 31 Dec 9999 23:59:59 GMT");
+    CHECK(timeutil_format_http_date(T_MAX + 1, out, sizeof(out)) == -1);
+    CHECK(timeutil_format_http_date(0, out, 29) == -1);
+}
+
 static void test_epoch_double(void)
 {
     static const struct {
@@ -280,6 +307,7 @@ int main(void)
     test_parse_table();
     test_format_table();
     test_amz_date();
+    test_http_date();
     test_epoch_double();
     test_compare();
     test_every_day();
