@@ -47,8 +47,12 @@ start() {
     "$BIN" --listen 127.0.0.1:0 --region "$REGION" --access-key "$AKID" \
         --secret-key "$SECRET" "$@" >"$TMP/stdout" 2>>"$TMP/stderr" &
     PID=$!
-    for _ in $(seq 1 100); do
-        if [ -s "$TMP/stdout" ]; then break; fi
+    # Up to 30 s: under a loaded machine (ASan builds, tests in parallel) a
+    # sanitized binary can take seconds to start; wait for a whole line.
+    for _ in $(seq 1 600); do
+        if [ -s "$TMP/stdout" ] && [ "$(tail -c1 "$TMP/stdout" | od -An -c | tr -d ' ')" = '\n' ]; then
+            break
+        fi
         sleep 0.05
     done
     READY=$(head -n1 "$TMP/stdout")
