@@ -14,10 +14,19 @@ void buf_init(struct buf *b, size_t max_len)
     b->len = 0;
     b->cap = 0;
     b->max_len = max_len ? max_len : BUF_DEFAULT_MAX;
+    b->secret = 0;
+}
+
+void buf_init_secret(struct buf *b, size_t max_len)
+{
+    buf_init(b, max_len);
+    b->secret = 1;
 }
 
 void buf_clean_up(struct buf *b)
 {
+    if (b->secret && b->data)
+        OPENSSL_cleanse(b->data, b->cap);
     free(b->data);
     b->data = NULL;
     b->len = 0;
@@ -48,9 +57,21 @@ static int s_reserve(struct buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return -1;
+    char *p;
+    if (b->secret) {
+        p = malloc(cap);
+        if (!p)
+            return -1;
+        if (b->data) {
+            memcpy(p, b->data, b->len + 1);
+            OPENSSL_cleanse(b->data, b->cap);
+            free(b->data);
+        }
+    } else {
+        p = realloc(b->data, cap);
+        if (!p)
+            return -1;
+    }
     b->data = p;
     b->cap = cap;
     return 0;

@@ -18,11 +18,17 @@ struct buf {
     size_t len;     /* bytes used, not counting the terminator */
     size_t cap;     /* bytes allocated */
     size_t max_len; /* hard limit on len; appends past it fail */
+    int secret;     /* buf_init_secret: growth and clean-up wipe what they release */
 };
 
 /* Caller-owned storage; max_len 0 means BUF_DEFAULT_MAX. */
 #define BUF_DEFAULT_MAX (16u * 1024u * 1024u)
 void buf_init(struct buf *b, size_t max_len);
+/* For secrets (tokens, credential replies, files holding keys): growing
+ * moves the bytes to a new block and wipes the old one (no realloc leaving
+ * a copy behind), and buf_clean_up wipes too. buf_detach hands the bytes
+ * over: the new owner wipes them. */
+void buf_init_secret(struct buf *b, size_t max_len);
 void buf_clean_up(struct buf *b);
 /* Wipes the contents (for secrets) and then frees. */
 void buf_clean_up_secure(struct buf *b);

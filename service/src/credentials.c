@@ -206,7 +206,7 @@ static char *s_read_file(const char *path)
     if (!f)
         return NULL;
     struct buf b;
-    buf_init(&b, S_FILE_MAX);
+    buf_init_secret(&b, S_FILE_MAX);
     char chunk[4096];
     size_t n;
     int bad = 0;
@@ -1132,9 +1132,9 @@ static int s_sts_call(struct credentials_provider *p, const struct s_role *role,
 {
     int rc = -1;
     struct buf body, authz, line;
-    buf_init(&body, 64 * 1024);
-    buf_init(&authz, 4096);
-    buf_init(&line, 16 * 1024);
+    buf_init_secret(&body, 64 * 1024);
+    buf_init_secret(&authz, 4096);
+    buf_init_secret(&line, 16 * 1024);
     char *hdrs[6] = {0};
     size_t nh = 0;
     char session[80];
@@ -1178,15 +1178,15 @@ static int s_sts_call(struct credentials_provider *p, const struct s_role *role,
             goto nomem;
         buf_appendf(&line, "x-amz-date: %s", amz);
         hdrs[nh++] = buf_detach(&line);
-        buf_init(&line, 16 * 1024);
+        buf_init_secret(&line, 16 * 1024);
         if (signer->session_token) {
             buf_appendf(&line, "x-amz-security-token: %s", signer->session_token);
             hdrs[nh++] = buf_detach(&line);
-            buf_init(&line, 16 * 1024);
+            buf_init_secret(&line, 16 * 1024);
         }
         buf_appendf(&line, "authorization: %s", authz.data);
         hdrs[nh++] = buf_detach(&line);
-        buf_init(&line, 16 * 1024);
+        buf_init_secret(&line, 16 * 1024);
     }
     for (size_t i = 0; i < nh; i++) {
         if (!hdrs[i])

@@ -183,7 +183,8 @@ int credentials_parse_sts_xml(const char *body, size_t len, struct credentials *
     exp = s_xml_text(cs, clen, "Expiration");
     if (!out->access_key_id || !out->secret_access_key || !out->session_token || !exp ||
         !*out->access_key_id || !*out->secret_access_key || !*out->session_token ||
-        !s_printable(out->access_key_id) || strlen(out->access_key_id) > 128) {
+        !s_printable(out->access_key_id) || strlen(out->access_key_id) > 128 ||
+        !s_printable(out->session_token)) {
         snprintf(why, why_len, "STS reply: AccessKeyId, SecretAccessKey, SessionToken or "
                                "Expiration missing or malformed");
         goto fail;
@@ -248,6 +249,10 @@ int credentials_parse_json(const char *body, size_t len, struct credentials *out
         strlen(out->access_key_id) > 128) {
         snprintf(why, why_len, "credentials reply: AccessKeyId or SecretAccessKey missing or "
                                "malformed");
+        goto cleanup;
+    }
+    if (out->session_token && !s_printable(out->session_token)) {
+        snprintf(why, why_len, "credentials reply: Token is malformed");
         goto cleanup;
     }
     json_t *exp = json_object_get(root, "Expiration");

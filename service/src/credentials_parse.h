@@ -23,13 +23,16 @@
 /* STS reply body (any of the AssumeRole* actions). 0 with out's three
  * strings and expires_at_ms set; -1 with a reason in why (an STS
  * <Error><Code> is named, e.g. "STS error AccessDenied: <message>"). why is
- * always printable ASCII: quoted STS text has other bytes replaced by '?'. */
+ * always printable ASCII: quoted STS text has other bytes replaced by '?'.
+ * The key id and the session token are printable ASCII without blanks (the
+ * token goes into a request header): anything else is malformed. */
 int credentials_parse_sts_xml(const char *body, size_t len, struct credentials *out, char *why,
                               size_t why_len);
 
 /* Container / IMDS JSON: AccessKeyId, SecretAccessKey, Token, Expiration
  * (ISO 8601), and for IMDS "Code":"Success". Expiration may be absent
- * (then the credentials do not expire); a member given twice is an error.
+ * (then the credentials do not expire); a member given twice is an error;
+ * the key id and Token must be printable ASCII without blanks.
  * 0 or -1 with why. jansson's copies of SecretAccessKey and Token in a
  * parsed document are wiped; the scratch buffers of its lexer (and what it
  * had read of a document it rejects as malformed) are freed by jansson

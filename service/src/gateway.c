@@ -240,7 +240,7 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
     struct handler_ctx ctx = s_ctx(g, c);
     const struct cache_view *v = NULL;
     char vk_mem[512];
-    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
+    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1, 0};
     vk_mem[0] = '\0';
     bool have_vk =
         c->render && pages == 1 && r->entry && handler_view_key(&ctx, c, &vk) == 0;
@@ -297,7 +297,7 @@ static bool s_try_view(struct gateway *g, struct handler_call *c,
                        const struct page_cache_result *r)
 {
     char vk_mem[512];
-    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
+    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1, 0};
     vk_mem[0] = '\0';
     struct handler_ctx ctx = s_ctx(g, c);
     if (handler_view_key(&ctx, c, &vk) != 0)
@@ -410,7 +410,7 @@ static bool s_direct(void *arg, struct handler_call *c)
     enum handler_next next = HANDLER_REPLY;
     struct handler_now now = {clock_mono_ms(), s_wall_s()};
     char vk_mem[512];
-    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1};
+    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1, 0};
     vk_mem[0] = '\0';
     struct page_cache_control ctl;
     page_cache_parse_control(c->cache_control, &ctl);

@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -56,6 +57,7 @@ struct upstream_request {
     enum upstream_req_state state;
     CURL *easy;
     struct curl_slist *headers;
+    struct buf post; /* the request body, curl reads it from here */
     struct buf body;
     int body_too_large; /* set by the write callback when it aborts */
     int body_nomem;
@@ -112,7 +114,13 @@ static void s_req_free(struct upstream_request *r)
         event_free(r->defer);
     if (r->easy)
         curl_easy_cleanup(r->easy);
+    /* Header lines, request and response bodies carry secrets (session and
+     * container tokens, a web identity token, credential replies): wiped.
+     * curl's own buffers are out of reach. */
+    for (struct curl_slist *l = r->headers; l; l = l->next)
+        OPENSSL_cleanse(l->data, strlen(l->data));
     curl_slist_free_all(r->headers);
+    buf_clean_up(&r->post);
     buf_clean_up(&r->body);
     free(r);
 }
@@ -492,8 +500,9 @@ static CURLcode s_configure(struct upstream_http *u, struct upstream_request *r,
     if (strcmp(o->method, "GET") == 0) {
         SETOPT(CURLOPT_HTTPGET, 1L);
     } else {
-        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
-        SETOPT(CURLOPT_COPYPOSTFIELDS, o->body ? o->body : "");
+        /* r->post, not COPYPOSTFIELDS: curl's copy would be freed unwiped */
+        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->post.len);
+        SETOPT(CURLOPT_POSTFIELDS, r->post.data);
         if (strcmp(o->method, "POST") != 0)
             SETOPT(CURLOPT_CUSTOMREQUEST, o->method);
     }
@@ -551,7 +560,11 @@ struct upstream_request *upstream_http_request(struct upstream_http *u,
     r->cb = cb;
     r->arg = arg;
     r->start_ms = clock_mono_ms();
-    buf_init(&r->body, u->max_body_bytes);
+    buf_init_secret(&r->post, o->body_len + 1);
+    buf_init_secret(&r->body, u->max_body_bytes);
+    if (strcmp(o->method, "GET") != 0 &&
+        buf_append(&r->post, o->body_len ? o->body : "", o->body_len) != 0)
+        goto cleanup;
     r->easy = curl_easy_init();
     if (!r->easy)
         goto cleanup;

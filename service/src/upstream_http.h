@@ -58,7 +58,8 @@ struct upstream_http *upstream_http_new(struct event_base *base,
 /* Cancels everything still in flight (their callbacks are not called). */
 void upstream_http_destroy(struct upstream_http *u);
 
-/* Starts a GET of url with the given "Name: value" header lines (copied).
+/* Starts a GET of url with the given "Name: value" header lines (copied;
+ * the copies, like the response body, are wiped when the request is freed).
  * timeout_ms bounds the whole exchange (> 0). Returns a handle usable with
  * upstream_http_cancel until the callback has run, or NULL on failure (bad
  * arguments, a header line containing CR or LF, out of memory). When curl

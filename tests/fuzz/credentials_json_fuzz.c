@@ -10,7 +10,8 @@
  *     terminated, non-empty printable ASCII and all three strings are NULL;
  *   - success never has an empty or missing AccessKeyId or SecretAccessKey;
  *     the key id is printable ASCII, at most 128 bytes; the session token is
- *     NULL or non-empty; no field is longer than CREDENTIALS_FIELD_MAX;
+ *     NULL or non-empty printable ASCII without blanks (it becomes a request
+ *     header); no field is longer than CREDENTIALS_FIELD_MAX;
  *   - differential: a success returns exactly the document's
  *     SecretAccessKey and Token strings, as jansson reads them, and "Code",
  *     when present, is "Success";
@@ -86,6 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(strlen(c.secret_access_key) <= CREDENTIALS_FIELD_MAX);
         FUZZ_CHECK(!c.session_token ||
                    (c.session_token[0] && strlen(c.session_token) <= CREDENTIALS_FIELD_MAX));
+        FUZZ_CHECK(!c.session_token ||
+                   (fuzz_printable_ascii(c.session_token) && !strchr(c.session_token, ' ')));
         FUZZ_CHECK(ref_secret && strcmp(c.secret_access_key, ref_secret) == 0);
         if (c.session_token)
             FUZZ_CHECK(ref_token && strcmp(c.session_token, ref_token) == 0);

@@ -13,7 +13,9 @@
  *     element it is one of the parser's own texts, never quoted input;
  *   - success never has an empty or missing AccessKeyId, SecretAccessKey or
  *     SessionToken; the key id is printable and at most 128 bytes; no field
- *     is longer than CREDENTIALS_FIELD_MAX; failure leaves all three NULL;
+ *     is longer than CREDENTIALS_FIELD_MAX; the session token is printable
+ *     ASCII without blanks (it becomes a request header); failure leaves
+ *     all three NULL;
  *   - differential: when the first <Credentials> element holds a
  *     SecretAccessKey / SessionToken without markup or entities, a success
  *     returns exactly that text (trimmed);
@@ -107,6 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!strchr(c.access_key_id, ' '));
         FUZZ_CHECK(strlen(c.secret_access_key) <= CREDENTIALS_FIELD_MAX);
         FUZZ_CHECK(strlen(c.session_token) <= CREDENTIALS_FIELD_MAX);
+        /* the token becomes a request header */
+        FUZZ_CHECK(fuzz_printable_ascii(c.session_token) && !strchr(c.session_token, ' '));
         if (ref_secret)
             FUZZ_CHECK(strcmp(c.secret_access_key, ref_secret) == 0);
         if (ref_token)

@@ -202,9 +202,31 @@ static void test_secure_clean_up(void)
     CHECK(e.data == NULL && e.len == 0 && e.cap == 0);
 }
 
+/* A secret buffer grows by moving (no realloc leaving a copy behind) and
+ * keeps its bytes; clean-up leaves it empty. */
+static void test_secret(void)
+{
+    struct buf b;
+    buf_init_secret(&b, 0);
+    CHECK(b.secret == 1);
+    char want[1000];
+    for (size_t i = 0; i < sizeof(want) - 1; i++) {
+        want[i] = (char)('a' + i % 26);
+        CHECK(buf_append_char(&b, want[i]) == 0);
+    }
+    want[sizeof(want) - 1] = '\0';
+    CHECK_STR(b.data, want);
+    CHECK(b.len == sizeof(want) - 1 && b.cap >= b.len + 1);
+    buf_clean_up(&b);
+    CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+    buf_init(&b, 0);
+    CHECK(b.secret == 0);
+}
+
 int main(void)
 {
     test_init_and_empty();
+    test_secret();
     test_growth();
     test_max_len();
     test_appendf();

@@ -178,5 +178,40 @@ int main(void)
     }
     s_watched = NULL;
     json_set_alloc_funcs(malloc, free);
+
+    /* The session token becomes the x-amz-security-token request header (to
+     * Bedrock and to STS for the next link of a role chain): a token with a
+     * line break or another control byte, from an STS reply (a numeric
+     * reference) or a container/IMDS document (a JSON escape), would add
+     * headers of its own. Refused like a malformed key id. */
+    const char *sts_crlf[] = {
+        "<Credentials><AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>SECRETX</SecretAccessKey>"
+        "<SessionToken>tok&#13;&#10;x-injected: 1</SessionToken>"
+        "<Expiration>2024-01-02T03:04:05Z</Expiration></Credentials>",
+        "<Credentials><AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>SECRETX</SecretAccessKey>"
+        "<SessionToken>tok\nx-injected: 1</SessionToken>"
+        "<Expiration>2024-01-02T03:04:05Z</Expiration></Credentials>",
+        "<Credentials><AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>SECRETX</SecretAccessKey>"
+        "<SessionToken>tok&#x7f;</SessionToken>"
+        "<Expiration>2024-01-02T03:04:05Z</Expiration></Credentials>",
+    };
+    for (size_t i = 0; i < sizeof(sts_crlf) / sizeof(sts_crlf[0]); i++) {
+        CHECK(credentials_parse_sts_xml(sts_crlf[i], strlen(sts_crlf[i]), &c, why, sizeof(why)) ==
+              -1);
+        CHECK(strstr(why, "SECRETX") == NULL && strstr(why, "x-injected") == NULL);
+        CHECK(c.access_key_id == NULL && c.secret_access_key == NULL && c.session_token == NULL);
+    }
+    const char *json_crlf[] = {
+        "{\"AccessKeyId\":\"ASIAX\",\"SecretAccessKey\":\"SECRETX\","
+        "\"Token\":\"tok\\r\\nx-injected: 1\"}",
+        "{\"AccessKeyId\":\"ASIAX\",\"SecretAccessKey\":\"SECRETX\",\"Token\":\"tok\\u0001\"}",
+        "{\"AccessKeyId\":\"ASIAX\",\"SecretAccessKey\":\"SECRETX\",\"Token\":\"t\\u00e9\"}",
+    };
+    for (size_t i = 0; i < sizeof(json_crlf) / sizeof(json_crlf[0]); i++) {
+        CHECK(credentials_parse_json(json_crlf[i], strlen(json_crlf[i]), &c, why, sizeof(why)) ==
+              -1);
+        CHECK(strstr(why, "SECRETX") == NULL && strstr(why, "x-injected") == NULL);
+        CHECK(c.access_key_id == NULL && c.secret_access_key == NULL && c.session_token == NULL);
+    }
     return TEST_EXIT();
 }

@@ -71,6 +71,10 @@ struct server {
     int peer_port;
 };
 
+#define S_SECRET_REPLY                                                                             \
+    "{\"AccessKeyId\":\"ASIAREPLY\",\"SecretAccessKey\":\"reply-secret-0123456789abcdef\","        \
+    "\"Token\":\"reply-token-0123456789abcdef0123456789abcdef0123456789abcdef\"}"
+
 static void s_copy_header(struct evkeyvalq *h, const char *name, char *out, size_t out_len)
 {
     const char *v = evhttp_find_header(h, name);
@@ -139,6 +143,10 @@ static void s_on_http(struct evhttp_request *req, void *arg)
         }
         free(data);
         evhttp_clear_headers(&q);
+    } else if (strcmp(path, "/secret") == 0) {
+        /* a credential reply, long enough for the body buffer to grow */
+        evbuffer_add_printf(body, "%s", S_SECRET_REPLY);
+        evhttp_send_reply(req, 200, "OK", body);
     } else if (strcmp(path, "/n") == 0) {
         evbuffer_add_printf(body, "%s", query ? query : "");
         evhttp_send_reply(req, 200, "OK", body);
@@ -698,6 +706,95 @@ static void test_destroy_from_callback(struct ctx *c)
     c->u = saved;
 }
 
+/* Under ASan: every block freed while watching is compared with the
+ * watched strings; one that still holds a whole watched string was freed
+ * without being wiped (as tests/fuzz/fuzz_secrets.h). */
+#if defined(__SANITIZE_ADDRESS__)
+#define S_HAVE_FREE_HOOK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define S_HAVE_FREE_HOOK 1
+#endif
+#endif
+#ifdef S_HAVE_FREE_HOOK
+int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t),
+                                              void (*f)(const volatile void *));
+size_t __sanitizer_get_allocated_size(const volatile void *p);
+
+static const char *s_watched[3];
+static volatile int s_watching;
+static int s_unwiped;
+
+static void s_malloc_hook(const volatile void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+}
+
+static void s_free_hook(const volatile void *ptr)
+{
+    if (!s_watching || !ptr)
+        return;
+    const char *p = (const char *)ptr;
+    size_t cap = __sanitizer_get_allocated_size(ptr);
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = strlen(s_watched[i]);
+        if (n < cap && memcmp(p, s_watched[i], n) == 0 && p[n] == '\0')
+            s_unwiped++;
+    }
+}
+#endif
+
+/* Header lines, the request body and the response body hold secrets (an
+ * x-amz-security-token, a WebIdentityToken, a credential reply): no copy of
+ * ours is freed unwiped. */
+static void test_secrets_wiped(struct ctx *c)
+{
+#ifdef S_HAVE_FREE_HOOK
+    char url[512];
+    s_url(url, sizeof(url), c->srv->port, "/secret");
+    static char hdr[] = "x-amz-security-token: header-token-0123456789abcdef";
+    static char post[] = "Action=AssumeRoleWithWebIdentity&WebIdentityToken=post-token-0123456789"
+                         "abcdef0123456789abcdef0123456789abcdef";
+    char *headers[] = {hdr};
+    s_watched[0] = hdr;
+    s_watched[1] = post;
+    s_watched[2] = S_SECRET_REPLY;
+    CHECK(__sanitizer_install_malloc_and_free_hooks(s_malloc_hook, s_free_hook) != 0);
+    for (int i = 0; i < 2; i++) {
+        /* a completed request, then one cancelled before the reply */
+        struct call k;
+        memset(&k, 0, sizeof(k));
+        k.c = c;
+        struct upstream_http_request_options o = {
+            .method = "POST",
+            .url = url,
+            .headers = headers,
+            .n_headers = 1,
+            .body = post,
+            .body_len = strlen(post),
+            .timeout_ms = 5000,
+        };
+        s_unwiped = 0;
+        s_watching = 1;
+        struct upstream_request *r = upstream_http_request(c->u, &o, s_cb, &k);
+        CHECK(r != NULL);
+        if (i == 0) {
+            CHECK(run(c, 1, 5000) == 0);
+            CHECK(k.status == 200);
+            CHECK_STR(k.body, S_SECRET_REPLY);
+        } else {
+            upstream_http_cancel(r);
+        }
+        s_watching = 0;
+        CHECK(s_unwiped == 0);
+    }
+#else
+    (void)c;
+    printf("(secrets_wiped needs ASan's free hook: skipped)\n");
+#endif
+}
+
 int main(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -736,6 +833,7 @@ int main(void)
         {"immediate_failure", test_immediate_failure},
         {"destroy_in_flight", test_destroy_in_flight},
         {"destroy_from_callback", test_destroy_from_callback},
+        {"secrets_wiped", test_secrets_wiped},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int before = s_failures;
