@@ -108,6 +108,7 @@ struct credentials_provider {
     struct event *fail_ev; /* reports a refresh that failed to start, from the loop */
     char fail_why[300];
     int64_t timer_at_ms;
+    int64_t forced_ms; /* when the last forced refresh started (0: never) */
     bool refreshing;
     int step;
     bool base_phase; /* assume_role from a container/IMDS base: fetching the base */
@@ -601,6 +602,10 @@ static bool s_env_is_role_source(credentials_getenv_fn env,
     char name[S_VAL], v[S_VAL];
     snprintf(name, sizeof(name), "%s", named);
     for (int i = 0; i <= S_MAX_ROLES; i++) {
+        /* As s_profile walks: below the named profile, static keys are the
+         * source whatever else the profile says. */
+        if (i > 0 && s_prof_get(&files, name, "aws_access_key_id", v, sizeof(v)) == 1)
+            break;
         if (s_prof_get(&files, name, "role_arn", v, sizeof(v)) != 1)
             break;
         if (s_prof_get(&files, name, "credential_source", v, sizeof(v)) == 1) {
@@ -1541,6 +1546,18 @@ struct credentials_wait *credentials_provider_wait(struct credentials_provider *
             credentials_wait_cancel(w);
             return NULL;
         }
+        if (force && p->forced_ms > 0 && now - p->forced_ms < CREDENTIALS_FORCED_REFRESH_MIN_MS) {
+            /* Fresh credentials were rejected again (a skewed clock, a
+             * revoked role): one forced refresh per interval, not one per
+             * request. */
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                          "AWS rejected credentials from %s that were refreshed moments ago",
+                          s_names[p->src]);
+            credentials_wait_cancel(w);
+            return NULL;
+        }
+        if (force)
+            p->forced_ms = now;
         s_start_refresh(p);
     }
     return w;

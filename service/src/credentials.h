@@ -115,7 +115,12 @@ bool credentials_provider_resolved(struct credentials_provider *p, int64_t now_m
  * wish can be met at once, still answers asynchronously. cb runs on the
  * loop with the credentials (borrowed, valid during the call) or NULL and
  * err. Returns a handle for credentials_wait_cancel, or NULL (then cb will
- * not run) with err. */
+ * not run) with err. A forced refresh is started at most once per
+ * CREDENTIALS_FORCED_REFRESH_MIN_MS: when newly fetched credentials are
+ * rejected again (a skewed clock, a revoked role), the callers that ask
+ * within that interval get NULL with err instead of one STS/IMDS call
+ * each. */
+#define CREDENTIALS_FORCED_REFRESH_MIN_MS 5000
 typedef void (*credentials_wait_cb)(void *arg, const struct credentials *c,
                                     const struct bgw_error *err);
 struct credentials_wait *credentials_provider_wait(struct credentials_provider *p, bool force,

@@ -616,6 +616,10 @@ static void s_fault_reply(enum fake_fault_kind kind, const struct fake_fault *f,
         reply_set_error(r, 400, "ValidationException", REPLY_NS_BEDROCK, "message",
                         "1 validation error detected: injected by fake-bedrock");
         break;
+    case FAKE_FAULT_EXPIRED_TOKEN:
+        reply_set_error(r, 403, "ExpiredTokenException", REPLY_NS_CORAL, "message",
+                        "The security token included in the request is expired");
+        break;
     case FAKE_FAULT_ACCESS_DENIED:
         /* "Message" (capital M): the other spelling AWS uses. */
         reply_set_error(r, 403, "AccessDeniedException", REPLY_NS_BEDROCK, "Message",
@@ -730,6 +734,7 @@ void api_handle(struct fake_server *s, struct evhttp_request *req, const char *p
     case FAKE_FAULT_INTERNAL:
     case FAKE_FAULT_VALIDATION:
     case FAKE_FAULT_ACCESS_DENIED:
+    case FAKE_FAULT_EXPIRED_TOKEN:
         s_fault_reply(fault.kind, &fault, &r);
         goto send;
     case FAKE_FAULT_DROP:

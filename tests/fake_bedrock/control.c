@@ -24,6 +24,7 @@ static const char *const s_fault_names[] = {
     [FAKE_FAULT_MALFORMED] = "malformed",
     [FAKE_FAULT_DROP] = "drop",
     [FAKE_FAULT_EMPTY_PAGE] = "empty_page",
+    [FAKE_FAULT_EXPIRED_TOKEN] = "expired_token",
 };
 #define S_N_FAULT_NAMES (sizeof(s_fault_names) / sizeof(s_fault_names[0]))
 

@@ -65,6 +65,7 @@ enum fake_fault_kind {
     FAKE_FAULT_MALFORMED,
     FAKE_FAULT_DROP,
     FAKE_FAULT_EMPTY_PAGE,
+    FAKE_FAULT_EXPIRED_TOKEN, /* 403 ExpiredTokenException whatever the key */
 };
 
 /* "throttle" ...; NULL for NONE. */

@@ -375,6 +375,35 @@ class Credentials(GatewayTestCase):
         resp, _ = g.grpc(pb.ListModelImportJobsRequest(max_results=1))
         self.assertEqual(len(self.fake.api_requests()), 3)
 
+    def test_forced_refresh_at_most_once_per_interval(self):
+        """Every key rejected as expired (a skewed clock, a revoked role):
+        one forced refresh, then none for 5 s, however many requests fail,
+        instead of one STS call per request."""
+        tf = os.path.join(self.home(), "web-token")
+        with open(tf, "w") as f:
+            f.write("web-token-reject")
+        g = self.start({"AWS_WEB_IDENTITY_TOKEN_FILE": tf, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/web",
+                     "AWS_ENDPOINT_URL_STS": self.aws.url})
+        first = self.ok_call(g)
+        n_sts = len([c for c in self.aws.calls("sts") if c.get("action")])
+        # 1st request: 403, forced refresh, 403 again (2 faults); the next
+        # five: 403 and no refresh (1 each); after the interval: 2 more.
+        self.fake.fault("expired_token", count=9)
+        t0 = time.time()
+        for _ in range(6):
+            st, _, body = g.rest({"maxResults": 2})
+            self.assertNotEqual(st, 200, body)
+        self.assertLess(time.time() - t0, 4.5, "too slow to test the interval")
+        sts = [c for c in self.aws.calls("sts") if c.get("action")]
+        self.assertEqual(len(sts), n_sts + 1)
+        self.assertEqual(len(g.proc.log_events("credentials_rejected")), 6)
+        time.sleep(max(0, t0 + 5.3 - time.time()))
+        st, _, body = g.rest({"maxResults": 2})
+        self.assertNotEqual(st, 200, body)
+        self.assertEqual(len([c for c in self.aws.calls("sts") if c.get("action")]), n_sts + 2)
+        second = self.ok_call(g)  # faults used up: the refreshed key works
+        self.assertNotEqual(second, first)
+
     def direct_hits(self, g):
         import http.client
         c = http.client.HTTPConnection("127.0.0.1", g.http_port, timeout=10)

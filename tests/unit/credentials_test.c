@@ -343,7 +343,11 @@ static void test_credential_source(void)
         "[profile web-cs]\nrole_arn = arn:aws:iam::1:role/wc\n"
         "web_identity_token_file = /var/run/token\ncredential_source = EcsContainer\n"
         "[profile imds-chain]\nrole_arn = arn:aws:iam::1:role/top2\nsource_profile = imds-role\n"
-        "[profile env-chain]\nrole_arn = arn:aws:iam::1:role/top3\nsource_profile = env-role\n");
+        "[profile env-chain]\nrole_arn = arn:aws:iam::1:role/top3\nsource_profile = env-role\n"
+        "[profile keyed-env-role]\naws_access_key_id = AKIDKEYED\naws_secret_access_key = " T_SECRET
+        "\nrole_arn = arn:aws:iam::1:role/unused\ncredential_source = Environment\n"
+        "[profile keyed-chain]\nrole_arn = arn:aws:iam::1:role/top4\n"
+        "source_profile = keyed-env-role\n");
     fclose(f);
     struct credentials_chain_options o;
     memset(&o, 0, sizeof(o));
@@ -366,6 +370,18 @@ static void test_credential_source(void)
     s_expect_source(&o, "assume_role", "source Environment", __LINE__);
     s_values[4] = "env-chain"; /* also further down a source_profile chain */
     s_expect_source(&o, "assume_role", "role/top3", __LINE__);
+    /* A source profile with its own static keys signs with them (its role
+     * and credential_source are not used below the named profile): the
+     * environment is then nobody's source and stays the gateway's own
+     * credentials, ahead of the profile chain. */
+    s_values[4] = "keyed-chain";
+    {
+        struct bgw_error err;
+        struct credentials_provider *p = s_chain(&o, &err);
+        if (CHECK(p != NULL))
+            CHECK_STR(credentials_provider_name(p), "environment");
+        credentials_provider_destroy(p);
+    }
     s_values[4] = "static"; /* other profiles: the environment still wins */
     {
         struct bgw_error err;
