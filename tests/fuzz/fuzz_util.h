@@ -36,6 +36,27 @@ static inline char *fuzz_strndup(const uint8_t *data, size_t size)
     return s;
 }
 
+/* An exact-size heap copy of data[0..size) (no terminator: reads past the
+ * end are ASan reports), at least one byte allocated. */
+static inline char *fuzz_exact_copy(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size ? size : 1);
+    FUZZ_CHECK(s != NULL);
+    if (size)
+        memcpy(s, data, size);
+    return s;
+}
+
+/* An exact-size output buffer of len bytes, filled with 'x' (so a missing
+ * terminator shows). */
+static inline char *fuzz_out_buffer(size_t len)
+{
+    char *s = malloc(len);
+    FUZZ_CHECK(s != NULL);
+    memset(s, 'x', len);
+    return s;
+}
+
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF). */
 static inline bool fuzz_utf8_valid(const char *s, size_t len)

@@ -78,13 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *body = malloc(size ? size : 1);
-    FUZZ_CHECK(body != NULL);
-    if (size)
-        memcpy(body, data, size);
-    char *why = malloc(S_WHY_LEN);
-    FUZZ_CHECK(why != NULL);
-    memset(why, 'x', S_WHY_LEN);
+    char *body = fuzz_exact_copy(data, size);
+    char *why = fuzz_out_buffer(S_WHY_LEN);
 
     char *ref_secret = s_reference(body, size, "SecretAccessKey");
     char *ref_token = s_reference(body, size, "SessionToken");
