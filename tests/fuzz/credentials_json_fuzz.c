@@ -75,32 +75,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(unwiped == 0);
 
     if (rc == 0) {
-        FUZZ_CHECK(c.access_key_id && c.secret_access_key);
-        FUZZ_CHECK(c.access_key_id[0] && c.secret_access_key[0]);
-        FUZZ_CHECK(strlen(c.access_key_id) <= 128 && fuzz_printable_ascii(c.access_key_id));
-        FUZZ_CHECK(!strchr(c.access_key_id, ' '));
-        FUZZ_CHECK(strlen(c.secret_access_key) <= CREDENTIALS_FIELD_MAX);
-        FUZZ_CHECK(!c.session_token ||
-                   (c.session_token[0] && strlen(c.session_token) <= CREDENTIALS_FIELD_MAX));
-        FUZZ_CHECK(!c.session_token ||
-                   (fuzz_printable_ascii(c.session_token) && !strchr(c.session_token, ' ')));
+        fuzz_check_parsed(&c, false);
         FUZZ_CHECK(ref_secret && strcmp(c.secret_access_key, ref_secret) == 0);
         if (c.session_token)
             FUZZ_CHECK(ref_token && strcmp(c.session_token, ref_token) == 0);
         FUZZ_CHECK(!ref_has_code || (ref_code && strcmp(ref_code, "Success") == 0));
-        char *copies[2] = {strdup(c.secret_access_key),
-                           c.session_token ? strdup(c.session_token) : NULL};
-        FUZZ_CHECK(copies[0] && (!c.session_token || copies[1]));
-        fuzz_secrets_watch((const char *const *)copies, 2);
-        credentials_parse_wipe(&c);
-        FUZZ_CHECK(fuzz_secrets_unwatch() == 0);
-        FUZZ_CHECK(!c.access_key_id && !c.secret_access_key && !c.session_token);
-        free(copies[0]);
-        free(copies[1]);
+        fuzz_check_wipe(&c);
     } else {
-        FUZZ_CHECK(!c.access_key_id && !c.secret_access_key && !c.session_token);
-        FUZZ_CHECK(fuzz_terminated(why, S_WHY_LEN));
-        FUZZ_CHECK(why[0] != '\0' && fuzz_printable_ascii(why));
+        fuzz_check_failed(&c, why, S_WHY_LEN);
     }
     free(ref_secret);
     free(ref_token);

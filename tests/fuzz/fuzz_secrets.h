@@ -19,8 +19,10 @@
 #include <sanitizer/allocator_interface.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "credentials_parse.h"
 #include "fuzz_util.h"
 
 #define FUZZ_SECRETS_MAX 4
@@ -89,6 +91,48 @@ static inline size_t fuzz_count(const char *hay, size_t len, const char *needle)
             c++;
     }
     return c;
+}
+
+/* -- properties shared by the credential parser targets ------------------ */
+
+/* A successful parse: a non-empty key id (printable, no blank, at most 128
+ * bytes), a non-empty secret and, when present (need_token: always), a
+ * session token that can go into a request header (printable ASCII, no
+ * blank); each within CREDENTIALS_FIELD_MAX. */
+static inline void fuzz_check_parsed(const struct credentials *c, bool need_token)
+{
+    FUZZ_CHECK(c->access_key_id && c->secret_access_key && (!need_token || c->session_token));
+    FUZZ_CHECK(c->access_key_id[0] && c->secret_access_key[0]);
+    FUZZ_CHECK(strlen(c->access_key_id) <= 128 && fuzz_printable_ascii(c->access_key_id));
+    FUZZ_CHECK(!strchr(c->access_key_id, ' '));
+    FUZZ_CHECK(strlen(c->secret_access_key) <= CREDENTIALS_FIELD_MAX);
+    FUZZ_CHECK(!c->session_token ||
+               (c->session_token[0] && strlen(c->session_token) <= CREDENTIALS_FIELD_MAX));
+    FUZZ_CHECK(!c->session_token ||
+               (fuzz_printable_ascii(c->session_token) && !strchr(c->session_token, ' ')));
+}
+
+/* credentials_parse_wipe wipes what it frees and leaves nothing set. */
+static inline void fuzz_check_wipe(struct credentials *c)
+{
+    char *copies[2] = {strdup(c->secret_access_key),
+                       c->session_token ? strdup(c->session_token) : NULL};
+    FUZZ_CHECK(copies[0] && (!c->session_token || copies[1]));
+    fuzz_secrets_watch((const char *const *)copies, 2);
+    credentials_parse_wipe(c);
+    FUZZ_CHECK(fuzz_secrets_unwatch() == 0);
+    FUZZ_CHECK(!c->access_key_id && !c->secret_access_key && !c->session_token);
+    free(copies[0]);
+    free(copies[1]);
+}
+
+/* A failed parse: nothing set; why (an out buffer of why_len bytes) holds a
+ * terminated, non-empty, printable reason. */
+static inline void fuzz_check_failed(const struct credentials *c, const char *why, size_t why_len)
+{
+    FUZZ_CHECK(!c->access_key_id && !c->secret_access_key && !c->session_token);
+    FUZZ_CHECK(fuzz_terminated(why, why_len));
+    FUZZ_CHECK(why[0] != '\0' && fuzz_printable_ascii(why));
 }
 
 #endif

@@ -98,31 +98,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(c.source == NULL);
 
     if (rc == 0) {
-        FUZZ_CHECK(c.access_key_id && c.secret_access_key && c.session_token);
-        FUZZ_CHECK(c.access_key_id[0] && c.secret_access_key[0] && c.session_token[0]);
-        FUZZ_CHECK(strlen(c.access_key_id) <= 128 && fuzz_printable_ascii(c.access_key_id));
-        FUZZ_CHECK(!strchr(c.access_key_id, ' '));
-        FUZZ_CHECK(strlen(c.secret_access_key) <= CREDENTIALS_FIELD_MAX);
-        FUZZ_CHECK(strlen(c.session_token) <= CREDENTIALS_FIELD_MAX);
-        /* the token becomes a request header */
-        FUZZ_CHECK(fuzz_printable_ascii(c.session_token) && !strchr(c.session_token, ' '));
+        fuzz_check_parsed(&c, true); /* the token becomes a request header */
         if (ref_secret)
             FUZZ_CHECK(strcmp(c.secret_access_key, ref_secret) == 0);
         if (ref_token)
             FUZZ_CHECK(strcmp(c.session_token, ref_token) == 0);
-        /* credentials_parse_wipe must wipe what it frees. */
-        char *copies[2] = {strdup(c.secret_access_key), strdup(c.session_token)};
-        FUZZ_CHECK(copies[0] && copies[1]);
-        fuzz_secrets_watch((const char *const *)copies, 2);
-        credentials_parse_wipe(&c);
-        FUZZ_CHECK(fuzz_secrets_unwatch() == 0);
-        FUZZ_CHECK(!c.access_key_id && !c.secret_access_key && !c.session_token);
-        free(copies[0]);
-        free(copies[1]);
+        fuzz_check_wipe(&c);
     } else {
-        FUZZ_CHECK(!c.access_key_id && !c.secret_access_key && !c.session_token);
-        FUZZ_CHECK(fuzz_terminated(why, S_WHY_LEN));
-        FUZZ_CHECK(why[0] != '\0' && fuzz_printable_ascii(why));
+        fuzz_check_failed(&c, why, S_WHY_LEN);
         if (s_find(body, size, "<Credentials>"))
             FUZZ_CHECK(strncmp(why, "STS reply", 9) == 0);
         FUZZ_CHECK(unwiped == 0);
