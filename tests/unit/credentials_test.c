@@ -155,19 +155,34 @@ static struct credentials_provider *s_chain(struct credentials_chain_options *o,
     return credentials_provider_chain_new(o, err);
 }
 
-static void test_chain(void)
+/* A temporary directory dir (from template) with a shared credentials file
+ * holding the profiles "base" and "static" (keys AKIDBASE, AKIDSTATIC),
+ * and config_path opened for writing (the caller writes and closes it).
+ * NULL when the directory cannot be made. */
+static FILE *s_shared_files(char *dir, char creds_path[128], char config_path[128])
 {
-    char dir[] = "/tmp/bgw-cred-test-XXXXXX";
     if (!CHECK(mkdtemp(dir) != NULL))
-        return;
-    char creds_path[128], config_path[128];
-    snprintf(creds_path, sizeof(creds_path), "%s/credentials", dir);
-    snprintf(config_path, sizeof(config_path), "%s/config", dir);
+        return NULL;
+    snprintf(creds_path, 128, "%s/credentials", dir);
+    snprintf(config_path, 128, "%s/config", dir);
     FILE *f = fopen(creds_path, "w");
+    if (!CHECK(f != NULL))
+        return NULL;
     fprintf(f, "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = " T_SECRET "\n"
                "[static]\naws_access_key_id = AKIDSTATIC\naws_secret_access_key = " T_SECRET "\n");
     fclose(f);
     f = fopen(config_path, "w");
+    CHECK(f != NULL);
+    return f;
+}
+
+static void test_chain(void)
+{
+    char dir[] = "/tmp/bgw-cred-test-XXXXXX";
+    char creds_path[128], config_path[128];
+    FILE *f = s_shared_files(dir, creds_path, config_path);
+    if (!f)
+        return;
     fprintf(f, "[profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n"
                "[profile orphan]\nrole_arn = arn:aws:iam::1:role/o\n"
                "[profile loop]\nrole_arn = arn:aws:iam::1:role/l\nsource_profile = loop2\n"
@@ -315,16 +330,10 @@ static void s_expect_source(struct credentials_chain_options *o, const char *nam
 static void test_credential_source(void)
 {
     char dir[] = "/tmp/bgw-cred-src-XXXXXX";
-    if (!CHECK(mkdtemp(dir) != NULL))
-        return;
     char creds_path[128], config_path[128];
-    snprintf(creds_path, sizeof(creds_path), "%s/credentials", dir);
-    snprintf(config_path, sizeof(config_path), "%s/config", dir);
-    FILE *f = fopen(creds_path, "w");
-    fprintf(f, "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = " T_SECRET "\n"
-               "[static]\naws_access_key_id = AKIDSTATIC\naws_secret_access_key = " T_SECRET "\n");
-    fclose(f);
-    f = fopen(config_path, "w");
+    FILE *f = s_shared_files(dir, creds_path, config_path);
+    if (!f)
+        return;
     fprintf(
         f,
         "[profile env-role]\nrole_arn = arn:aws:iam::1:role/env\ncredential_source = Environment\n"
