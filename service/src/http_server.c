@@ -769,6 +769,10 @@ static void s_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct soc
     c->timer = evtimer_new(s->base, s_on_timer, c);
     if (!c->timer)
         goto fail;
+    /* Nagle plus the client's delayed ACK would hold each small TLS record
+     * (and the last segment of a plain answer) for ~40 ms. */
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (s->ssl_ctx) {
         SSL *ssl = SSL_new(s->ssl_ctx);
         if (!ssl)
@@ -783,8 +787,6 @@ static void s_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct soc
         bufferevent_enable(c->bev, EV_READ | EV_WRITE);
         c->reading = true;
     } else {
-        int one = 1;
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, s_on_readable, c);
         c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, s_on_writable, c);
         c->out = evbuffer_new();

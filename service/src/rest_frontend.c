@@ -66,9 +66,15 @@ static const char *s_cors_allow(const struct rest_frontend *fe, const char *orig
     return NULL;
 }
 
+/* Every answer on the list resource depends on who asked: the browser's
+ * cache must key it on both credential headers as well as the origin, or a
+ * page fetched with one tenant's key is shown for another's (or for a wrong
+ * key) without asking the gateway. 304s and errors say the same. */
+#define S_VARY "Authorization, X-Api-Key, Origin"
+
 static void s_add_cors(bool credentials, struct http_request *req, const char *allow)
 {
-    http_response_header(req, "Vary", "Origin");
+    http_response_header(req, "Vary", S_VARY);
     if (!allow || !*allow)
         return;
     http_response_header(req, "Access-Control-Allow-Origin", allow);
@@ -124,11 +130,16 @@ static void s_release_view(const void *data, size_t len, void *hold)
 
 /* A successful answer with the gateway's cache information. A body from a
  * stored view goes out by reference, not copied. */
-static void s_send_cached(struct http_request *req, const struct handler_cache_reply *cr)
+static void s_send_cached(struct http_request *req, const struct handler_cache_reply *cr,
+                          bool cert_only)
 {
     char num[24];
     char cc[48] = "no-store";
-    if (cr->max_age_s >= 0) {
+    if (cert_only && cr->max_age_s >= 0) {
+        /* The client certificate is not a request header a cache can vary
+         * on: a browser must ask again each time (and gets 304 by ETag). */
+        memcpy(cc, "private, no-cache", sizeof("private, no-cache"));
+    } else if (cr->max_age_s >= 0) {
         static const char prefix[] = "private, max-age=";
         memcpy(cc, prefix, sizeof(prefix) - 1);
         s_u64(cc + sizeof(prefix) - 1, cr->max_age_s);
@@ -203,7 +214,7 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
     if (err) {
         s_send_error(p->req, err);
     } else if (c->cache_reply.body) {
-        s_send_cached(p->req, &c->cache_reply);
+        s_send_cached(p->req, &c->cache_reply, c->auth_method == AUTH_MTLS);
     } else {
         struct buf b;
         buf_init(&b, 0);

@@ -49,12 +49,12 @@ class Mtls(GatewayTestCase):
         t.update(over)
         return t
 
-    def mtls_gateway(self, require=True):
+    def mtls_gateway(self, require=True, **over):
         tenants = [{"id": t, "api_keys": [sha256_hex(k)], "mtls_subjects": SUBJ[t]}
                    for t, k in sorted(KEYS.items())]
         t = self.tls(client_ca_file=self.ca, require_client_cert=require)
         return self.start_gateway(grpc={"listen": "127.0.0.1:0", "tls": t},
-                                  http={"listen": "127.0.0.1:0", "tls": t}, tenants=tenants)
+                                  http={"listen": "127.0.0.1:0", "tls": t}, tenants=tenants, **over)
 
     def ctx(self, cert=None, **kw):
         c = ssl.create_default_context(cafile=self.ca)
@@ -159,6 +159,38 @@ class Mtls(GatewayTestCase):
             with self.assertRaises(HANDSHAKE_FAILED):
                 self.https(gw, self.ctx(cert), key="team-a")
         self.assertEqual(len(self.fake.api_requests()), 3)
+
+    def test_cached_answers_say_what_they_vary_on(self):
+        # A browser cache cannot key on the client certificate: an answer to
+        # a certificate-only caller must be revalidated every time; answers
+        # to key holders vary on the key headers (and 304s say the same).
+        gw = self.mtls_gateway(require=False, cache={"enabled": True, "ttl_ms": 60000})
+        for cert, key, cc in ((self.cli_a, None, "private, no-cache"),
+                              (self.cli_a, "team-a", None), (None, "team-b", None)):
+            status, h, body = self.https(gw, self.ctx(cert), key=key)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(h["vary"], "Authorization, X-Api-Key, Origin")
+            if cc:
+                self.assertEqual(h["cache-control"], cc)
+            else:
+                self.assertRegex(h["cache-control"], r"^private, max-age=\d+$")
+            c = http.client.HTTPSConnection("127.0.0.1", gw.http_port, context=self.ctx(cert), timeout=10)
+            hdrs = {"If-None-Match": h["etag"]}
+            if key:
+                hdrs["x-api-key"] = KEYS[key]
+            c.request("GET", "/v1/model-import-jobs?maxResults=2", headers=hdrs)
+            r = c.getresponse()
+            r.read()
+            c.close()
+            self.assertEqual(r.status, 304)
+            self.assertEqual(r.getheader("Vary"), "Authorization, X-Api-Key, Origin")
+            if cc:
+                self.assertEqual(r.getheader("Cache-Control"), cc)
+            else:
+                self.assertRegex(r.getheader("Cache-Control"), r"^private, max-age=\d+$")
+        status, h, body = self.https(gw, self.ctx(), key="not-a-key")
+        self.assertEqual(status, 401, body)
+        self.assertEqual(h["vary"], "Authorization, X-Api-Key, Origin")
 
     def test_grpc_mtls_maps_certificates_to_tenants(self):
         gw = self.mtls_gateway()
