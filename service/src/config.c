@@ -201,11 +201,41 @@ static int s_load_grpc(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!g)
         return 0;
-    static const char *const keys[] = {"listen", "max_message_bytes", "tls", NULL};
+    static const char *const keys[] = {"listen",
+                                       "max_message_bytes",
+                                       "tls",
+                                       "max_concurrent_streams",
+                                       "max_header_list_bytes",
+                                       "max_connections",
+                                       "idle_timeout_ms",
+                                       "max_connection_age_ms",
+                                       "max_connection_age_grace_ms",
+                                       "max_resets_per_s",
+                                       "max_pings_per_s",
+                                       "max_continuations",
+                                       NULL};
     if (s_check_keys(c, g, "grpc", keys) != 0 || s_load_tls(c, g, "grpc.tls", &cfg->grpc_tls) != 0 ||
         s_listen(c, g, "grpc.listen", cfg->grpc_listen, sizeof(cfg->grpc_listen)) != 0 ||
         s_size(c, g, "max_message_bytes", "grpc.max_message_bytes", 1024, 16 << 20,
-               &cfg->grpc_max_message_bytes) != 0)
+               &cfg->grpc_max_message_bytes) != 0 ||
+        s_size(c, g, "max_concurrent_streams", "grpc.max_concurrent_streams", 1, 100000,
+               &cfg->grpc_max_concurrent_streams) != 0 ||
+        s_size(c, g, "max_header_list_bytes", "grpc.max_header_list_bytes", 1024, 1 << 20,
+               &cfg->grpc_max_header_list_bytes) != 0 ||
+        s_size(c, g, "max_connections", "grpc.max_connections", 1, 1 << 20,
+               &cfg->grpc_max_connections) != 0 ||
+        s_int(c, g, "idle_timeout_ms", "grpc.idle_timeout_ms", 0, 86400000,
+              &cfg->grpc_idle_timeout_ms) != 0 ||
+        s_int(c, g, "max_connection_age_ms", "grpc.max_connection_age_ms", 0, 604800000,
+              &cfg->grpc_max_connection_age_ms) != 0 ||
+        s_int(c, g, "max_connection_age_grace_ms", "grpc.max_connection_age_grace_ms", 0,
+              3600000, &cfg->grpc_max_connection_age_grace_ms) != 0 ||
+        s_size(c, g, "max_resets_per_s", "grpc.max_resets_per_s", 1, 100000,
+               &cfg->grpc_max_resets_per_s) != 0 ||
+        s_size(c, g, "max_pings_per_s", "grpc.max_pings_per_s", 0, 10000,
+               &cfg->grpc_max_pings_per_s) != 0 ||
+        s_size(c, g, "max_continuations", "grpc.max_continuations", 1, 1000,
+               &cfg->grpc_max_continuations) != 0)
         return -1;
     return 0;
 }
@@ -237,7 +267,8 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
                                        "cors_allow_credentials", "cors_max_age_s",
                                        "max_header_bytes", "max_body_bytes",
                                        "timeout_ms",       "tls",
-                                       "metrics_enabled",  NULL};
+                                       "metrics_enabled",  "max_connections",
+                                       NULL};
     if (s_check_keys(c, h, "http", keys) != 0 ||
         s_load_tls(c, h, "http.tls", &cfg->http_tls) != 0 ||
         s_listen(c, h, "http.listen", cfg->http_listen, sizeof(cfg->http_listen)) != 0 ||
@@ -246,6 +277,8 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
         s_size(c, h, "max_body_bytes", "http.max_body_bytes", 0, 1 << 20,
                &cfg->http_max_body_bytes) != 0 ||
         s_int(c, h, "timeout_ms", "http.timeout_ms", 100, 3600000, &cfg->http_timeout_ms) != 0 ||
+        s_size(c, h, "max_connections", "http.max_connections", 1, 1 << 20,
+               &cfg->http_max_connections) != 0 ||
         s_int(c, h, "cors_max_age_s", "http.cors_max_age_s", 0, 86400, &cfg->cors_max_age_s) != 0)
         return -1;
     json_t *me = json_object_get(h, "metrics_enabled");
@@ -817,6 +850,15 @@ static void s_defaults(struct config *cfg)
     snprintf(cfg->grpc_listen, sizeof(cfg->grpc_listen), "%s", CONFIG_DEFAULT_GRPC_LISTEN);
     snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s", CONFIG_DEFAULT_HTTP_LISTEN);
     cfg->grpc_max_message_bytes = CONFIG_DEFAULT_GRPC_MAX_MESSAGE_BYTES;
+    cfg->grpc_max_concurrent_streams = CONFIG_DEFAULT_GRPC_MAX_CONCURRENT_STREAMS;
+    cfg->grpc_max_header_list_bytes = CONFIG_DEFAULT_GRPC_MAX_HEADER_LIST_BYTES;
+    cfg->grpc_max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
+    cfg->grpc_idle_timeout_ms = CONFIG_DEFAULT_GRPC_IDLE_TIMEOUT_MS;
+    cfg->grpc_max_connection_age_grace_ms = CONFIG_DEFAULT_GRPC_MAX_AGE_GRACE_MS;
+    cfg->grpc_max_resets_per_s = CONFIG_DEFAULT_GRPC_MAX_RESETS_PER_S;
+    cfg->grpc_max_pings_per_s = CONFIG_DEFAULT_GRPC_MAX_PINGS_PER_S;
+    cfg->grpc_max_continuations = CONFIG_DEFAULT_GRPC_MAX_CONTINUATIONS;
+    cfg->http_max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
     cfg->cors_max_age_s = CONFIG_DEFAULT_CORS_MAX_AGE_S;
     cfg->http_max_header_bytes = CONFIG_DEFAULT_HTTP_MAX_HEADER_BYTES;
     cfg->http_max_body_bytes = CONFIG_DEFAULT_HTTP_MAX_BODY_BYTES;

@@ -33,6 +33,14 @@
 #define CONFIG_DEFAULT_HTTP_MAX_BODY_BYTES 4096
 #define CONFIG_DEFAULT_HTTP_TIMEOUT_MS 30000
 #define CONFIG_DEFAULT_GRPC_MAX_MESSAGE_BYTES 65536
+#define CONFIG_DEFAULT_GRPC_MAX_CONCURRENT_STREAMS 100
+#define CONFIG_DEFAULT_GRPC_MAX_HEADER_LIST_BYTES 16384
+#define CONFIG_DEFAULT_MAX_CONNECTIONS 4096
+#define CONFIG_DEFAULT_GRPC_IDLE_TIMEOUT_MS 300000
+#define CONFIG_DEFAULT_GRPC_MAX_AGE_GRACE_MS 10000
+#define CONFIG_DEFAULT_GRPC_MAX_RESETS_PER_S 100
+#define CONFIG_DEFAULT_GRPC_MAX_PINGS_PER_S 10
+#define CONFIG_DEFAULT_GRPC_MAX_CONTINUATIONS 8
 #define CONFIG_DEFAULT_CORS_MAX_AGE_S 600
 #define CONFIG_DEFAULT_MAX_UPSTREAM_CALLS 10
 
@@ -83,6 +91,16 @@ struct config {
     char grpc_listen[300];
     struct config_tls grpc_tls;
     size_t grpc_max_message_bytes;
+    /* HTTP/2 policing of the gRPC listener (h2_server.h) */
+    size_t grpc_max_concurrent_streams;
+    size_t grpc_max_header_list_bytes;
+    size_t grpc_max_connections;
+    int64_t grpc_idle_timeout_ms;          /* 0 = none */
+    int64_t grpc_max_connection_age_ms;    /* 0 = none */
+    int64_t grpc_max_connection_age_grace_ms;
+    size_t grpc_max_resets_per_s;
+    size_t grpc_max_pings_per_s;
+    size_t grpc_max_continuations;
 
     char http_listen[300];
     struct config_tls http_tls;
@@ -93,6 +111,7 @@ struct config {
     size_t http_max_header_bytes;
     size_t http_max_body_bytes;
     int64_t http_timeout_ms;
+    size_t http_max_connections;
     bool http_metrics_enabled; /* GET /metrics on the REST listener (default true) */
 
     char region[64];

@@ -110,6 +110,18 @@ int config_ref_restart_keys(const struct config *a, const struct config *b, stru
     s_note(out, &n, !s_tls_eq(&a->grpc_tls, &b->grpc_tls), "grpc.tls");
     s_note(out, &n, a->grpc_max_message_bytes != b->grpc_max_message_bytes,
            "grpc.max_message_bytes");
+    s_note(out, &n,
+           a->grpc_max_concurrent_streams != b->grpc_max_concurrent_streams ||
+               a->grpc_max_header_list_bytes != b->grpc_max_header_list_bytes ||
+               a->grpc_max_connections != b->grpc_max_connections ||
+               a->grpc_idle_timeout_ms != b->grpc_idle_timeout_ms ||
+               a->grpc_max_connection_age_ms != b->grpc_max_connection_age_ms ||
+               a->grpc_max_connection_age_grace_ms != b->grpc_max_connection_age_grace_ms ||
+               a->grpc_max_resets_per_s != b->grpc_max_resets_per_s ||
+               a->grpc_max_pings_per_s != b->grpc_max_pings_per_s ||
+               a->grpc_max_continuations != b->grpc_max_continuations,
+           "grpc limits");
+    s_note(out, &n, a->http_max_connections != b->http_max_connections, "http.max_connections");
     s_note(out, &n, strcmp(a->http_listen, b->http_listen) != 0, "http.listen");
     s_note(out, &n, !s_tls_eq(&a->http_tls, &b->http_tls), "http.tls");
     s_note(out, &n, a->http_max_header_bytes != b->http_max_header_bytes, "http.max_header_bytes");

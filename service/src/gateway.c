@@ -2,24 +2,12 @@
  * gateway - loop-thread orchestration: frontends -> handler -> upstream ->
  * reply, plus drain on signals and the access log. See gateway.h.
  *
- * Threads: the loop thread owns the gateway. One path runs on the gRPC
- * thread instead: s_direct answers a gRPC call whose answer is a stored
- * view of a fresh cache entry (the common repeated question), without the
- * two thread hand-offs of the loop path. What it shares with the loop is
- * guarded: g->current and g->buckets by g->shared_lock (the loop takes it
- * to swap them on reload and around every rate-limit take), the cache by its
- * own lock (cache.h), the snapshot's count is atomic (config_ref.h), the
- * counter it adds to is atomic (metrics.direct_hits), and it has its own
- * access-line buffer. Everything else it reads is the immutable config
- * snapshot it holds a reference to. Anything that is not such a hit (a
- * miss, stale, no view yet, a page token, no-cache, an error of any kind,
- * a reload in between) goes to the loop as before, untouched.
+ * Threads: one. Both frontends (REST on http_server, gRPC on h2_server)
+ * run on the event loop, so everything here is the loop's: no locks.
  */
 #include "gateway.h"
 
 #include <event2/event.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -78,13 +66,6 @@ struct gateway {
     int exit_rc;
     int pending_signal;
     struct buf access_line; /* the access log's line buffer, reused */
-    /* Shared with s_direct on the gRPC thread (see the top of the file). */
-    pthread_mutex_t shared_lock; /* current, buckets */
-    bool shared_lock_made;
-    atomic_bool direct_open;     /* false once draining or closing */
-    struct buf direct_line;      /* s_direct's access-line buffer */
-    struct buf direct_log;       /* s_direct's lines not yet written (s_direct_idle) */
-    struct buf direct_key;       /* s_direct's scratch: cache key */
 };
 
 #define S_CRON_MS 250
@@ -104,7 +85,8 @@ static void s_on_flush(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct gateway *g = arg;
-    if (rest_frontend_unsent(g->rest) == 0 || clock_mono_ms() >= g->flush_deadline_ms) {
+    if ((rest_frontend_unsent(g->rest) == 0 && grpc_frontend_unsent(g->grpc) == 0) ||
+        clock_mono_ms() >= g->flush_deadline_ms) {
         event_base_loopexit(g->base, NULL);
         return;
     }
@@ -160,9 +142,7 @@ static enum bgw_status s_rate_limit(struct gateway *g, const struct handler_call
     int64_t wait_ms = 0;
     if (i >= tt->n_tenants)
         return BGW_OK;
-    pthread_mutex_lock(&g->shared_lock);
     bool ok = ratelimit_take(&g->buckets[i], &c->tenant->rate_limit, clock_mono_ms(), &wait_ms);
-    pthread_mutex_unlock(&g->shared_lock);
     if (ok)
         return BGW_OK;
     bgw_error_set(err, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
@@ -386,86 +366,6 @@ static void s_on_page(void *arg, const struct page_cache_result *r)
     s_maybe_exit(g);
 }
 
-/* gRPC thread: answers c from a fresh entry's stored view, or returns false
- * with c as it came (the loop path then does everything, rate limit
- * included: a token is taken only for a call answered here). */
-static bool s_direct(void *arg, struct handler_call *c)
-{
-    struct gateway *g = arg;
-    if (!atomic_load_explicit(&g->direct_open, memory_order_acquire) || c->decode_failed ||
-        c->req.next_token || !c->render)
-        return false;
-    pthread_mutex_lock(&g->shared_lock);
-    struct config_ref *ref = config_ref_acquire(g->current);
-    pthread_mutex_unlock(&g->shared_lock);
-    struct handler_ctx ctx = g->ctx;
-    ctx.cfg = ref->cfg;
-    ctx.generation = ref->generation;
-    c->config_ref = ref;
-
-    struct bgw_error err;
-    bgw_error_clear(&err);
-    struct jobs_request q;
-    memset(&q, 0, sizeof(q));
-    enum handler_next next = HANDLER_REPLY;
-    struct handler_now now = {clock_mono_ms(), s_wall_s()};
-    char vk_mem[512];
-    struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1, 0};
-    vk_mem[0] = '\0';
-    struct page_cache_control ctl;
-    page_cache_parse_control(c->cache_control, &ctl);
-    struct cache_peek peek;
-    bool hit = !ctl.no_cache && handler_authenticate(&ctx, c, &err) == BGW_OK &&
-               handler_prepare(&ctx, c, &now, &next, &q, &err) == BGW_OK &&
-               next == HANDLER_FETCH && handler_view_key(&ctx, c, &vk) == 0 &&
-               page_cache_peek(g->pcache, &q, &ctl, vk.data, vk.len, &g->direct_key, &peek);
-    jobs_request_clean_up(&q);
-    if (hit) {
-        /* The same bucket the loop would use: only while ref is current
-         * (a reload in between: let the loop decide). */
-        const struct tenant_table *tt = &ref->cfg->tenants;
-        size_t i = (size_t)(c->tenant - tt->tenants);
-        int64_t wait_ms = 0;
-        pthread_mutex_lock(&g->shared_lock);
-        hit = g->current == ref && i < tt->n_tenants &&
-              ratelimit_take(&g->buckets[i], &c->tenant->rate_limit, now.mono_ms, &wait_ms);
-        pthread_mutex_unlock(&g->shared_lock);
-        if (!hit)
-            cache_view_release(peek.hold);
-    }
-    if (!hit) {
-        c->config_ref = NULL;
-        handler_call_rewind(c); /* the loop starts over, on its own snapshot */
-        config_ref_release(ref);
-        return false;
-    }
-    struct handler_cache_reply *cr = &c->cache_reply;
-    cr->x_cache = page_cache_outcome_str(PAGE_CACHE_HIT);
-    cr->age_s = peek.age_ms / 1000;
-    cr->max_age_s = peek.ttl_left_ms / 1000;
-    cr->body = peek.body;
-    cr->body_len = peek.body_len;
-    cr->hold = peek.hold;
-    memcpy(cr->etag, peek.etag, sizeof(cr->etag));
-    cr->from_view = true;
-    cr->items = peek.meta.items;
-    cr->more = peek.meta.more;
-    access_log_queue(&g->direct_line, &g->direct_log, c, NULL, NULL,
-                     clock_mono_ms() - c->received_ms);
-    atomic_fetch_add_explicit(&g->metrics.direct_hits, 1, memory_order_relaxed);
-    c->reply(c, NULL, NULL); /* frees c; the frontend took its own reference */
-    cache_view_release(peek.hold);
-    config_ref_release(ref);
-    return true;
-}
-
-/* gRPC thread, about to wait or ending: write the queued access lines. */
-static void s_direct_idle(void *arg)
-{
-    struct gateway *g = arg;
-    access_log_flush(&g->direct_log);
-}
-
 static void s_submit(void *arg, struct handler_call *c)
 {
     struct gateway *g = arg;
@@ -566,7 +466,7 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct gateway *g = arg;
-    if (g->draining || atomic_load(&g->health.shutting_down)) {
+    if (g->draining || g->health.shutting_down) {
         log_msg(LOG_WARN, "shutdown_forced", "second signal %d: stopping now", (int)sig);
         if (!g->draining)
             s_drain(g, (int)sig);
@@ -576,7 +476,7 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
     }
     /* Readiness goes false first, so load balancers stop sending; then,
      * after gateway.shutdown_unready_ms, stop accepting and drain. */
-    atomic_store(&g->health.shutting_down, true);
+    g->health.shutting_down = true;
     log_event(LOG_INFO, "unready", json_pack("{s:i,s:I}", "signal", (int)sig, "drain_in_ms",
                                              (json_int_t)g->cfg->shutdown_unready_ms));
     g->pending_signal = (int)sig;
@@ -593,7 +493,6 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 static void s_drain(struct gateway *g, int sig)
 {
     g->draining = true;
-    atomic_store(&g->direct_open, false);
     log_event(LOG_INFO, "draining",
               json_pack("{s:i,s:I,s:I}", "signal", sig, "inflight", (json_int_t)g->n_inflight,
                         "grace_ms", (json_int_t)g->cfg->shutdown_grace_ms));
@@ -612,9 +511,7 @@ static void s_drain(struct gateway *g, int sig)
 
 /* Fills b (next->n_tenants buckets) for next's tenants: a tenant that
  * existed before (same id) keeps its bucket's level, a new one starts full.
- * The gRPC thread takes tokens from g->buckets under g->shared_lock (s_direct),
- * so once it runs, the caller holds that lock: the levels read here are the
- * ones swapped out, no take in between is lost. */
+ * All on the loop: the levels read here are the ones swapped out. */
 static void s_carry_buckets(const struct gateway *g, const struct tenant_table *next,
                             struct ratelimit_bucket *b)
 {
@@ -644,7 +541,7 @@ static void s_reload(struct gateway *g)
         log_msg(LOG_WARN, "reload_failed", "no config file to reload");
         goto cleanup;
     }
-    if (g->draining || atomic_load(&g->health.shutting_down)) {
+    if (g->draining || g->health.shutting_down) {
         log_msg(LOG_WARN, "reload_ignored", "shutting down: SIGHUP ignored");
         goto cleanup;
     }
@@ -672,12 +569,10 @@ static void s_reload(struct gateway *g)
                             "these settings changed but only apply after a restart"));
     buf_clean_up(&restart);
     struct config_ref *old = g->current;
-    pthread_mutex_lock(&g->shared_lock);
     s_carry_buckets(g, &next->cfg->tenants, buckets);
     free(g->buckets);
     g->buckets = buckets;
     g->current = next;
-    pthread_mutex_unlock(&g->shared_lock);
     rest_frontend_set_config(g->rest, next->cfg);
     config_ref_release(old); /* freed once the last call using it is answered */
     log_event(LOG_INFO, "reloaded",
@@ -706,14 +601,6 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->cfg = opts->cfg;
     g->ctx.cfg = opts->cfg;
     buf_init(&g->access_line, 1u << 20);
-    buf_init(&g->direct_line, 1u << 20);
-    buf_init(&g->direct_log, 1u << 20);
-    buf_init(&g->direct_key, 64u * 1024u);
-    if (pthread_mutex_init(&g->shared_lock, NULL) != 0) {
-        buf_append_str(err, "cannot create a lock");
-        goto fail;
-    }
-    g->shared_lock_made = true;
     g->config_path = opts->config_path;
     g->env = opts->env;
     g->current = config_ref_borrow(opts->cfg);
@@ -726,7 +613,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->inflight.next = g->inflight.prev = &g->inflight;
     g->credentials = opts->credentials;
     health_init(&g->health);
-    atomic_store(&g->health.config_loaded, true);
+    g->health.config_loaded = true;
     /* The changelist folds an fd's add/del of interest within one loop turn
      * into one epoll_ctl (or none): evhttp toggles EV_WRITE per response. */
     struct event_config *ecfg = event_config_new();
@@ -756,19 +643,12 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         goto fail;
     }
     struct grpc_frontend_options go = {
-        .listen = g->cfg->grpc_listen,
-        .tls = &g->cfg->grpc_tls,
-        .max_message_bytes = g->cfg->grpc_max_message_bytes,
-        .max_queued = g->cfg->max_inflight,
+        .cfg = g->cfg,
         .base = g->base,
         .submit = s_submit,
         .submit_arg = g,
-        .direct = page_cache_core(g->pcache) ? s_direct : NULL,
-        .direct_arg = g,
-        .idle = s_direct_idle,
         .health = &g->health,
     };
-    atomic_store(&g->direct_open, true);
     g->grpc = grpc_frontend_new(&go, err);
     if (!g->grpc)
         goto fail;
@@ -798,17 +678,17 @@ fail:
     return NULL;
 }
 
-/* Housekeeping: readiness follows credentials and the breaker. */
+/* Housekeeping: readiness follows credentials, the breaker and whether
+ * both listeners can accept. */
 static void s_on_cron(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct gateway *g = arg;
-    atomic_store(&g->health.credentials_ok,
-                 credentials_provider_resolved(g->credentials, clock_wall_ms()));
-    atomic_store(&g->health.breaker_closed,
-                 fetcher_breaker_state(g->fetcher, clock_mono_ms()) != BREAKER_OPEN);
-    page_cache_sync_identity(g->pcache); /* for direct answers: at most S_CRON_MS behind */
+    g->health.credentials_ok = credentials_provider_resolved(g->credentials, clock_wall_ms());
+    g->health.breaker_closed = fetcher_breaker_state(g->fetcher, clock_mono_ms()) != BREAKER_OPEN;
+    g->health.listeners_ok = grpc_frontend_accepting(g->grpc) && rest_frontend_accepting(g->rest);
+    page_cache_sync_identity(g->pcache);
 }
 
 static void s_log_ready(struct gateway *g)
@@ -882,9 +762,6 @@ void gateway_destroy(struct gateway *g)
     if (!g)
         return;
     g->closed = true;
-    atomic_store(&g->direct_open, false);
-    /* gRPC first: its hand-off queue may still hold calls, which s_submit
-     * answers with UNAVAILABLE now that the gateway is closed. */
     credentials_wait_cancel(g->startup_wait);
     g->startup_wait = NULL;
     grpc_frontend_destroy(g->grpc);
@@ -911,10 +788,5 @@ void gateway_destroy(struct gateway *g)
     free(g->buckets);
     config_ref_release(g->current);
     buf_clean_up(&g->access_line);
-    buf_clean_up(&g->direct_line);
-    buf_clean_up(&g->direct_log);
-    buf_clean_up(&g->direct_key);
-    if (g->shared_lock_made)
-        pthread_mutex_destroy(&g->shared_lock);
     free(g);
 }

@@ -5,27 +5,30 @@
 
 void health_init(struct health *h)
 {
-    atomic_init(&h->config_loaded, false);
-    atomic_init(&h->credentials_ok, false);
-    atomic_init(&h->breaker_closed, true);
-    atomic_init(&h->shutting_down, false);
+    h->config_loaded = false;
+    h->credentials_ok = false;
+    h->breaker_closed = true;
+    h->listeners_ok = true;
+    h->shutting_down = false;
 }
 
 const char *health_reason(const struct health *h)
 {
-    if (atomic_load(&h->shutting_down))
+    if (h->shutting_down)
         return "shutting down";
-    if (!atomic_load(&h->config_loaded))
+    if (!h->config_loaded)
         return "config not loaded";
-    if (!atomic_load(&h->credentials_ok))
+    if (!h->credentials_ok)
         return "AWS credentials not resolved";
-    if (!atomic_load(&h->breaker_closed))
+    if (!h->breaker_closed)
         return "upstream circuit breaker open";
+    if (!h->listeners_ok)
+        return "a listener cannot accept connections";
     return "ready";
 }
 
 bool health_ready(const struct health *h)
 {
-    return !atomic_load(&h->shutting_down) && atomic_load(&h->config_loaded) &&
-           atomic_load(&h->credentials_ok) && atomic_load(&h->breaker_closed);
+    return !h->shutting_down && h->config_loaded && h->credentials_ok && h->breaker_closed &&
+           h->listeners_ok;
 }

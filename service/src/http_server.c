@@ -32,7 +32,6 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <event2/util.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -47,10 +46,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "listener.h"
 #include "log.h"
 
-#define S_ACCEPT_PAUSE_MS 100
-#define S_SHED_LOG_EVERY_MS 5000
 #define S_IN_MIN 4096
 #define S_STATUS_ROOM 64          /* front of the reply buffer: the status line */
 #define S_REPLY_MAX (64u * 1024u) /* status line + fields */
@@ -92,7 +90,7 @@ struct s_conn {
 
 struct http_server {
     struct event_base *base;
-    struct evconnlistener *listener;
+    struct listener *listener;
     SSL_CTX *ssl_ctx;
     size_t max_header_bytes;
     size_t max_body_bytes;
@@ -107,11 +105,6 @@ struct http_server {
     time_t date_s;
     char date_line[48];
     size_t date_len;
-    /* connection-flood guard */
-    struct event *resume;
-    evutil_socket_t max_fd;
-    unsigned long shed;
-    int64_t last_shed_log_ms;
 };
 
 static void s_process(struct s_conn *c);
@@ -250,6 +243,8 @@ static void s_close(struct s_conn *c)
     c->rev = c->wev = NULL;
     c->out = NULL;
     c->fd = -1;
+    if (s->listener)
+        listener_closed(s->listener);
     event_free(c->timer);
     c->timer = NULL;
 }
@@ -691,72 +686,16 @@ SSL *http_request_ssl(const struct http_request *r)
     return r->conn->bev ? bufferevent_openssl_get_ssl(r->conn->bev) : NULL;
 }
 
-/* -- accepting, with the connection-flood guard -------------------------------- */
+/* -- accepting (listener.h guards against floods) -------------------------- */
 
-static void s_log_shed(struct http_server *s, const char *why)
+static void s_on_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t salen)
 {
-    int64_t now = clock_mono_ms();
-    if (now - s->last_shed_log_ms < S_SHED_LOG_EVERY_MS)
-        return;
-    s->last_shed_log_ms = now;
-    log_event(LOG_WARN, "http_connections_shed",
-              json_pack("{s:s,s:I}", "reason", why, "shed_total", (json_int_t)s->shed));
-}
-
-/* Descriptors are handed out lowest first, so "descriptor max_fd is open"
- * means at least max_fd are in use. */
-static bool s_reserve_reached(const struct http_server *s)
-{
-    return fcntl(s->max_fd, F_GETFD) != -1;
-}
-
-static void s_pause_accepting(struct http_server *s, const char *why)
-{
-    if (s->listener)
-        evconnlistener_disable(s->listener);
-    s->shed++;
-    s_log_shed(s, why);
-    struct timeval tv = {0, S_ACCEPT_PAUSE_MS * 1000};
-    evtimer_add(s->resume, &tv);
-}
-
-/* Accepting again once descriptors are back under the reserve line. */
-static void s_on_resume(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
     struct http_server *s = arg;
-    if (!s->listener)
-        return;
-    if (s_reserve_reached(s)) {
-        struct timeval tv = {0, S_ACCEPT_PAUSE_MS * 1000};
-        evtimer_add(s->resume, &tv);
-        return;
-    }
-    evconnlistener_enable(s->listener);
-}
-
-/* accept() failed (out of descriptors or memory): pause accepting briefly
- * instead of spinning on a listener that stays readable. */
-static void s_on_accept_error(struct evconnlistener *l, void *arg)
-{
-    (void)l;
-    s_pause_accepting(arg, "accept failed");
-}
-
-static void s_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                        int salen, void *arg)
-{
-    (void)l;
-    struct http_server *s = arg;
-    /* At the reserve line this connection is still served; the next ones
-     * wait until descriptors are freed. */
-    if (s_reserve_reached(s))
-        s_pause_accepting(s, "descriptor reserve reached");
     size_t cap = s->max_header_bytes > S_IN_MIN ? s->max_header_bytes : S_IN_MIN;
     struct s_conn *c = calloc(1, sizeof(*c) + cap);
     if (!c) {
         evutil_closesocket(fd);
+        listener_closed(s->listener);
         return;
     }
     c->s = s;
@@ -769,10 +708,6 @@ static void s_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct soc
     c->timer = evtimer_new(s->base, s_on_timer, c);
     if (!c->timer)
         goto fail;
-    /* Nagle plus the client's delayed ACK would hold each small TLS record
-     * (and the last segment of a plain answer) for ~40 ms. */
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (s->ssl_ctx) {
         SSL *ssl = SSL_new(s->ssl_ctx);
         if (!ssl)
@@ -802,6 +737,7 @@ static void s_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct soc
     s->conns = c;
     return;
 fail:
+    listener_closed(s->listener);
     if (c->bev)
         bufferevent_free(c->bev);
     else
@@ -817,28 +753,9 @@ fail:
     s_free(c);
 }
 
-static int s_guard_accept(struct http_server *s)
-{
-    struct rlimit rl;
-    rlim_t limit = 1024;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-        limit = rl.rlim_cur;
-    else if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        limit = 1u << 20;
-    s->max_fd = limit > 2 * HTTP_SERVER_FD_RESERVE
-                    ? (evutil_socket_t)(limit - HTTP_SERVER_FD_RESERVE)
-                    : (evutil_socket_t)(limit / 2);
-    s->resume = evtimer_new(s->base, s_on_resume, s);
-    if (!s->resume)
-        return -1;
-    evconnlistener_set_error_cb(s->listener, s_on_accept_error);
-    return 0;
-}
-
 struct http_server *http_server_new(const struct http_server_options *o, struct buf *err)
 {
     struct http_server *s = calloc(1, sizeof(*s));
-    struct evutil_addrinfo *ai = NULL;
     if (!s) {
         buf_append_str(err, "out of memory");
         return NULL;
@@ -852,43 +769,21 @@ struct http_server *http_server_new(const struct http_server_options *o, struct 
     s->arg = o->arg;
     s->date_s = (time_t)-1;
 
-    struct evutil_addrinfo hints;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
-    char port[16];
-    snprintf(port, sizeof(port), "%d", o->port);
-    if (evutil_getaddrinfo(o->host && o->host[0] ? o->host : NULL, port, &hints, &ai) != 0 ||
-        !ai) {
-        buf_appendf(err, "cannot resolve %s", o->host ? o->host : "");
+    struct listener_options lo = {
+        .base = o->base,
+        .host = o->host,
+        .port = o->port,
+        .name = "http",
+        .max_connections = o->max_connections,
+        .on_accept = s_on_accept,
+        .arg = s,
+    };
+    s->listener = listener_new(&lo, err);
+    if (!s->listener)
         goto fail;
-    }
-    s->listener = evconnlistener_new_bind(
-        s->base, s_on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-        -1, ai->ai_addr, (int)ai->ai_addrlen);
-    if (!s->listener) {
-        buf_appendf(err, "cannot listen on %s:%d", o->host ? o->host : "", o->port);
-        goto fail;
-    }
-    if (s_guard_accept(s) != 0) {
-        buf_append_str(err, "cannot set up the accept guard");
-        goto fail;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    if (getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET)
-            s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        else if (ss.ss_family == AF_INET6)
-            s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    }
-    evutil_freeaddrinfo(ai);
+    s->port = listener_port(s->listener);
     return s;
 fail:
-    if (ai)
-        evutil_freeaddrinfo(ai);
     http_server_free(s);
     return NULL;
 }
@@ -901,10 +796,13 @@ int http_server_port(const struct http_server *s)
 void http_server_stop_accepting(struct http_server *s)
 {
     s->draining = true;
-    if (s->listener) {
-        evconnlistener_free(s->listener);
-        s->listener = NULL;
-    }
+    if (s->listener)
+        listener_stop(s->listener);
+}
+
+bool http_server_accepting(const struct http_server *s)
+{
+    return listener_accepting(s->listener);
 }
 
 size_t http_server_unsent(const struct http_server *s)
@@ -922,9 +820,6 @@ void http_server_free(struct http_server *s)
         c->in_flight = false; /* contract: nothing is still with the frontend */
         s_unref(c);
     }
-    if (s->listener)
-        evconnlistener_free(s->listener);
-    if (s->resume)
-        event_free(s->resume);
+    listener_free(s->listener);
     free(s);
 }

@@ -19,9 +19,8 @@
  * to the callback with http_request_error() set, so that the frontend
  * writes the error body; their connection closes after the reply.
  *
- * Connection-flood guard: accepting stops while the process is within
- * HTTP_SERVER_FD_RESERVE descriptors of its limit, and pauses briefly after
- * an accept error, with a rate-limited "http_connections_shed" log line.
+ * Connection-flood guard: listener.h (max_connections, a descriptor
+ * reserve, a brief pause after an accept error; "http_connections_shed").
  */
 #ifndef BGW_HTTP_SERVER_H
 #define BGW_HTTP_SERVER_H
@@ -39,8 +38,6 @@ struct event_base;
 struct http_server;
 struct http_request;
 
-/* Descriptors kept free for everything but these connections. */
-#define HTTP_SERVER_FD_RESERVE 512
 
 /* Loop thread. req stays valid until http_response_send (which must be
  * called exactly once, now or on a later loop turn, even when the client
@@ -60,6 +57,7 @@ struct http_server_options {
     size_t max_header_bytes; /* request line + fields + empty line */
     size_t max_body_bytes;
     int64_t timeout_ms;
+    size_t max_connections; /* 0 = only the descriptor reserve */
     http_server_request_fn on_request;
     void *arg;
 };
@@ -70,6 +68,8 @@ int http_server_port(const struct http_server *s);
 /* Closes the listener; requests already read still get answers, each with
  * "Connection: close". */
 void http_server_stop_accepting(struct http_server *s);
+/* False while the listener cannot accept (listener_accepting). */
+bool http_server_accepting(const struct http_server *s);
 /* Requests read whose reply has not been fully written (or dropped). */
 size_t http_server_unsent(const struct http_server *s);
 /* Closes every connection. No request may still be waiting for its reply. */

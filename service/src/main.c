@@ -3,7 +3,6 @@
  * gateway's lifetime. Everything else lives in the modules.
  */
 #include <curl/curl.h>
-#include <grpc/grpc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +110,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "bedrockgw: curl_global_init failed\n");
         goto out_creds;
     }
-    grpc_init();
     struct gateway_options go = {&cfg, creds, path, &env};
     g = gateway_new(&go, &err);
     if (!g) {
@@ -120,7 +118,6 @@ int main(int argc, char **argv)
         rc = gateway_run(g);
         gateway_destroy(g);
     }
-    grpc_shutdown();
     curl_global_cleanup();
 out_creds:
     credentials_provider_destroy(creds);

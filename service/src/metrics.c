@@ -43,9 +43,6 @@ enum metrics_upstream_outcome metrics_upstream_outcome(enum bgw_status st, long 
 int metrics_render(const struct metrics *m, const struct cache_stats *cache, struct buf *out)
 {
     int bad = 0;
-    /* the one counter another thread adds to (const only for the caller) */
-    uint64_t direct = atomic_load_explicit((atomic_uint_least64_t *)&m->direct_hits,
-                                           memory_order_relaxed);
     bad |= buf_append_str(out, S_COUNTER("bedrockgw_requests_total",
                                          "Finished ListModelImportJobs calls by transport and code."));
     for (int t = 0; t < 2; t++) {
@@ -53,15 +50,13 @@ int metrics_render(const struct metrics *m, const struct cache_stats *cache, str
             if (m->requests[t][s] || s == BGW_OK)
                 bad |= buf_appendf(out, "bedrockgw_requests_total{transport=\"%s\",code=\"%s\"} %" PRIu64 "\n",
                                    s_transports[t], bgw_status_grpc_name((enum bgw_status)s),
-                                   m->requests[t][s] + (t == 0 && s == BGW_OK ? direct : 0));
+                                   m->requests[t][s]);
         }
     }
     bad |= buf_appendf(out, S_COUNTER("bedrockgw_not_modified_total", "REST 304 answers to If-None-Match.")
                        "bedrockgw_not_modified_total %" PRIu64 "\n", m->not_modified);
     bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_hits_total", "Answers from a fresh cache entry.")
-                       "bedrockgw_cache_hits_total %" PRIu64 "\n", m->cache_hits + direct);
-    bad |= buf_appendf(out, S_COUNTER("bedrockgw_grpc_direct_hits_total", "gRPC cache hits answered on the gRPC thread from a stored view, without the event loop (included in bedrockgw_cache_hits_total).")
-                       "bedrockgw_grpc_direct_hits_total %" PRIu64 "\n", direct);
+                       "bedrockgw_cache_hits_total %" PRIu64 "\n", m->cache_hits);
     bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_misses_total", "Requests that waited for an upstream call (including coalesced and no-cache ones).")
                        "bedrockgw_cache_misses_total %" PRIu64 "\n", m->cache_misses);
     bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_bypass_total", "Requests with Cache-Control: no-cache.")

@@ -10,7 +10,6 @@
 #ifndef BGW_METRICS_H
 #define BGW_METRICS_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -49,10 +48,6 @@ struct metrics {
     uint64_t upstream[METRICS_UP_COUNT];    /* finished upstream fetches */
     uint64_t upstream_attempts;             /* HTTP exchanges (retries included) */
     uint64_t view_renders;                  /* responses serialized (not served from a view) */
-    /* Counted on the gRPC thread: fresh hits answered there from a stored
-     * view (page_cache_peek), without the loop. Rendered into cache_hits
-     * and requests{grpc,OK} as well. */
-    atomic_uint_least64_t direct_hits;
 };
 
 /* The outcome label of a finished upstream fetch. */

@@ -441,6 +441,7 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
         .max_header_bytes = cfg->http_max_header_bytes,
         .max_body_bytes = cfg->http_max_body_bytes,
         .timeout_ms = cfg->http_timeout_ms,
+        .max_connections = cfg->http_max_connections,
         .on_request = s_on_request,
         .arg = fe,
     };
@@ -474,6 +475,11 @@ void rest_frontend_stop_accepting(struct rest_frontend *f)
 void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg)
 {
     f->cfg = cfg;
+}
+
+bool rest_frontend_accepting(const struct rest_frontend *f)
+{
+    return http_server_accepting(f->server);
 }
 
 size_t rest_frontend_unsent(const struct rest_frontend *f)

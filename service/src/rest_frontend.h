@@ -62,6 +62,8 @@ void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg)
 /* Stop accepting connections; requests already read still get answers. */
 void rest_frontend_stop_accepting(struct rest_frontend *f);
 /* Requests whose reply has not been fully written yet. */
+/* False while the listener cannot accept (listener.h). */
+bool rest_frontend_accepting(const struct rest_frontend *f);
 size_t rest_frontend_unsent(const struct rest_frontend *f);
 void rest_frontend_destroy(struct rest_frontend *f);
 

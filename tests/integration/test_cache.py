@@ -626,13 +626,16 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class GrpcDirectHits(ReloadAndAudit):
-    """gRPC cache hits answered on the gRPC thread from a stored view
-    (gateway.c s_direct): same answer, metadata, audit line, counters and
-    rate limit as the loop path; anything else still goes to the loop."""
+class GrpcViewHits(ReloadAndAudit):
+    """gRPC cache hits answered from a stored view (by reference): same
+    answer, metadata, audit line, counters and rate limit as REST; anything
+    else (no-cache, max-age, another tenant) is not such a hit."""
 
     def direct(self, gw):
-        return self.metrics(gw)["bedrockgw_grpc_direct_hits_total"]
+        """gRPC answers sent from a fresh entry's stored view (audit lines)."""
+        time.sleep(0.05)
+        return len([e for e in gw.access_events()
+                    if e.get("transport") == "grpc" and e.get("cache") == "hit" and e.get("view")])
 
     def call(self, gw, req, **kw):
         resp, call = gw.grpc(req, **kw)
@@ -652,7 +655,7 @@ class GrpcDirectHits(ReloadAndAudit):
         self.assertNotEqual(rid1, rid2)
         self.assertEqual(self.upstream_calls(), calls)
         m = self.metrics(gw)
-        self.assertEqual(m["bedrockgw_grpc_direct_hits_total"], 1)
+        self.assertEqual(self.direct(gw), 1)
         self.assertEqual(m['bedrockgw_requests_total{transport="grpc",code="OK"}'], 2)
         self.assertEqual(m["bedrockgw_cache_hits_total"], 1)
         e = self.access(gw, rid2)
@@ -687,7 +690,7 @@ class GrpcDirectHits(ReloadAndAudit):
         self.assertNotIn("filters", e)
         self.assertNotIn("cache", e)
 
-    def test_no_cache_tokens_and_stale_go_to_the_loop(self):
+    def test_no_cache_and_max_age_are_not_view_hits(self):
         gw = self.start_gateway(cfg=self.policy_config(self.WIDE))
         req = pb.ListModelImportJobsRequest(max_results=3)
         first, _, _ = self.call(gw, req)
@@ -703,16 +706,16 @@ class GrpcDirectHits(ReloadAndAudit):
         self.call(gw, page2)
         _, md, _ = self.call(gw, page2)
         self.assertEqual(md["x-cache"], "hit")
-        self.assertEqual(self.direct(gw), 1)
-        # the no-cache read stored a new entry and view: a plain repeat is direct
+        self.assertEqual(self.direct(gw), 2)  # a next page is answered from its view too
+        # the no-cache read stored a new entry and view: a plain repeat is a view hit
         _, md, _ = self.call(gw, req)
-        self.assertEqual((md["x-cache"], self.direct(gw)), ("hit", 2))
+        self.assertEqual((md["x-cache"], self.direct(gw)), ("hit", 3))
         # max-age below the entry's age: the loop decides (here: a new read)
         time.sleep(1.1)
         before = self.upstream_calls()
         _, md, _ = self.call(gw, req, metadata=[("cache-control", "max-age=0")])
         self.assertEqual(md["x-cache"], "miss")
-        self.assertEqual((self.upstream_calls(), self.direct(gw)), (before + 1, 2))
+        self.assertEqual((self.upstream_calls(), self.direct(gw)), (before + 1, 3))
 
     def test_expiry_and_reloads_under_concurrent_direct_hits(self):
         """Entries expire and are replaced, and SIGHUP swaps the policy, while

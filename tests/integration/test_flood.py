@@ -1,8 +1,9 @@
 """A flood of idle REST connections (no API key needed to open one) must not
 take the gateway down: REST stops accepting at a descriptor reserve line
-instead of running out, so gRPC keeps answering during the flood, the
-shedding is logged a bounded number of times, and REST accepts again once
-the flood is gone."""
+instead of running out, so gRPC keeps answering during the flood while
+readiness (gRPC health) says NOT_SERVING because a listener cannot accept,
+the shedding is logged a bounded number of times, and REST accepts again
+(and readiness returns) once the flood is gone."""
 import socket
 import time
 import unittest
@@ -36,7 +37,10 @@ class ConnectionFlood(GatewayTestCase):
             # gRPC still answers while the REST flood holds its connections
             resp, _ = gw.grpc(pb.ListModelImportJobsRequest(max_results=2), timeout=10)
             self.assertEqual(len(resp.model_import_job_summaries), 2)
-            self.assertEqual(gw.health(timeout=5), b"\x08\x01")  # SERVING
+            deadline = time.time() + 3  # readiness is re-evaluated every 250 ms
+            while gw.health(timeout=5) != b"\x08\x02" and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(gw.health(timeout=5), b"\x08\x02")  # NOT_SERVING
         finally:
             for s in socks:
                 s.close()
@@ -51,6 +55,10 @@ class ConnectionFlood(GatewayTestCase):
                 pass
             self.assertLess(time.time(), deadline, "REST did not recover")
             time.sleep(0.2)
+        deadline = time.time() + 3
+        while gw.health(timeout=5) != b"\x08\x01" and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(gw.health(timeout=5), b"\x08\x01")  # SERVING again
         shed = gw.proc.log_events("http_connections_shed")
         self.assertGreaterEqual(len(shed), 1)
         self.assertLessEqual(len(shed), 5, "shedding must be logged rate-limited")

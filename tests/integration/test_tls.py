@@ -144,7 +144,8 @@ class GrpcTls(GatewayTestCase):
         env.update(AWS_ACCESS_KEY_ID="AKIDX", AWS_SECRET_ACCESS_KEY="x")
         p = subprocess.run([GW, "--config", path], capture_output=True, text=True, timeout=10, env=env)
         self.assertNotEqual(p.returncode, 0)
-        self.assertIn("grpc.tls.cert_file: cannot open", p.stderr)
+        self.assertIn("grpc.tls.cert_file: cannot load", p.stderr)
+        self.assertIn("nope.crt", p.stderr)
 
 
 if __name__ == "__main__":
