@@ -38,12 +38,11 @@ void access_log_write(struct buf *scratch, const struct handler_call *c,
                       const struct jobs_response *resp, const struct bgw_error *err,
                       int64_t latency_ms);
 
-/* Batched lines, for a thread that answers calls back to back (the gRPC
- * thread's direct answers): the line goes to pending, which is written
- * (access_log_flush) once it holds ACCESS_LOG_QUEUE_BYTES; the caller
- * flushes it whenever it is about to wait, so a line is never held while
- * the thread is idle, only while it is busy answering the next calls. One
- * write per batch instead of one per call. */
+/* Batched lines, for a caller that answers calls back to back: the line
+ * goes to pending, which is written (access_log_flush) once it holds
+ * ACCESS_LOG_QUEUE_BYTES; the caller flushes it whenever it is about to
+ * wait, so a line is never held while idle. One write per batch instead of
+ * one per call. */
 #define ACCESS_LOG_QUEUE_BYTES 16384
 void access_log_queue(struct buf *scratch, struct buf *pending, const struct handler_call *c,
                       const struct jobs_response *resp, const struct bgw_error *err,

@@ -1,14 +1,11 @@
 /*
  * cache - pages keyed by normalized upstream query + identity; TTL/SWR/SIE
  * windows, byte budget with LRU eviction, per-entry serialized views.
- * See cache.h. No I/O, no clock, no threads of its own; one mutex so that
- * cache_peek_view can run beside the owner.
+ * See cache.h. No I/O, no clock, no threads.
  */
 #include "cache.h"
 
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,25 +23,25 @@ struct s_view {
 /* One allocation per view: the count, then the key (NUL-terminated), then
  * the body. The cache holds one reference while the view is stored. */
 struct cache_hold {
-    atomic_uint refs;
+    unsigned refs;
     char data[];
 };
 
 struct cache_hold *cache_view_hold(const struct cache_view *v)
 {
-    atomic_fetch_add_explicit(&v->hold_->refs, 1, memory_order_relaxed);
+    v->hold_->refs++;
     return v->hold_;
 }
 
 struct cache_hold *cache_hold_ref(struct cache_hold *h)
 {
-    atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed);
+    h->refs++;
     return h;
 }
 
 void cache_view_release(struct cache_hold *h)
 {
-    if (h && atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1)
+    if (h && --h->refs == 0)
         free(h);
 }
 
@@ -68,10 +65,6 @@ struct cache {
     size_t n_buckets; /* power of two */
     struct cache_entry *mru, *lru;
     struct cache_stats st;
-    /* Guards buckets, the LRU links, entries' views arrays and st against
-     * cache_peek_view on other threads. Taken by every public function
-     * that reads or changes them; never held while calling out. */
-    pthread_mutex_t lock;
 };
 
 const char *cache_state_str(enum cache_state s)
@@ -227,7 +220,7 @@ struct cache *cache_new(const struct cache_options *o)
     c->o = *o;
     c->n_buckets = S_MIN_BUCKETS;
     c->buckets = calloc(c->n_buckets, sizeof(*c->buckets));
-    if (!c->buckets || pthread_mutex_init(&c->lock, NULL) != 0) {
+    if (!c->buckets) {
         free(c->buckets);
         free(c);
         return NULL;
@@ -260,7 +253,6 @@ void cache_destroy(struct cache *c)
         s_entry_free(e);
         e = n;
     }
-    pthread_mutex_destroy(&c->lock);
     free(c->buckets);
     free(c);
 }
@@ -386,7 +378,6 @@ struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_le
 {
     *state = CACHE_MISS;
     uint64_t h = cache_hash(key, key_len);
-    pthread_mutex_lock(&c->lock);
     struct cache_entry *e = *s_slot(c, key, key_len, h);
     enum cache_state st = e ? cache_entry_state(c, e, now_ms) : CACHE_MISS;
     if (e && st == CACHE_MISS) {
@@ -398,35 +389,7 @@ struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_le
         s_touch(c, e);
         *state = st;
     }
-    pthread_mutex_unlock(&c->lock);
     return e;
-}
-
-bool cache_peek_view(struct cache *c, const char *key, size_t key_len, const char *view_key,
-                     size_t view_key_len, int64_t now_ms, int64_t max_age_ms,
-                     struct cache_peek *out)
-{
-    uint64_t h = cache_hash(key, key_len);
-    bool found = false;
-    pthread_mutex_lock(&c->lock);
-    struct cache_entry *e = *s_slot(c, key, key_len, h);
-    if (e && cache_entry_state(c, e, now_ms) == CACHE_FRESH &&
-        (max_age_ms < 0 || cache_entry_age_ms(e, now_ms) <= max_age_ms)) {
-        const struct cache_view *v = cache_entry_view(e, view_key, view_key_len);
-        if (v) {
-            out->hold = cache_view_hold(v);
-            out->body = v->body;
-            out->body_len = v->body_len;
-            memcpy(out->etag, v->etag, sizeof(out->etag));
-            out->meta = v->meta;
-            out->age_ms = cache_entry_age_ms(e, now_ms);
-            out->ttl_left_ms = cache_entry_ttl_left_ms(c, e, now_ms);
-            s_touch(c, e);
-            found = true;
-        }
-    }
-    pthread_mutex_unlock(&c->lock);
-    return found;
 }
 
 struct cache_entry *cache_store(struct cache *c, const char *key, size_t key_len,
@@ -435,9 +398,7 @@ struct cache_entry *cache_store(struct cache *c, const char *key, size_t key_len
     size_t bytes = sizeof(struct cache_entry) + S_ALLOC_OVERHEAD + key_len + 1 +
                    s_page_bytes(page);
     if (bytes > c->o.max_entry_bytes || bytes > c->o.max_bytes) {
-        pthread_mutex_lock(&c->lock);
         c->st.rejected_large++;
-        pthread_mutex_unlock(&c->lock);
         return NULL;
     }
     struct cache_entry *e = calloc(1, sizeof(*e));
@@ -450,12 +411,10 @@ struct cache_entry *cache_store(struct cache *c, const char *key, size_t key_len
     memcpy(k, key, key_len);
     k[key_len] = '\0';
     uint64_t h = cache_hash(key, key_len);
-    pthread_mutex_lock(&c->lock);
     struct cache_entry *old = *s_slot(c, key, key_len, h);
     if (old)
         s_drop(c, old);
     if (s_make_room(c, bytes, NULL) != 0) { /* cannot happen: bytes <= max_bytes */
-        pthread_mutex_unlock(&c->lock);
         free(e);
         free(k);
         return NULL;
@@ -475,25 +434,21 @@ struct cache_entry *cache_store(struct cache *c, const char *key, size_t key_len
     s_lru_push(c, e);
     c->st.entries++;
     c->st.bytes += bytes;
-    pthread_mutex_unlock(&c->lock);
     return e;
 }
 
 void cache_remove(struct cache *c, const char *key, size_t key_len)
 {
     uint64_t h = cache_hash(key, key_len);
-    pthread_mutex_lock(&c->lock);
     struct cache_entry *e = *s_slot(c, key, key_len, h);
     if (e)
         s_drop(c, e);
-    pthread_mutex_unlock(&c->lock);
 }
 
 size_t cache_sweep(struct cache *c, int64_t now_ms, size_t max_work)
 {
     size_t dropped = 0;
     int64_t dead_after = s_dead_after(c);
-    pthread_mutex_lock(&c->lock);
     struct cache_entry *e = c->lru;
     for (size_t i = 0; e && i < max_work; i++) {
         struct cache_entry *prev = e->lru_prev;
@@ -504,16 +459,12 @@ size_t cache_sweep(struct cache *c, int64_t now_ms, size_t max_work)
         }
         e = prev;
     }
-    pthread_mutex_unlock(&c->lock);
     return dropped;
 }
 
 void cache_get_stats(const struct cache *c, struct cache_stats *out)
 {
-    struct cache *m = (struct cache *)c; /* the lock only */
-    pthread_mutex_lock(&m->lock);
     *out = c->st;
-    pthread_mutex_unlock(&m->lock);
 }
 
 /* --- entries ------------------------------------------------------------- */
@@ -578,7 +529,7 @@ static const struct cache_view *s_add_view(struct cache *c, struct cache_entry *
     struct cache_hold *hold = malloc(sizeof(*hold) + view_key_len + 1 + body_len);
     if (!hold)
         return NULL;
-    atomic_init(&hold->refs, 1);
+    hold->refs = 1;
     char *mem = hold->data;
     if (idx == e->n_views) {
         struct s_view *nv = realloc(e->views, (e->n_views + 1) * sizeof(*nv));
@@ -619,8 +570,6 @@ const struct cache_view *cache_entry_add_view(struct cache *c, struct cache_entr
                                               const void *body, size_t body_len,
                                               const struct cache_view_meta *meta)
 {
-    pthread_mutex_lock(&c->lock);
     const struct cache_view *v = s_add_view(c, e, view_key, view_key_len, body, body_len, meta);
-    pthread_mutex_unlock(&c->lock);
     return v;
 }

@@ -22,11 +22,7 @@
  *
  * Threads: one thread (the loop) owns the cache and is the only one that
  * stores, drops or adds views, and the only one that may use the entry and
- * view pointers the functions below return. cache_peek_view alone may also
- * run on other threads (the gRPC thread answers fresh hits with it): the
- * index, the LRU list, the views array and the counters are guarded by a
- * mutex inside the cache that every function here takes while it reads or
- * changes them, and a peek hands out only counted bytes and copies.
+ * view pointers the functions below return. No locks.
  *
  * What is NOT here: coalescing, background refresh and deadlines (the
  * loop-side page_cache), tenant policy (applied after the cache).
@@ -98,15 +94,15 @@ struct cache_view {
 
 /* A counted reference to a view's bytes, for a reply that is still being
  * written after the cache may have dropped or replaced the view (REST: the
- * body goes out by reference from the connection's buffer; gRPC: as a
- * slice). While held, v->body[0..body_len) stays valid and unchanged, even
+ * body goes out by reference from the connection's buffer; gRPC: from the
+ * stream's output queue). While held, v->body[0..body_len) stays valid and unchanged, even
  * past the view's own validity (see above). Every cache_view_hold needs one
- * cache_view_release, from any thread. Held bytes of a view the cache has
+ * cache_view_release. Held bytes of a view the cache has
  * dropped no longer count against max_bytes (at most one view per reply in
  * flight). */
 struct cache_hold;
 struct cache_hold *cache_view_hold(const struct cache_view *v);
-/* One more reference on h (h not NULL). Any thread. */
+/* One more reference on h (h not NULL). */
 struct cache_hold *cache_hold_ref(struct cache_hold *h);
 void cache_view_release(struct cache_hold *h);
 
@@ -143,27 +139,6 @@ struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_le
  * left untouched; any old entry for key is kept). */
 struct cache_entry *cache_store(struct cache *c, const char *key, size_t key_len,
                                 struct jobs_response *page, int64_t now_ms);
-
-/* What cache_peek_view hands out: copies, and a reference on the view's
- * bytes (release it with cache_view_release). */
-struct cache_peek {
-    struct cache_hold *hold;
-    const unsigned char *body; /* valid while hold is held */
-    size_t body_len;
-    char etag[20];
-    struct cache_view_meta meta;
-    int64_t age_ms;
-    int64_t ttl_left_ms;
-};
-
-/* Any thread. When key's entry is fresh at now_ms (not stale, not dead),
- * no older than max_age_ms (< 0: any age) and holds a view under view_key:
- * marks the entry most recently used, fills *out and returns true.
- * Otherwise false, nothing held and nothing changed (a dead entry is left
- * for its owner to drop). */
-bool cache_peek_view(struct cache *c, const char *key, size_t key_len, const char *view_key,
-                     size_t view_key_len, int64_t now_ms, int64_t max_age_ms,
-                     struct cache_peek *out);
 
 /* Drops key's entry, if any. */
 void cache_remove(struct cache *c, const char *key, size_t key_len);

@@ -1,6 +1,6 @@
 /*
  * config_ref - reference-counted config snapshots and the restart-only
- * diff. See config_ref.h. The count is atomic; the only I/O is config_load.
+ * diff. See config_ref.h. The only I/O is config_load.
  */
 #include "config_ref.h"
 
@@ -13,7 +13,7 @@ struct config_ref *config_ref_borrow(const struct config *cfg)
     if (!r)
         return NULL;
     r->cfg = cfg;
-    atomic_init(&r->refs, 1);
+    r->refs = 1;
     return r;
 }
 
@@ -31,20 +31,20 @@ struct config_ref *config_ref_load(const char *path, const struct config_env *en
     }
     r->cfg = &r->owned;
     r->is_owned = true;
-    atomic_init(&r->refs, 1);
+    r->refs = 1;
     r->generation = generation;
     return r;
 }
 
 struct config_ref *config_ref_acquire(struct config_ref *r)
 {
-    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+    r->refs++;
     return r;
 }
 
 void config_ref_release(struct config_ref *r)
 {
-    if (!r || atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) > 1)
+    if (!r || --r->refs > 0)
         return;
     if (r->is_owned)
         config_clean_up(&r->owned);

@@ -18,15 +18,11 @@
  * shutdown_unready_ms / log_level are read once at start: changing them
  * needs a restart.
  *
- * Threads: loading and config_ref_carry_tokens run on the loop thread; the
- * count is atomic, so a reference may be taken (from a pointer the taker
- * knows to be alive, e.g. read under the gateway's lock on its current
- * snapshot) and dropped on any thread.
+ * Loop thread only (the gateway has one thread).
  */
 #ifndef BGW_CONFIG_REF_H
 #define BGW_CONFIG_REF_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "buf.h"
@@ -36,7 +32,7 @@ struct config_ref {
     const struct config *cfg;
     struct config owned; /* storage when the snapshot owns its config */
     bool is_owned;
-    atomic_int refs;
+    int refs;
     unsigned long generation; /* 0 = the config the gateway started with */
 };
 

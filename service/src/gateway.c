@@ -688,7 +688,6 @@ static void s_on_cron(evutil_socket_t fd, short what, void *arg)
     g->health.credentials_ok = credentials_provider_resolved(g->credentials, clock_wall_ms());
     g->health.breaker_closed = fetcher_breaker_state(g->fetcher, clock_mono_ms()) != BREAKER_OPEN;
     g->health.listeners_ok = grpc_frontend_accepting(g->grpc) && rest_frontend_accepting(g->rest);
-    page_cache_sync_identity(g->pcache);
 }
 
 static void s_log_ready(struct gateway *g)

@@ -2,10 +2,8 @@
  * gateway - the wiring of one running gateway: the loop thread's
  * event_base, the upstream HTTP client, both frontends, signal handling and
  * graceful drain, live config reload (SIGHUP), per-tenant rate limits, and
- * the access log. It owns every piece of mutable state, touched on the loop
- * thread (gateway_run's thread), with one exception: a gRPC cache hit is
- * answered on the gRPC thread (gateway.c says what that shares with the
- * loop and how it is guarded).
+ * the access log. It owns every piece of mutable state, all touched on the
+ * loop thread (gateway_run's thread): the process has no other thread.
  */
 #ifndef BGW_GATEWAY_H
 #define BGW_GATEWAY_H

@@ -70,10 +70,9 @@ struct handler_cache_reply {
     size_t body_len;
     /* What keeps body alive past reply, for a frontend that sends the bytes
      * after reply returns instead of copying them: the stored view body
-     * belongs to (borrowed during reply; take a cache_view_hold on it), or,
-     * for a hit answered off the loop (page_cache_peek), the hold the
-     * gateway owns during reply (take a cache_hold_ref on it). NULL both:
-     * copy. */
+     * belongs to (borrowed during reply; take a cache_view_hold on it), or
+     * a hold the gateway owns during reply (take a cache_hold_ref on it).
+     * NULL both: copy. */
     const struct cache_view *view;
     struct cache_hold *hold;
     int64_t items;

@@ -196,8 +196,8 @@ int log_line_begin(struct buf *b, enum log_level level, const char *event)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* The calendar part changes once a second: keep it per thread. */
-    static __thread time_t last_s = -1;
-    static __thread char day_time[64];
+    static time_t last_s = -1;
+    static char day_time[64];
     if (ts.tv_sec != last_s) {
         struct tm tm;
         gmtime_r(&ts.tv_sec, &tm);

@@ -13,7 +13,6 @@
 
 #include <ctype.h>
 #include <event2/event.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,10 +79,6 @@ struct page_cache {
     struct buf key;               /* scratch */
     char identity[1024];
     char identity_akid[256];
-    /* identity as of the last key the loop could build ("" while the
-     * credentials are missing), for page_cache_peek on other threads. */
-    pthread_mutex_t shared_lock;
-    char shared_identity[1024];
 };
 
 const char *page_cache_outcome_str(enum page_cache_outcome o)
@@ -173,47 +168,22 @@ static void s_handle_free(struct page_cache_fetch *h)
 
 /* --- keys ----------------------------------------------------------------- */
 
-/* Builds pc->key for q. -1 with err when no credentials can be had. */
-static void s_share_identity(struct page_cache *pc, const char *identity)
-{
-    if (!pc->cache)
-        return;
-    pthread_mutex_lock(&pc->shared_lock);
-    snprintf(pc->shared_identity, sizeof(pc->shared_identity), "%s", identity);
-    pthread_mutex_unlock(&pc->shared_lock);
-}
-
 /* pc->identity for the credentials usable now (credentials' expiry is wall
- * clock time); 0, or -1 with err when there are none (the shared copy is
- * then cleared too). */
+ * clock time); 0, or -1 with err when there are none. */
 static int s_identity(struct page_cache *pc, struct bgw_error *err)
 {
     const struct credentials *creds =
         credentials_provider_current(pc->credentials, clock_wall_ms(), err);
     if (!creds) {
-        /* No principal, no key: peeks stop too until credentials return. */
-        if (pc->identity_akid[0]) {
-            pc->identity_akid[0] = '\0';
-            s_share_identity(pc, "");
-        }
+        pc->identity_akid[0] = '\0'; /* no principal, no key */
         return -1;
     }
     if (strcmp(pc->identity_akid, creds->access_key_id) != 0) {
         snprintf(pc->identity_akid, sizeof(pc->identity_akid), "%s", creds->access_key_id);
         snprintf(pc->identity, sizeof(pc->identity), "%s|%s|%s", pc->cfg->endpoint_url,
                  pc->cfg->region, pc->identity_akid);
-        s_share_identity(pc, pc->identity);
     }
     return 0;
-}
-
-void page_cache_sync_identity(struct page_cache *pc)
-{
-    if (!pc->cache)
-        return;
-    struct bgw_error err;
-    bgw_error_clear(&err);
-    (void)s_identity(pc, &err);
 }
 
 static int s_build_key(struct page_cache *pc, const struct jobs_request *q, struct bgw_error *err)
@@ -606,10 +576,6 @@ struct page_cache *page_cache_new(const struct page_cache_options *opts)
             .max_entry_bytes = pc->cfg->cache.max_entry_bytes,
         };
         pc->cache = cache_new(&co);
-        if (pc->cache && pthread_mutex_init(&pc->shared_lock, NULL) != 0) {
-            cache_destroy(pc->cache);
-            pc->cache = NULL;
-        }
         pc->ready_ev = event_new(pc->base, -1, 0, s_on_ready, pc);
         pc->sweep_ev = event_new(pc->base, -1, EV_PERSIST, s_on_sweep, pc);
         struct timeval tv = {PAGE_CACHE_SWEEP_MS / 1000, (PAGE_CACHE_SWEEP_MS % 1000) * 1000};
@@ -650,31 +616,9 @@ void page_cache_destroy(struct page_cache *pc)
         event_free(pc->ready_ev);
     if (pc->sweep_ev)
         event_free(pc->sweep_ev);
-    if (pc->cache)
-        pthread_mutex_destroy(&pc->shared_lock);
     cache_destroy(pc->cache);
     buf_clean_up(&pc->key);
     free(pc);
-}
-
-bool page_cache_peek(struct page_cache *pc, const struct jobs_request *q,
-                     const struct page_cache_control *ctl, const char *view_key,
-                     size_t view_key_len, struct buf *scratch, struct cache_peek *out)
-{
-    if (!pc->cache || (ctl && ctl->no_cache))
-        return false;
-    buf_reset(scratch);
-    pthread_mutex_lock(&pc->shared_lock);
-    bool have = pc->shared_identity[0] &&
-                cache_key_build(pc->shared_identity, q, pc->cfg->default_page_size, scratch) == 0;
-    pthread_mutex_unlock(&pc->shared_lock);
-    if (!have)
-        return false;
-    int64_t max_age_ms = ctl ? ctl->max_age_ms : -1;
-    if (!cache_peek_view(pc->cache, scratch->data, scratch->len, view_key, view_key_len,
-                         clock_mono_ms(), max_age_ms, out))
-        return false;
-    return true;
 }
 
 const struct cache *page_cache_core(const struct page_cache *pc)

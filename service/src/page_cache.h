@@ -26,7 +26,7 @@
  * With cache.enabled false every call goes straight to the fetcher (with the
  * caller's deadline), as before; metrics still count.
  *
- * Loop thread only, except page_cache_peek. Callbacks are always
+ * Loop thread only. Callbacks are always
  * asynchronous (never from inside page_cache_fetch_page) and run on the loop
  * thread. Reads the monotonic clock and passes it into the cache core.
  */
@@ -122,26 +122,6 @@ const struct cache_view *page_cache_view(const struct page_cache_result *r, cons
 const struct cache_view *page_cache_add_view(const struct page_cache_result *r, const char *key,
                                              size_t key_len, const void *body, size_t body_len,
                                              const struct cache_view_meta *meta);
-
-/* Any thread (the gRPC thread answers fresh hits with it, no loop hop):
- * when q's page is cached, fresh, young enough for ctl (NULL: any age) and
- * holds the view under view_key, fills *out (the view's bytes held: release
- * out->hold with cache_view_release) and returns true (the caller counts
- * the answer: metrics.direct_hits). False, with nothing held, for anything
- * else: no
- * cache, ctl->no_cache, no credentials yet, a miss, a stale entry, no such
- * view. It never starts a fetch or a refresh and never renders: that is
- * page_cache_fetch_page's job, on the loop. scratch holds the key. */
-bool page_cache_peek(struct page_cache *pc, const struct jobs_request *q,
-                     const struct page_cache_control *ctl, const char *view_key,
-                     size_t view_key_len, struct buf *scratch, struct cache_peek *out);
-
-/* Loop thread: brings the identity page_cache_peek builds keys with up to
- * date with the credentials (a new key id after a refresh, or none once
- * they have expired). page_cache_fetch_page does this on every call; the
- * gateway also calls it periodically, so peeks on their own never go on
- * with an outdated identity for long. */
-void page_cache_sync_identity(struct page_cache *pc);
 
 /* NULL when the cache is disabled. */
 const struct cache *page_cache_core(const struct page_cache *pc);

@@ -6,7 +6,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,40 +95,23 @@ int tenant_extract_key(const char *authorization, const char *x_api_key, const c
 
 /* SHA-256 fetched from the provider once: EVP_sha256() makes every
  * EVP_Digest look the implementation up again (about 40% of hashing a key).
- * Never freed (one per process). And one digest context per thread, reused:
- * EVP_Digest makes and frees one (and the provider's state inside it) per
- * call. Freed when its thread ends. Between uses it holds no key bytes:
+ * Never freed (one per process). And one digest context, reused (the
+ * gateway has one thread): EVP_Digest makes and frees one (and the
+ * provider's state inside it) per call. Between uses it holds no key bytes:
  * Final wipes the input block, what is left is the last digest, which the
  * config's key hashes hold anyway. */
 static EVP_MD *s_sha256;
-static pthread_key_t s_ctx_key;
-static bool s_ctx_key_made;
-static pthread_once_t s_sha256_once = PTHREAD_ONCE_INIT;
-
-static void s_free_ctx(void *ctx)
-{
-    EVP_MD_CTX_free(ctx);
-}
-
-static void s_fetch_sha256(void)
-{
-    s_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    s_ctx_key_made = pthread_key_create(&s_ctx_key, s_free_ctx) == 0;
-}
+static EVP_MD_CTX *s_ctx;
 
 /* SHA-256 of data into out[32]; 0 or -1. */
 static int s_sha256_of(const void *data, size_t len, unsigned char out[32])
 {
-    pthread_once(&s_sha256_once, s_fetch_sha256);
+    if (!s_sha256)
+        s_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     const EVP_MD *md = s_sha256 ? s_sha256 : EVP_sha256();
-    EVP_MD_CTX *ctx = s_ctx_key_made ? pthread_getspecific(s_ctx_key) : NULL;
-    if (!ctx && s_ctx_key_made) {
-        ctx = EVP_MD_CTX_new();
-        if (ctx && pthread_setspecific(s_ctx_key, ctx) != 0) {
-            EVP_MD_CTX_free(ctx);
-            ctx = NULL;
-        }
-    }
+    if (!s_ctx)
+        s_ctx = EVP_MD_CTX_new();
+    EVP_MD_CTX *ctx = s_ctx;
     unsigned int dlen = 0;
     int ok = ctx ? EVP_DigestInit_ex2(ctx, md, NULL) == 1 &&
                        EVP_DigestUpdate(ctx, data, len) == 1 &&
