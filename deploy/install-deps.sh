@@ -10,6 +10,11 @@ libcurl4-openssl-dev libssl-dev libjansson-dev libevent-dev
 python3 python3-grpcio python3-protobuf curl jq openssl ca-certificates clang libclang-rt-14-dev
 libnghttp2-dev nghttp2-client chromium python3-h2"
 
+# Node.js and npm for the interop tests (any install of them will do)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    PKGS="$PKGS nodejs npm"
+fi
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
