@@ -66,6 +66,11 @@ struct gateway {
     int exit_rc;
     int pending_signal;
     struct buf access_line; /* the access log's line buffer, reused */
+    /* Access lines of this loop turn, written in one go at its end
+     * (access_flush_ev): one write per turn instead of one per call. */
+    struct buf access_pending;
+    struct event *access_flush_ev;
+    bool access_flush_due;
 };
 
 #define S_CRON_MS 250
@@ -107,11 +112,28 @@ static void s_maybe_exit(struct gateway *g)
     s_on_flush(-1, 0, g);
 }
 
+/* End of a loop turn that finished calls: their access lines, at once. */
+static void s_on_access_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *g = arg;
+    g->access_flush_due = false;
+    access_log_flush(&g->access_pending);
+}
+
 static void s_finish(struct gateway *g, struct handler_call *c, const struct jobs_response *resp,
                      const struct bgw_error *err)
 {
     struct config_ref *ref = c->config_ref; /* c->tenant points into it */
-    access_log_write(&g->access_line, c, resp, err, clock_mono_ms() - c->received_ms);
+    access_log_queue(&g->access_line, &g->access_pending, c, resp, err,
+                     clock_mono_ms() - c->received_ms);
+    if (g->access_pending.len && !g->access_flush_due && g->access_flush_ev) {
+        g->access_flush_due = true;
+        event_active(g->access_flush_ev, EV_WRITE, 0);
+    } else if (!g->access_flush_ev) {
+        access_log_flush(&g->access_pending);
+    }
     enum bgw_status st = err ? err->status : BGW_OK;
     g->metrics.requests[c->transport == HANDLER_GRPC ? 0 : 1]
                        [st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
@@ -601,6 +623,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->cfg = opts->cfg;
     g->ctx.cfg = opts->cfg;
     buf_init(&g->access_line, 1u << 20);
+    buf_init(&g->access_pending, 1u << 22);
     g->config_path = opts->config_path;
     g->env = opts->env;
     g->current = config_ref_borrow(opts->cfg);
@@ -624,6 +647,11 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         event_config_free(ecfg);
     if (!g->base) {
         buf_append_str(err, "cannot create the event loop");
+        goto fail;
+    }
+    g->access_flush_ev = event_new(g->base, -1, 0, s_on_access_flush, g);
+    if (!g->access_flush_ev) {
+        buf_append_str(err, "out of memory");
         goto fail;
     }
     if (credentials_provider_attach(g->credentials, g->base) != 0) {
@@ -786,6 +814,10 @@ void gateway_destroy(struct gateway *g)
         event_base_free(g->base);
     free(g->buckets);
     config_ref_release(g->current);
+    access_log_flush(&g->access_pending);
+    if (g->access_flush_ev)
+        event_free(g->access_flush_ev);
+    buf_clean_up(&g->access_pending);
     buf_clean_up(&g->access_line);
     free(g);
 }

@@ -39,6 +39,53 @@ struct s_chunk {
 
 struct s_conn;
 
+/* Bytes stored inline first, on the heap past that: a typical request's
+ * headers and body, and an answer's trailers, cost no allocation. */
+struct s_arena {
+    char *p; /* inline or heap */
+    size_t len, cap;
+    bool heap;
+};
+
+static void s_arena_init(struct s_arena *a, char *inline_mem, size_t cap)
+{
+    a->p = inline_mem;
+    a->len = 0;
+    a->cap = cap;
+    a->heap = false;
+}
+
+static int s_arena_append(struct s_arena *a, const void *data, size_t n)
+{
+    if (a->len + n > a->cap) {
+        size_t cap = a->cap * 2;
+        while (cap < a->len + n)
+            cap *= 2;
+        char *p = a->heap ? realloc(a->p, cap) : malloc(cap);
+        if (!p)
+            return -1;
+        if (!a->heap)
+            memcpy(p, a->p, a->len);
+        a->p = p;
+        a->cap = cap;
+        a->heap = true;
+    }
+    memcpy(a->p + a->len, data, n);
+    a->len += n;
+    return 0;
+}
+
+static void s_arena_free(struct s_arena *a)
+{
+    if (a->heap)
+        free(a->p);
+    a->heap = false;
+    a->len = 0;
+}
+
+#define S_INLINE_CHUNK 16
+#define S_MAX_INLINE_TRAILERS 6
+
 struct h2_stream {
     struct s_conn *conn; /* NULL once detached */
     struct h2_stream *next, *prev;
@@ -52,12 +99,18 @@ struct h2_stream {
     bool body_too_large;
     size_t header_bytes;
     size_t n_headers;
-    struct buf hdrs; /* "name\0value\0" ... */
-    struct buf body;
+    struct s_arena hdrs; /* "name\0value\0" ... */
+    struct s_arena body;
     struct s_chunk *head, **tail;
-    nghttp2_nv *trailers;
+    nghttp2_nv trailers[S_MAX_INLINE_TRAILERS];
     size_t n_trailers;
-    char *trailer_mem;
+    struct s_arena trailer_mem;
+    struct s_chunk small; /* one small copied write (a message prefix) */
+    bool small_used;
+    uint8_t small_data[S_INLINE_CHUNK];
+    char hdrs_inline[640];
+    char body_inline[128];
+    char trailers_inline[256];
     char peer[64];
 };
 
@@ -109,7 +162,8 @@ static void s_chunks_free(struct h2_stream *st)
         st->head = k->next;
         if (k->release)
             k->release(k->data, k->len, k->hold);
-        free(k);
+        if (k != &st->small)
+            free(k);
     }
     st->tail = &st->head;
 }
@@ -117,10 +171,9 @@ static void s_chunks_free(struct h2_stream *st)
 static void s_stream_free(struct h2_stream *st)
 {
     s_chunks_free(st);
-    buf_clean_up(&st->hdrs);
-    buf_clean_up(&st->body);
-    free(st->trailer_mem);
-    free(st->trailers);
+    s_arena_free(&st->hdrs);
+    s_arena_free(&st->body);
+    s_arena_free(&st->trailer_mem);
     free(st);
 }
 
@@ -162,7 +215,7 @@ static struct h2_stream *s_stream(struct s_conn *c, int32_t id)
 
 const char *h2_stream_header(const struct h2_stream *st, const char *name)
 {
-    const char *p = st->hdrs.data;
+    const char *p = st->hdrs.p;
     for (size_t i = 0; i < st->n_headers; i++) {
         size_t n = strlen(p);
         const char *v = p + n + 1;
@@ -176,7 +229,7 @@ const char *h2_stream_header(const struct h2_stream *st, const char *name)
 size_t h2_stream_header_count(const struct h2_stream *st, const char *name)
 {
     size_t count = 0;
-    const char *p = st->hdrs.data;
+    const char *p = st->hdrs.p;
     for (size_t i = 0; i < st->n_headers; i++) {
         size_t n = strlen(p);
         const char *v = p + n + 1;
@@ -189,7 +242,7 @@ size_t h2_stream_header_count(const struct h2_stream *st, const char *name)
 const uint8_t *h2_stream_body(const struct h2_stream *st, size_t *len)
 {
     *len = st->body.len;
-    return (const uint8_t *)(st->body.data ? st->body.data : "");
+    return (const uint8_t *)st->body.p;
 }
 
 bool h2_stream_body_too_large(const struct h2_stream *st)
@@ -237,7 +290,8 @@ static ssize_t s_read_data(nghttp2_session *ng, int32_t id, uint8_t *out, size_t
                 st->tail = &st->head;
             if (k->release)
                 k->release(k->data, k->len, k->hold);
-            free(k);
+            if (k != &st->small)
+                free(k);
         }
     }
     if (!st->head && st->ended) {
@@ -283,7 +337,21 @@ int h2_stream_write(struct h2_stream *st, const void *data, size_t len, h2_relea
             release(data, len, hold);
         return 0;
     }
-    struct s_chunk *k = calloc(1, sizeof(*k) + (release ? 0 : len));
+    struct s_chunk *k;
+    if (!release && len <= S_INLINE_CHUNK && !st->small_used) {
+        st->small_used = true;
+        k = &st->small;
+        memset(k, 0, sizeof(*k));
+        memcpy(st->small_data, data, len);
+        k->data = st->small_data;
+        k->len = len;
+        *st->tail = k;
+        st->tail = &k->next;
+        (void)nghttp2_session_resume_data(st->conn->ng, st->id);
+        s_schedule(st->conn);
+        return 0;
+    }
+    k = calloc(1, sizeof(*k) + (release ? 0 : len));
     if (!k) {
         if (release)
             release(data, len, hold);
@@ -329,24 +397,30 @@ void h2_stream_end(struct h2_stream *st, const nghttp2_nv *trailers, size_t n)
         return;
     }
     st->ended = true;
+    if (n > S_MAX_INLINE_TRAILERS)
+        n = S_MAX_INLINE_TRAILERS; /* owners send a handful */
     if (n && !st->n_trailers) {
         size_t bytes = 0;
         for (size_t i = 0; i < n; i++)
-            bytes += trailers[i].namelen + trailers[i].valuelen + 2;
-        st->trailers = calloc(n, sizeof(*st->trailers));
-        st->trailer_mem = malloc(bytes);
-        if (st->trailers && st->trailer_mem) {
-            char *p = st->trailer_mem;
+            bytes += trailers[i].namelen + trailers[i].valuelen;
+        struct s_arena *a = &st->trailer_mem;
+        if (bytes > a->cap) { /* one block: the pointers below stay valid */
+            char *p = malloc(bytes);
+            if (p) {
+                a->p = p;
+                a->cap = bytes;
+                a->heap = true;
+            }
+        }
+        if (bytes <= a->cap) {
             for (size_t i = 0; i < n; i++) {
                 nghttp2_nv *t = &st->trailers[i];
-                memcpy(p, trailers[i].name, trailers[i].namelen);
-                t->name = (uint8_t *)p;
+                t->name = (uint8_t *)a->p + a->len;
+                (void)s_arena_append(a, trailers[i].name, trailers[i].namelen);
+                t->value = (uint8_t *)a->p + a->len;
+                (void)s_arena_append(a, trailers[i].value, trailers[i].valuelen);
                 t->namelen = trailers[i].namelen;
-                p += trailers[i].namelen + 1;
-                memcpy(p, trailers[i].value, trailers[i].valuelen);
-                t->value = (uint8_t *)p;
                 t->valuelen = trailers[i].valuelen;
-                p += trailers[i].valuelen + 1;
                 t->flags = NGHTTP2_NV_FLAG_NONE;
             }
             st->n_trailers = n;
@@ -390,8 +464,9 @@ static int s_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void 
     st->id = f->hd.stream_id;
     st->conn = c;
     st->tail = &st->head;
-    buf_init(&st->hdrs, 0);
-    buf_init(&st->body, c->s->o.max_body_bytes + 5);
+    s_arena_init(&st->hdrs, st->hdrs_inline, sizeof(st->hdrs_inline));
+    s_arena_init(&st->body, st->body_inline, sizeof(st->body_inline));
+    s_arena_init(&st->trailer_mem, st->trailers_inline, sizeof(st->trailers_inline));
     memcpy(st->peer, c->peer, sizeof(st->peer));
     st->next = c->streams;
     if (c->streams)
@@ -421,8 +496,8 @@ static int s_on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_
     }
     if (memchr(name, 0, namelen) || memchr(value, 0, valuelen))
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    if (buf_append(&st->hdrs, name, namelen) || buf_append(&st->hdrs, "", 1) ||
-        buf_append(&st->hdrs, value, valuelen) || buf_append(&st->hdrs, "", 1))
+    if (s_arena_append(&st->hdrs, name, namelen) || s_arena_append(&st->hdrs, "", 1) ||
+        s_arena_append(&st->hdrs, value, valuelen) || s_arena_append(&st->hdrs, "", 1))
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     st->n_headers++;
     return 0;
@@ -441,11 +516,11 @@ static int s_on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const
         return 0;
     if (st->body.len + len > c->s->o.max_body_bytes + 5) { /* + the gRPC prefix */
         st->body_too_large = true;
-        buf_clean_up(&st->body);
-        buf_init(&st->body, 0);
+        s_arena_free(&st->body);
+        s_arena_init(&st->body, st->body_inline, sizeof(st->body_inline));
         return 0;
     }
-    if (buf_append(&st->body, data, len) != 0)
+    if (s_arena_append(&st->body, data, len) != 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     return 0;
 }
