@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,7 @@ static void s_arena_free(struct s_arena *a)
 }
 
 #define S_INLINE_CHUNK 16
+#define S_SPARE_STREAMS 256
 #define S_MAX_INLINE_TRAILERS 6
 
 struct h2_stream {
@@ -145,6 +147,8 @@ struct h2_server {
     nghttp2_option *opt;
     struct s_conn *conns;
     size_t n_held; /* delivered, not yet ended by the owner */
+    struct h2_stream *spare; /* freed streams kept for reuse */
+    size_t n_spare;
     bool draining;
     uint64_t shed;
     int64_t last_log_ms;
@@ -168,12 +172,19 @@ static void s_chunks_free(struct h2_stream *st)
     st->tail = &st->head;
 }
 
-static void s_stream_free(struct h2_stream *st)
+/* s: the server to give st back to for reuse (NULL: free it). */
+static void s_stream_free(struct h2_stream *st, struct h2_server *s)
 {
     s_chunks_free(st);
     s_arena_free(&st->hdrs);
     s_arena_free(&st->body);
     s_arena_free(&st->trailer_mem);
+    if (s && s->n_spare < S_SPARE_STREAMS) {
+        st->next = s->spare;
+        s->spare = st;
+        s->n_spare++;
+        return;
+    }
     free(st);
 }
 
@@ -202,7 +213,7 @@ static void s_stream_gone(struct h2_stream *st)
     s_unlink(st);
     st->nghttp2_closed = true;
     if (!st->delivered || st->owner_done) {
-        s_stream_free(st);
+        s_stream_free(st, c ? c->s : NULL);
         return;
     }
     s_chunks_free(st); /* nothing will send them */
@@ -389,7 +400,7 @@ void h2_stream_end(struct h2_stream *st, const nghttp2_nv *trailers, size_t n)
 {
     s_owner_done(st);
     if (!st->conn) {
-        s_stream_free(st);
+        s_stream_free(st, NULL);
         return;
     }
     if (!st->responded) { /* nothing to end: reset instead */
@@ -440,7 +451,7 @@ void h2_stream_abandon(struct h2_stream *st)
     s_owner_done(st);
     struct s_conn *c = st->conn;
     if (!c) {
-        s_stream_free(st);
+        s_stream_free(st, NULL);
         return;
     }
     s_chunks_free(st);
@@ -458,9 +469,15 @@ static int s_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void 
     struct s_conn *c = user;
     if (c->dead || f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
-    struct h2_stream *st = calloc(1, sizeof(*st));
-    if (!st)
+    struct h2_server *s = c->s;
+    struct h2_stream *st = s->spare;
+    if (st) {
+        s->spare = st->next;
+        s->n_spare--;
+        memset(st, 0, offsetof(struct h2_stream, hdrs_inline));
+    } else if (!(st = calloc(1, sizeof(*st)))) {
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     st->id = f->hd.stream_id;
     st->conn = c;
     st->tail = &st->head;
@@ -1004,6 +1021,11 @@ void h2_server_free(struct h2_server *s)
     while (s->conns)
         s_conn_close(s->conns);
     listener_free(s->listener);
+    while (s->spare) {
+        struct h2_stream *st = s->spare;
+        s->spare = st->next;
+        free(st);
+    }
     nghttp2_session_callbacks_del(s->cbs);
     nghttp2_option_del(s->opt);
     free(s);
