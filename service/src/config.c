@@ -169,8 +169,10 @@ static int s_load_tls(struct s_ctx *c, json_t *parent, const char *path, struct 
     if (!json_is_object(o))
         return s_fail(c, path, "must be an object");
     static const char *const keys[] = {"cert_file", "key_file", "client_ca_file",
-                                       "require_client_cert", NULL};
-    char kp[4][64];
+                                       "require_client_cert", "expiry_warning_days", NULL};
+    char kp[5][64];
+    snprintf(kp[4], sizeof(kp[4]), "%s.expiry_warning_days", path);
+    t->expiry_warning_days = CONFIG_DEFAULT_TLS_EXPIRY_WARNING_DAYS;
     snprintf(kp[0], sizeof(kp[0]), "%s.cert_file", path);
     snprintf(kp[1], sizeof(kp[1]), "%s.key_file", path);
     snprintf(kp[2], sizeof(kp[2]), "%s.client_ca_file", path);
@@ -179,7 +181,8 @@ static int s_load_tls(struct s_ctx *c, json_t *parent, const char *path, struct 
         s_string(c, o, "cert_file", kp[0], t->cert_file, sizeof(t->cert_file)) != 0 ||
         s_string(c, o, "key_file", kp[1], t->key_file, sizeof(t->key_file)) != 0 ||
         s_string(c, o, "client_ca_file", kp[2], t->client_ca_file, sizeof(t->client_ca_file)) !=
-            0)
+            0 ||
+        s_int(c, o, "expiry_warning_days", kp[4], 0, 3650, &t->expiry_warning_days) != 0)
         return -1;
     json_t *req = json_object_get(o, "require_client_cert");
     if (req) {
@@ -869,6 +872,7 @@ static void s_defaults(struct config *cfg)
     cfg->default_page_size = CONFIG_DEFAULT_PAGE_SIZE;
     cfg->max_inflight = CONFIG_DEFAULT_MAX_INFLIGHT;
     cfg->shutdown_grace_ms = CONFIG_DEFAULT_SHUTDOWN_GRACE_MS;
+    cfg->shutdown_unready_ms = CONFIG_DEFAULT_SHUTDOWN_UNREADY_MS;
     cfg->max_upstream_calls = CONFIG_DEFAULT_MAX_UPSTREAM_CALLS;
     cfg->tokens.ttl_s = PAGE_TOKEN_DEFAULT_TTL_S;
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");

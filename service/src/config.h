@@ -41,6 +41,11 @@
 #define CONFIG_DEFAULT_GRPC_MAX_RESETS_PER_S 100
 #define CONFIG_DEFAULT_GRPC_MAX_PINGS_PER_S 10
 #define CONFIG_DEFAULT_GRPC_MAX_CONTINUATIONS 8
+#define CONFIG_DEFAULT_TLS_EXPIRY_WARNING_DAYS 14
+/* Long enough for a Kubernetes Service to drop the endpoint (readiness
+ * probe period 1-2 s x failureThreshold, plus kube-proxy/endpoint
+ * propagation) before the listeners close; see README "Running it". */
+#define CONFIG_DEFAULT_SHUTDOWN_UNREADY_MS 5000
 #define CONFIG_DEFAULT_CORS_MAX_AGE_S 600
 #define CONFIG_DEFAULT_MAX_UPSTREAM_CALLS 10
 
@@ -75,6 +80,7 @@ struct config_tls {
     char key_file[512];       /* PEM private key */
     char client_ca_file[512]; /* PEM CAs for client certificates ("" = none asked) */
     bool require_client_cert; /* mTLS: refuse clients without a verified certificate */
+    int64_t expiry_warning_days; /* warn this long before a certificate expires */
 };
 
 /* The response cache (issue 4; README "Configuration reference"). */

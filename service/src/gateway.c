@@ -27,6 +27,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "rest_frontend.h"
+#include "tls_server.h"
 #include "timeutil.h"
 
 /* One call waiting on Bedrock; also the upstream callback's argument. */
@@ -71,7 +72,12 @@ struct gateway {
     struct buf access_pending;
     struct event *access_flush_ev;
     bool access_flush_due;
+    /* What each TLS listener serves ([0] gRPC, [1] REST), for the metric. */
+    struct tls_server_expiry tls_exp[2];
+    bool tls_on[2];
 };
+
+static const char *const s_listener_names[2] = {"grpc", "http"};
 
 #define S_CRON_MS 250
 
@@ -450,7 +456,88 @@ static int s_metrics(void *arg, struct buf *out)
     struct cache_stats cs;
     if (core)
         cache_get_stats(core, &cs);
-    return metrics_render(&g->metrics, core ? &cs : NULL, out);
+    int bad = metrics_render(&g->metrics, core ? &cs : NULL, out);
+    if (!g->tls_on[0] && !g->tls_on[1])
+        return bad;
+    int64_t now = clock_wall_ms() / 1000;
+    bad |= buf_append_str(out, "# HELP bedrockgw_tls_certificate_expiry_seconds Seconds until the "
+                               "served certificate (certificate=\"server\") or the earliest client CA "
+                               "(certificate=\"client_ca\") of a TLS listener expires; negative once "
+                               "expired.\n# TYPE bedrockgw_tls_certificate_expiry_seconds gauge\n");
+    for (int i = 0; i < 2; i++) {
+        if (!g->tls_on[i])
+            continue;
+        const struct tls_server_expiry *e = &g->tls_exp[i];
+        if (e->cert_not_after)
+            bad |= buf_appendf(out,
+                               "bedrockgw_tls_certificate_expiry_seconds{listener=\"%s\","
+                               "certificate=\"server\"} %lld\n",
+                               s_listener_names[i], (long long)(e->cert_not_after - now));
+        if (e->ca_not_after)
+            bad |= buf_appendf(out,
+                               "bedrockgw_tls_certificate_expiry_seconds{listener=\"%s\","
+                               "certificate=\"client_ca\"} %lld\n",
+                               s_listener_names[i], (long long)(e->ca_not_after - now));
+    }
+    return bad ? -1 : 0;
+}
+
+static const struct config_tls *s_listener_tls(const struct config *cfg, int i)
+{
+    return i == 0 ? &cfg->grpc_tls : &cfg->http_tls;
+}
+
+/* Start: what the TLS listeners serve, with a warning for anything expired
+ * or expiring within the listener's expiry_warning_days. */
+static void s_tls_note_start(struct gateway *g)
+{
+    SSL_CTX *ctx[2] = {grpc_frontend_ssl_ctx(g->grpc), rest_frontend_ssl_ctx(g->rest)};
+    int64_t now = clock_wall_ms() / 1000;
+    for (int i = 0; i < 2; i++) {
+        g->tls_on[i] = ctx[i] != NULL;
+        if (!ctx[i])
+            continue;
+        const struct config_tls *t = s_listener_tls(g->cfg, i);
+        tls_server_expiry(ctx[i], &g->tls_exp[i]);
+        (void)tls_server_warn_expiry(s_listener_names[i], t, &g->tls_exp[i], now,
+                                     t->expiry_warning_days * 86400, NULL);
+    }
+}
+
+/* SIGHUP: the TLS listeners' files read again (rotation), checked as at
+ * start; an expired server certificate is refused too. 0 with ctx[] set
+ * (NULL for a plaintext listener), or -1 with the reason in err and
+ * nothing kept. Paths are the running ones (changing them needs a
+ * restart); the warning window is next's. */
+static int s_tls_reload(struct gateway *g, const struct config *next, SSL_CTX *ctx[2],
+                        struct tls_server_expiry exp[2], struct buf *err)
+{
+    static const char *const prefixes[2] = {"grpc.tls", "http.tls"};
+    int64_t now = clock_wall_ms() / 1000;
+    ctx[0] = ctx[1] = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (!g->tls_on[i])
+            continue;
+        const struct config_tls *t = s_listener_tls(g->cfg, i);
+        ctx[i] = tls_server_ctx_new(t, prefixes[i], err);
+        if (!ctx[i])
+            goto fail;
+        tls_server_expiry(ctx[i], &exp[i]);
+        if (exp[i].cert_not_after && exp[i].cert_not_after <= now) {
+            buf_appendf(err, "%s.cert_file: the certificate in %s has expired", prefixes[i],
+                        t->cert_file);
+            goto fail;
+        }
+        const struct config_tls *nt = s_listener_tls(next, i);
+        (void)tls_server_warn_expiry(s_listener_names[i], t, &exp[i], now,
+                                     nt->expiry_warning_days * 86400, NULL);
+    }
+    return 0;
+fail:
+    SSL_CTX_free(ctx[0]);
+    SSL_CTX_free(ctx[1]);
+    ctx[0] = ctx[1] = NULL;
+    return -1;
 }
 
 /* Grace period over: answer everything still waiting, then stop. */
@@ -575,12 +662,32 @@ static void s_reload(struct gateway *g)
                             "config not reloaded: the running config stays in effect"));
         goto cleanup;
     }
+    SSL_CTX *tls_ctx[2];
+    struct tls_server_expiry tls_exp[2];
+    if (s_tls_reload(g, next->cfg, tls_ctx, tls_exp, &err) != 0) {
+        log_event(LOG_ERROR, "reload_failed",
+                  json_pack("{s:s,s:s,s:s}", "file", g->config_path, "error",
+                            err.data ? err.data : "unknown error", "msg",
+                            "not reloaded: the running config and certificates stay in effect"));
+        config_ref_release(next);
+        goto cleanup;
+    }
     config_ref_carry_tokens(next, g->current->cfg); /* walks in progress survive */
     struct ratelimit_bucket *buckets = s_buckets_new(&next->cfg->tenants);
     if (!buckets) {
         log_msg(LOG_ERROR, "reload_failed", "out of memory: the running config stays in effect");
+        SSL_CTX_free(tls_ctx[0]);
+        SSL_CTX_free(tls_ctx[1]);
         config_ref_release(next);
         goto cleanup;
+    }
+    if (tls_ctx[0]) { /* certificates rotated: for new connections */
+        grpc_frontend_set_ssl_ctx(g->grpc, tls_ctx[0]);
+        g->tls_exp[0] = tls_exp[0];
+    }
+    if (tls_ctx[1]) {
+        rest_frontend_set_ssl_ctx(g->rest, tls_ctx[1]);
+        g->tls_exp[1] = tls_exp[1];
     }
     g->generation++;
     struct buf restart;
@@ -692,6 +799,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
     g->rest = rest_frontend_new(&ro, err);
     if (!g->rest)
         goto fail;
+    s_tls_note_start(g);
     g->sigterm = evsignal_new(g->base, SIGTERM, s_on_signal, g);
     g->sigint = evsignal_new(g->base, SIGINT, s_on_signal, g);
     g->sighup = evsignal_new(g->base, SIGHUP, s_on_sighup, g);

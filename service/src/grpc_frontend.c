@@ -397,6 +397,18 @@ void grpc_frontend_stop_accepting(struct grpc_frontend *f)
     h2_server_stop_accepting(f->h2);
 }
 
+SSL_CTX *grpc_frontend_ssl_ctx(const struct grpc_frontend *f)
+{
+    return f->ssl_ctx;
+}
+
+void grpc_frontend_set_ssl_ctx(struct grpc_frontend *f, SSL_CTX *ctx)
+{
+    h2_server_set_ssl_ctx(f->h2, ctx);
+    SSL_CTX_free(f->ssl_ctx);
+    f->ssl_ctx = ctx;
+}
+
 bool grpc_frontend_accepting(const struct grpc_frontend *f)
 {
     return h2_server_accepting(f->h2);

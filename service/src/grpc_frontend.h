@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <openssl/ssl.h>
+
 #include "buf.h"
 #include "config.h"
 #include "handler.h"
@@ -44,6 +46,11 @@ int grpc_frontend_port(const struct grpc_frontend *f);
 /* Stop taking connections, GOAWAY on the open ones; calls already
  * received still finish. */
 void grpc_frontend_stop_accepting(struct grpc_frontend *f);
+/* The TLS context new connections get (NULL: plaintext). */
+SSL_CTX *grpc_frontend_ssl_ctx(const struct grpc_frontend *f);
+/* Certificate rotation: new connections use ctx (taken over; the old one
+ * is released, connections made with it keep it). TLS listeners only. */
+void grpc_frontend_set_ssl_ctx(struct grpc_frontend *f, SSL_CTX *ctx);
 /* False while the listener cannot accept (listener.h). */
 bool grpc_frontend_accepting(const struct grpc_frontend *f);
 /* Calls not yet answered plus answers not yet written: 0 when done. */

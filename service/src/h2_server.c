@@ -796,7 +796,7 @@ static void s_on_event(struct bufferevent *bev, short what, void *arg)
         unsigned alpn_len = 0;
         if (ssl)
             SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
-        if (ssl && alpn_len && !(alpn_len == 2 && memcmp(alpn, "h2", 2) == 0)) {
+        if (ssl && !(alpn_len == 2 && memcmp(alpn, "h2", 2) == 0)) { /* h2 only */
             s_conn_close(c);
             return;
         }
@@ -993,6 +993,13 @@ void h2_server_stop_accepting(struct h2_server *s)
         s_goaway(c, NGHTTP2_NO_ERROR);
         s_schedule(c);
     }
+}
+
+void h2_server_set_ssl_ctx(struct h2_server *s, SSL_CTX *ctx)
+{
+    s->ssl_ctx = ctx;
+    if (ctx)
+        SSL_CTX_set_alpn_select_cb(ctx, s_alpn_select, NULL);
 }
 
 bool h2_server_accepting(const struct h2_server *s)

@@ -73,6 +73,9 @@ int h2_server_port(const struct h2_server *s);
  * received finish; each connection closes when its last one has. */
 void h2_server_stop_accepting(struct h2_server *s);
 bool h2_server_accepting(const struct h2_server *s);
+/* New connections use ctx from now on (borrowed; its ALPN callback is set
+ * here); connections already made keep theirs. */
+void h2_server_set_ssl_ctx(struct h2_server *s, SSL_CTX *ctx);
 /* Streams held by the owner plus output not yet written, over all
  * connections: 0 once everything answered has left. */
 size_t h2_server_unsent(const struct h2_server *s);

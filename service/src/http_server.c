@@ -800,6 +800,11 @@ void http_server_stop_accepting(struct http_server *s)
         listener_stop(s->listener);
 }
 
+void http_server_set_ssl_ctx(struct http_server *s, SSL_CTX *ctx)
+{
+    s->ssl_ctx = ctx;
+}
+
 bool http_server_accepting(const struct http_server *s)
 {
     return listener_accepting(s->listener);

@@ -68,6 +68,9 @@ int http_server_port(const struct http_server *s);
 /* Closes the listener; requests already read still get answers, each with
  * "Connection: close". */
 void http_server_stop_accepting(struct http_server *s);
+/* New connections use ctx from now on (borrowed, like the one in the
+ * options); connections already made keep theirs. */
+void http_server_set_ssl_ctx(struct http_server *s, SSL_CTX *ctx);
 /* False while the listener cannot accept (listener_accepting). */
 bool http_server_accepting(const struct http_server *s);
 /* Requests read whose reply has not been fully written (or dropped). */

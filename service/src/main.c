@@ -5,12 +5,14 @@
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "credentials.h"
 #include "gateway.h"
+#include "tls_server.h"
 #include "log.h"
 
 static void s_usage(FILE *f)
@@ -31,6 +33,45 @@ static void s_usage(FILE *f)
 static const char *s_env(const char *name)
 {
     return getenv(name);
+}
+
+/* --check-config: each TLS listener's files loaded and checked exactly as
+ * at start (readable, key matching the certificate, CAs loadable), plus
+ * their expiry: an expired server certificate is an error (a reload would
+ * refuse it), one expiring within expiry_warning_days a warning. 0 or 1. */
+static int s_check_tls(const struct config *cfg)
+{
+    const struct {
+        const char *name, *prefix;
+        const struct config_tls *t;
+    } l[2] = {{"grpc", "grpc.tls", &cfg->grpc_tls}, {"http", "http.tls", &cfg->http_tls}};
+    int bad = 0;
+    int64_t now = (int64_t)time(NULL);
+    for (int i = 0; i < 2; i++) {
+        if (!l[i].t->cert_file[0])
+            continue;
+        struct buf err;
+        buf_init(&err, 4096);
+        SSL_CTX *ctx = tls_server_ctx_new(l[i].t, l[i].prefix, &err);
+        if (!ctx) {
+            fprintf(stderr, "bedrockgw: config error: %s\n", err.data ? err.data : l[i].prefix);
+            bad = 1;
+        } else {
+            struct tls_server_expiry e;
+            tls_server_expiry(ctx, &e);
+            if (tls_server_warn_expiry(l[i].name, l[i].t, &e, now,
+                                       l[i].t->expiry_warning_days * 86400, &err)) {
+                fprintf(stderr, "bedrockgw: config error: %s.cert_file: the certificate has expired\n",
+                        l[i].prefix);
+                bad = 1;
+            }
+            if (err.len)
+                fprintf(stderr, "%s", err.data);
+            SSL_CTX_free(ctx);
+        }
+        buf_clean_up(&err);
+    }
+    return bad;
 }
 
 int main(int argc, char **argv)
@@ -72,11 +113,13 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check_only) {
-        printf("%s: OK (%zu tenant(s), region %s, endpoint %s)\n", path, cfg.tenants.n_tenants,
-               cfg.region, cfg.endpoint_url);
+        int bad = s_check_tls(&cfg);
+        if (!bad)
+            printf("%s: OK (%zu tenant(s), region %s, endpoint %s)\n", path, cfg.tenants.n_tenants,
+                   cfg.region, cfg.endpoint_url);
         config_clean_up(&cfg);
         buf_clean_up(&err);
-        return 0;
+        return bad;
     }
     enum log_level lvl = LOG_INFO;
     log_level_parse(cfg.log_level, &lvl);

@@ -65,9 +65,13 @@ void ratelimit_bucket_carry(struct ratelimit_bucket *dst, const struct ratelimit
                             const struct ratelimit_limit *new_limit)
 {
     struct ratelimit_bucket b = {0, 0, false};
-    if (old && old->primed && new_limit->rate_mrps > 0 && new_limit->burst > 0) {
+    if (old && old->primed) {
+        /* Kept even while the new limit is unlimited: a limit removed and
+         * added back by later reloads continues from this level (refilled
+         * for the time in between), not from a fresh burst. */
         b = *old;
-        if (b.tokens_u > s_capacity_u(new_limit))
+        if (new_limit->rate_mrps > 0 && new_limit->burst > 0 &&
+            b.tokens_u > s_capacity_u(new_limit))
             b.tokens_u = s_capacity_u(new_limit);
     }
     *dst = b;

@@ -47,8 +47,10 @@ bool ratelimit_take(struct ratelimit_bucket *b, const struct ratelimit_limit *l,
 int ratelimit_retry_after_s(int64_t retry_after_ms);
 
 /* A bucket for a reloaded limit: keeps the old bucket's level (so a reload
- * never hands out a fresh burst), clamped to the new capacity. old may be
- * NULL (new tenant): fresh, full bucket. */
+ * never hands out a fresh burst), clamped to the new capacity; kept as is
+ * when the new limit is unlimited, so removing a limit and adding it back
+ * does not refill it either. old may be NULL (new tenant) or never used:
+ * fresh, full bucket. */
 void ratelimit_bucket_carry(struct ratelimit_bucket *dst, const struct ratelimit_bucket *old,
                             const struct ratelimit_limit *new_limit);
 

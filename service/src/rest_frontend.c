@@ -477,6 +477,18 @@ void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg)
     f->cfg = cfg;
 }
 
+SSL_CTX *rest_frontend_ssl_ctx(const struct rest_frontend *f)
+{
+    return f->ssl_ctx;
+}
+
+void rest_frontend_set_ssl_ctx(struct rest_frontend *f, SSL_CTX *ctx)
+{
+    SSL_CTX_free(f->ssl_ctx);
+    f->ssl_ctx = ctx;
+    http_server_set_ssl_ctx(f->server, ctx);
+}
+
 bool rest_frontend_accepting(const struct rest_frontend *f)
 {
     return http_server_accepting(f->server);

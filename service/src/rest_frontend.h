@@ -28,6 +28,8 @@
 #ifndef BGW_REST_FRONTEND_H
 #define BGW_REST_FRONTEND_H
 
+#include <openssl/ssl.h>
+
 #include "buf.h"
 #include "config.h"
 #include "handler.h"
@@ -59,6 +61,12 @@ int rest_frontend_port(const struct rest_frontend *f);
  * reload). Listener, TLS and limits stay as created. cfg must stay alive
  * until the next call or rest_frontend_destroy. */
 void rest_frontend_set_config(struct rest_frontend *f, const struct config *cfg);
+/* The TLS context new connections get (NULL: plain HTTP). */
+SSL_CTX *rest_frontend_ssl_ctx(const struct rest_frontend *f);
+/* Certificate rotation: new connections use ctx (taken over; the old one
+ * is released, connections made with it keep it until they close). Only
+ * for a listener that serves TLS. */
+void rest_frontend_set_ssl_ctx(struct rest_frontend *f, SSL_CTX *ctx);
 /* Stop accepting connections; requests already read still get answers. */
 void rest_frontend_stop_accepting(struct rest_frontend *f);
 /* Requests whose reply has not been fully written yet. */

@@ -3,8 +3,12 @@
  */
 #include "tls_server.h"
 
+#include <jansson.h>
+#include <time.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+
+#include "log.h"
 
 #define S_TLS12_CIPHERS                                                                            \
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"     \
@@ -30,6 +34,7 @@ SSL_CTX *tls_server_ctx_new(const struct config_tls *t, const char *kp, struct b
         goto fail;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
     if (SSL_CTX_set_cipher_list(ctx, S_TLS12_CIPHERS) != 1) {
@@ -82,6 +87,66 @@ SSL_CTX *tls_server_ctx_new(const struct config_tls *t, const char *kp, struct b
 fail:
     SSL_CTX_free(ctx);
     return NULL;
+}
+
+static int64_t s_not_after(const X509 *x)
+{
+    const ASN1_TIME *t = X509_get0_notAfter(x);
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+void tls_server_expiry(SSL_CTX *ctx, struct tls_server_expiry *out)
+{
+    out->cert_not_after = 0;
+    out->ca_not_after = 0;
+    X509 *cert = SSL_CTX_get0_certificate(ctx);
+    if (cert)
+        out->cert_not_after = s_not_after(cert);
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    STACK_OF(X509_OBJECT) *objs = store ? X509_STORE_get0_objects(store) : NULL;
+    for (int i = 0; objs && i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        int64_t na = ca ? s_not_after(ca) : 0;
+        if (na && (!out->ca_not_after || na < out->ca_not_after))
+            out->ca_not_after = na;
+    }
+}
+
+static bool s_warn_one(const char *listener, const char *what, const char *file, int64_t not_after,
+                       int64_t now_s, int64_t warn_s, struct buf *text)
+{
+    if (!not_after || not_after - now_s > warn_s)
+        return false;
+    bool expired = not_after <= now_s;
+    char when[32] = "";
+    time_t t = (time_t)not_after;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!text)
+        log_event(LOG_WARN, expired ? "tls_certificate_expired" : "tls_certificate_expiring",
+                  json_pack("{s:s,s:s,s:s,s:s,s:I}", "listener", listener, "certificate", what,
+                            "file", file, "not_after", when, "seconds_left",
+                            (json_int_t)(not_after - now_s)));
+    else
+        buf_appendf(text, "warning: %s.tls %s (%s) %s %s\n", listener, what, file,
+                    expired ? "expired at" : "expires at", when);
+    return expired;
+}
+
+bool tls_server_warn_expiry(const char *listener, const struct config_tls *t,
+                            const struct tls_server_expiry *e, int64_t now_s, int64_t warn_s,
+                            struct buf *text)
+{
+    bool expired = s_warn_one(listener, "certificate", t->cert_file, e->cert_not_after, now_s,
+                              warn_s, text);
+    if (t->client_ca_file[0])
+        (void)s_warn_one(listener, "client CA", t->client_ca_file, e->ca_not_after, now_s, warn_s,
+                         text);
+    return expired;
 }
 
 X509 *tls_server_verified_peer(SSL *ssl)

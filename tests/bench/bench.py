@@ -113,7 +113,7 @@ def gateway_config(env, fake_port, name):
         "grpc": {"listen": "127.0.0.1:0"},
         "http": {"listen": "127.0.0.1:0"},
         "aws": {"region": REGION, "endpoint": "http://127.0.0.1:%d" % fake_port},
-        "gateway": {"default_page_size": 25, "max_inflight": 4096},
+        "gateway": {"default_page_size": 25, "max_inflight": 4096, "shutdown_unready_ms": 0},
         "cache": {"enabled": True, "ttl_ms": 3600000, "swr_ms": 0, "sie_ms": 0},
         # authentication and a filtering tenant policy on the measured path
         "tenants": [{"id": "bench", "api_keys": [hashlib.sha256(KEY.encode()).hexdigest()],

@@ -202,7 +202,7 @@ def base_config(fake_url, **over):
         "grpc": {"listen": "127.0.0.1:0"},
         "http": {"listen": "127.0.0.1:0", "cors_allowed_origins": ["https://app.example.com"]},
         "aws": {"region": REGION, "endpoint": fake_url, "timeout_ms": 5000},
-        "gateway": {"default_page_size": 25, "shutdown_grace_ms": 3000},
+        "gateway": {"default_page_size": 25, "shutdown_grace_ms": 3000, "shutdown_unready_ms": 0},
         # The response cache would answer repeated queries without the
         # upstream these suites assert on; test_cache*.py turn it on.
         "cache": {"enabled": False},

@@ -30,3 +30,31 @@ def make_cert(d, name, cn, ca="ca", san="DNS:localhost,IP:127.0.0.1", client=Fal
 def read(path):
     with open(path, "rb") as f:
         return f.read()
+
+
+def make_cert_dated(d, name, cn, start, end, ca="ca", serial=None, san="DNS:localhost,IP:127.0.0.1"):
+    """A server certificate signed by ca with chosen validity dates
+    (YYYYMMDDHHMMSSZ) and serial (hex), through `openssl ca` (x509 -req
+    cannot set dates in the past)."""
+    cnf = os.path.join(d, "ca-%s.cnf" % name)
+    with open(cnf, "w") as f:
+        f.write("[ca]\ndefault_ca=c\n[c]\ndatabase=index-%s.txt\nnew_certs_dir=.\nserial=serial-%s\n"
+                "default_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n" % (name, name))
+    open(os.path.join(d, "index-%s.txt" % name), "w").close()
+    with open(os.path.join(d, "serial-%s" % name), "w") as f:
+        f.write((serial or "%x" % (int.from_bytes(os.urandom(6), "big") | 1 << 40)) + "\n")
+    ext = os.path.join(d, name + ".ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=%s\nextendedKeyUsage=serverAuth\n" % san)
+    _run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + cn,
+          "-keyout", name + ".key", "-out", name + ".csr"], d)
+    _run(["ca", "-batch", "-config", cnf, "-cert", ca + ".crt", "-keyfile", ca + ".key",
+          "-startdate", start, "-enddate", end, "-extfile", ext, "-in", name + ".csr",
+          "-out", name + ".crt"], d)
+    return os.path.join(d, name + ".crt"), os.path.join(d, name + ".key")
+
+
+def utc(offset_s):
+    """Now + offset_s as an openssl date (YYYYMMDDHHMMSSZ)."""
+    import time
+    return time.strftime("%Y%m%d%H%M%SZ", time.gmtime(time.time() + offset_s))

@@ -133,10 +133,19 @@ static void test_carry(void)
     struct ratelimit_bucket n4;
     ratelimit_bucket_carry(&n4, &unused, &small);
     CHECK(!n4.primed);
-    /* Limited -> unlimited: reset. */
+    /* Limited -> unlimited -> limited (two reloads): the level survives,
+     * refilled only for the time in between, not a fresh burst. */
     struct ratelimit_limit none = {0, 0};
-    ratelimit_bucket_carry(&n4, &b, &none);
-    CHECK(!n4.primed);
+    struct ratelimit_bucket drained = {0};
+    for (int i = 0; i < 10; i++)
+        CHECK(ratelimit_take(&drained, &l, 0, &ra)); /* 0 left */
+    ratelimit_bucket_carry(&n4, &drained, &none);
+    CHECK(n4.primed);
+    CHECK(ratelimit_take(&n4, &none, 500, &ra)); /* unlimited meanwhile */
+    struct ratelimit_bucket n5;
+    ratelimit_bucket_carry(&n5, &n4, &l);
+    CHECK(ratelimit_take(&n5, &l, 1000, &ra)); /* one token refilled in 1 s */
+    CHECK(!ratelimit_take(&n5, &l, 1000, &ra));
 }
 
 int main(void)
