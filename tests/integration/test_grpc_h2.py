@@ -224,6 +224,37 @@ class GrpcLimits(GatewayTestCase):
         self.assertTrue(c.pump(lambda: c.closed, 3))
 
 
+class GrpcMaxAge(GatewayTestCase):
+    config_over = {"grpc": {"listen": "127.0.0.1:0", "max_connection_age_ms": 500,
+                            "max_connection_age_grace_ms": 400}}
+
+    def test_goaway_at_max_age_then_grace(self):
+        body = grpc_message(pb.ListModelImportJobsRequest(max_results=2).SerializeToString())
+        # a quick call finishes; the connection gets GOAWAY at its age and
+        # closes, its calls done
+        c = Client(self.gw.grpc_port)
+        self.addCleanup(c.close)
+        t0 = time.time()
+        self.assertEqual(c.call(grpc_headers(self.gw.grpc_port), body)["trailers"]["grpc-status"], "0")
+        self.assertEqual(c.wait_goaway(3), 0)
+        self.assertGreater(time.time() - t0, 0.4)
+        self.assertTrue(c.pump(lambda: c.closed, 3))
+        # a call still open at the age gets the grace period, then the
+        # connection closes under it
+        self.fake.fault("delay", count=1, delay_ms=3000)
+        c2 = Client(self.gw.grpc_port)
+        self.addCleanup(c2.close)
+        t0 = time.time()
+        sid = c2.send(grpc_headers(self.gw.grpc_port), body)
+        self.assertEqual(c2.wait_goaway(3), 0)
+        self.assertTrue(c2.pump(lambda: c2.closed, 3))
+        self.assertLess(time.time() - t0, 2.0)
+        self.assertFalse(c2.streams[sid]["done"] and c2.streams[sid]["trailers"])
+        # new connections are served as usual
+        resp, _ = self.gw.grpc(pb.ListModelImportJobsRequest(max_results=1))
+        self.assertEqual(len(resp.model_import_job_summaries), 1)
+
+
 class GrpcAttacks(GatewayTestCase):
     """The attacks of the security review, as raw frames, without a key."""
 
