@@ -491,8 +491,12 @@ def main():
                     c1 = cpu_ticks(pid)
                     del o["raw"]
                     o["cpu_us_per_req"] = (c1 - c0) * 1e6 / CLK / max(1, o["done"])
-                    # every answer carried exactly the reply message
-                    o["bytes_ok"] = o["data_bytes"] == o["succeeded"] * frame
+                    # every answer carried exactly the reply message; calls
+                    # still in flight at the timer's end (at most conns x
+                    # streams) may have had their message but not their
+                    # trailers yet
+                    extra = o["data_bytes"] - o["succeeded"] * frame
+                    o["bytes_ok"] = 0 <= extra <= 4 * 16 * frame and extra % frame == 0
                     if name == "gateway":
                         after = metric(gw_http, 'bedrockgw_requests_total{transport="grpc",code="OK"}')
                         o["server_ok_calls"] = after - before
@@ -510,7 +514,7 @@ def main():
                                "median_ratio": statistics.median(x["ratio"] for x in grpc_rows),
                                "median_gateway_rps": statistics.median(x["gateway"]["rps"] for x in grpc_rows),
                                "median_baseline_rps": statistics.median(x["baseline"]["rps"] for x in grpc_rows)}
-            print("gRPC median ratio %.3f (target >= 0.7)" % results["grpc"]["median_ratio"], flush=True)
+            print("gRPC median ratio %.3f (target > 1)" % results["grpc"]["median_ratio"], flush=True)
 
         if do_latency:
             lat = {}
