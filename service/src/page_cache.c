@@ -286,10 +286,14 @@ static struct s_flight *s_flight_start(struct page_cache *pc, const struct jobs_
     return f;
 }
 
-static bool s_retryable(enum bgw_status st)
+/* Upstream failures a stale page may stand in for (stale-if-error):
+ * throttling and the gateway's own admission refusal, 5xx, connection
+ * failures and an open circuit breaker, timeouts, and a malformed Bedrock
+ * body. Answers about the request itself (validation, access) are not. */
+static bool s_stale_if_error(enum bgw_status st)
 {
     return st == BGW_ERR_RESOURCE_EXHAUSTED || st == BGW_ERR_UNAVAILABLE ||
-           st == BGW_ERR_DEADLINE_EXCEEDED;
+           st == BGW_ERR_DEADLINE_EXCEEDED || st == BGW_ERR_BAD_GATEWAY;
 }
 
 /* A stale entry h may be answered with after a failure, or NULL. */
@@ -414,7 +418,7 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
             cb(cb_arg, &res);
         } else {
             struct cache_entry *stale =
-                s_retryable(r->status) ? s_stale_for(pc, h, f->key, f->key_len, now_ms) : NULL;
+                s_stale_if_error(r->status) ? s_stale_for(pc, h, f->key, f->key_len, now_ms) : NULL;
             if (stale) {
                 pc->m->stale[METRICS_STALE_ERROR]++;
                 s_deliver_entry(h, stale, PAGE_CACHE_STALE_ERROR, now_ms);
@@ -734,6 +738,21 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
     }
     if (s_miss(pc, h, q, now_ms, err) != 0) {
         s_list_del(h);
+        /* Refused before any upstream call (circuit breaker open, upstream
+         * admission): an upstream failure like any other for
+         * stale-if-error. */
+        struct cache_entry *stale =
+            s_stale_if_error(err->status) ? s_stale_for(pc, h, pc->key.data, pc->key.len, now_ms)
+                                          : NULL;
+        if (stale && !h->key && (h->key = malloc(pc->key.len + 1)) != NULL &&
+            jobs_request_copy(q, &h->q) == 0) {
+            memcpy(h->key, pc->key.data, pc->key.len + 1);
+            h->key_len = pc->key.len;
+            bgw_error_clear(err);
+            pc->m->stale[METRICS_STALE_ERROR]++;
+            s_queue_ready(pc, h, PAGE_CACHE_STALE_ERROR);
+            return h;
+        }
         s_handle_free(h);
         return NULL;
     }

@@ -378,6 +378,37 @@ class Expiry(CacheBase):
         st, h, body = gw.rest(q)
         self.assertEqual(st, 503, body)
 
+    def test_stale_if_error_while_the_breaker_is_open_and_on_malformed_bodies(self):
+        cfg = dict(CACHE)
+        cfg.update(ttl_ms=300, swr_ms=0, sie_ms=60000)
+        gw = self.start_gateway(cache=cfg, upstream={"breaker_threshold": 2,
+                                                     "breaker_cooldown_ms": 30000})
+        q = {"maxResults": 5}
+        st, h, fresh = gw.rest(q)
+        self.assertEqual(st, 200)
+        time.sleep(0.4)
+        # a malformed Bedrock body is an upstream failure: stale page
+        self.fake.fault("malformed")
+        st, h, body = gw.rest(q)
+        self.assertEqual((st, h["x-cache"], body), (200, "stale", fresh))
+        self.fake.fault("internal", count=50)
+        for _ in range(2):  # these open the breaker
+            st, h, body = gw.rest(q)
+            self.assertEqual((st, h["x-cache"]), (200, "stale"), body)
+        before = self.upstream_calls()
+        for _ in range(10):  # breaker open: no upstream call, still the stale page
+            st, h, body = gw.rest(q)
+            self.assertEqual((st, h["x-cache"], body), (200, "stale", fresh))
+            self.assertEqual(h["warning"], '111 - "Revalidation Failed"')
+        resp, call = gw.grpc(pb.ListModelImportJobsRequest(max_results=5))
+        self.assertEqual(dict(call.trailing_metadata()).get("x-cache"), "stale")
+        self.assertEqual(self.upstream_calls(), before)
+        # a question never cached gets the breaker's 503
+        st, h, body = gw.rest({"maxResults": 6})
+        self.assertEqual(st, 503, body)
+        self.assertIn("circuit breaker", body["message"])
+        self.fake.reset()
+
     def test_no_cache_is_never_answered_stale(self):
         gw = self.cache_gw(ttl_ms=5000, sie_ms=5000)
         q = {"maxResults": 6}
