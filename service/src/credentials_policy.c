@@ -17,11 +17,13 @@ int64_t credentials_policy_refresh_at(const struct credentials_policy *p, int64_
     int64_t at = expires_at_ms - p->margin_ms - jitter;
     int64_t min_at = now_ms + (p->min_interval_ms > 0 ? p->min_interval_ms : 0);
     if (at < min_at) {
-        at = min_at;
-        /* Short-lived (or nearly expired): refresh at half the life left. */
+        /* Living shorter than the margin (or nearly expired): refresh at
+         * half the life left, not every min_interval_ms; never sooner than
+         * min_interval_ms unless they expire before that. */
         int64_t left = expires_at_ms - now_ms;
-        if (at >= expires_at_ms)
-            at = now_ms + (left > 0 ? left / 2 : 0);
+        at = left < p->margin_ms ? now_ms + (left > 0 ? left / 2 : 0) : min_at;
+        if (at < min_at && min_at < expires_at_ms)
+            at = min_at;
     }
     return at;
 }

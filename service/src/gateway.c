@@ -783,6 +783,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         .submit = s_submit,
         .submit_arg = g,
         .health = &g->health,
+        .start_paused = true, /* gateway_run starts it */
     };
     g->grpc = grpc_frontend_new(&go, err);
     if (!g->grpc)
@@ -795,6 +796,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         .metrics = g->cfg->http_metrics_enabled ? s_metrics : NULL,
         .metrics_arg = g,
         .health = &g->health,
+        .start_paused = true,
     };
     g->rest = rest_frontend_new(&ro, err);
     if (!g->rest)
@@ -841,6 +843,15 @@ static void s_log_ready(struct gateway *g)
                 "and do not survive a restart or work across replicas");
 }
 
+/* The listeners are bound from the start but accept only once calls can
+ * be answered (credentials in hand): a call made before waits in the
+ * backlog, bounded by its own deadline, instead of getting 503. */
+static void s_start_accepting(struct gateway *g)
+{
+    grpc_frontend_start(g->grpc);
+    rest_frontend_start(g->rest);
+}
+
 static void s_on_startup_creds(void *arg, const struct credentials *c, const struct bgw_error *err)
 {
     struct gateway *g = arg;
@@ -853,6 +864,7 @@ static void s_on_startup_creds(void *arg, const struct credentials *c, const str
         event_base_loopexit(g->base, NULL);
         return;
     }
+    s_start_accepting(g);
     s_on_cron(-1, 0, g);
     s_log_ready(g);
 }
@@ -867,12 +879,15 @@ int gateway_run(struct gateway *g)
     struct timeval tv = {0, S_CRON_MS * 1000};
     if (!g->cron || event_add(g->cron, &tv) != 0)
         return 1;
-    s_on_cron(-1, 0, g);
     if (credentials_provider_resolved(g->credentials, clock_wall_ms())) {
+        s_start_accepting(g);
+        s_on_cron(-1, 0, g);
         s_log_ready(g);
     } else {
-        /* The first credentials come from the network: ready once they
-         * arrive; if they cannot be had, stop with the reason. */
+        /* The first credentials come from the network: ready (and
+         * accepting) once they arrive; if they cannot be had, stop with
+         * the reason. */
+        s_on_cron(-1, 0, g);
         struct bgw_error err;
         bgw_error_clear(&err);
         g->startup_wait = credentials_provider_wait(g->credentials, false, 0, s_on_startup_creds,

@@ -370,6 +370,7 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
         .max_age_grace_ms = cfg->grpc_max_connection_age_grace_ms,
         .on_stream = s_on_stream,
         .arg = fe,
+        .start_paused = opts->start_paused,
     };
     struct buf why;
     buf_init(&why, 0);
@@ -407,6 +408,11 @@ void grpc_frontend_set_ssl_ctx(struct grpc_frontend *f, SSL_CTX *ctx)
     h2_server_set_ssl_ctx(f->h2, ctx);
     SSL_CTX_free(f->ssl_ctx);
     f->ssl_ctx = ctx;
+}
+
+void grpc_frontend_start(struct grpc_frontend *f)
+{
+    h2_server_start(f->h2);
 }
 
 bool grpc_frontend_accepting(const struct grpc_frontend *f)

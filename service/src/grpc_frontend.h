@@ -37,6 +37,7 @@ struct grpc_frontend_options {
     grpc_frontend_submit_fn submit;
     void *submit_arg;
     const struct health *health; /* Health/Check answers readiness; NULL = draining only */
+    bool start_paused;           /* listen, accept only after grpc_frontend_start */
 };
 
 /* Binds and starts serving. NULL with a reason (naming the key) in err. */
@@ -46,6 +47,7 @@ int grpc_frontend_port(const struct grpc_frontend *f);
 /* Stop taking connections, GOAWAY on the open ones; calls already
  * received still finish. */
 void grpc_frontend_stop_accepting(struct grpc_frontend *f);
+void grpc_frontend_start(struct grpc_frontend *f);
 /* The TLS context new connections get (NULL: plaintext). */
 SSL_CTX *grpc_frontend_ssl_ctx(const struct grpc_frontend *f);
 /* Certificate rotation: new connections use ctx (taken over; the old one

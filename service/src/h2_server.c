@@ -968,6 +968,7 @@ struct h2_server *h2_server_new(const struct h2_server_options *o, struct buf *e
         .port = o->port,
         .name = s->name,
         .max_connections = o->max_connections,
+        .start_paused = o->start_paused,
         .on_accept = s_on_accept,
         .arg = s,
     };
@@ -993,6 +994,11 @@ void h2_server_stop_accepting(struct h2_server *s)
         s_goaway(c, NGHTTP2_NO_ERROR);
         s_schedule(c);
     }
+}
+
+void h2_server_start(struct h2_server *s)
+{
+    listener_start(s->listener);
 }
 
 void h2_server_set_ssl_ctx(struct h2_server *s, SSL_CTX *ctx)

@@ -65,10 +65,12 @@ struct h2_server_options {
     int64_t max_age_grace_ms;
     h2_server_stream_fn on_stream;
     void *arg;
+    bool start_paused; /* accept only after h2_server_start */
 };
 
 struct h2_server *h2_server_new(const struct h2_server_options *o, struct buf *err);
 int h2_server_port(const struct h2_server *s);
+void h2_server_start(struct h2_server *s);
 /* Closes the listener and sends GOAWAY on every connection: streams already
  * received finish; each connection closes when its last one has. */
 void h2_server_stop_accepting(struct h2_server *s);

@@ -775,6 +775,7 @@ struct http_server *http_server_new(const struct http_server_options *o, struct 
         .port = o->port,
         .name = "http",
         .max_connections = o->max_connections,
+        .start_paused = o->start_paused,
         .on_accept = s_on_accept,
         .arg = s,
     };
@@ -798,6 +799,11 @@ void http_server_stop_accepting(struct http_server *s)
     s->draining = true;
     if (s->listener)
         listener_stop(s->listener);
+}
+
+void http_server_start(struct http_server *s)
+{
+    listener_start(s->listener);
 }
 
 void http_server_set_ssl_ctx(struct http_server *s, SSL_CTX *ctx)

@@ -58,6 +58,7 @@ struct http_server_options {
     size_t max_body_bytes;
     int64_t timeout_ms;
     size_t max_connections; /* 0 = only the descriptor reserve */
+    bool start_paused;      /* accept only after http_server_start */
     http_server_request_fn on_request;
     void *arg;
 };
@@ -68,6 +69,7 @@ int http_server_port(const struct http_server *s);
 /* Closes the listener; requests already read still get answers, each with
  * "Connection: close". */
 void http_server_stop_accepting(struct http_server *s);
+void http_server_start(struct http_server *s);
 /* New connections use ctx from now on (borrowed, like the one in the
  * options); connections already made keep theirs. */
 void http_server_set_ssl_ctx(struct http_server *s, SSL_CTX *ctx);

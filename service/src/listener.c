@@ -33,6 +33,7 @@ struct listener {
     int port;
     int max_fd; /* the highest descriptor accepting may leave in use */
     bool paused;
+    bool started;
     uint64_t shed;
     int64_t last_shed_log_ms;
 };
@@ -73,7 +74,7 @@ static void s_on_resume(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct listener *l = arg;
-    if (!l->ev)
+    if (!l->ev || !l->started)
         return;
     if (s_reserve_reached(l)) {
         struct timeval tv = {0, LISTENER_PAUSE_MS * 1000};
@@ -149,9 +150,11 @@ struct listener *listener_new(const struct listener_options *o, struct buf *err)
         buf_appendf(err, "cannot resolve %s", host ? host : "");
         goto fail;
     }
+    l->started = !o->start_paused;
     l->ev = evconnlistener_new_bind(l->base, s_on_accept, l,
                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                        LEV_OPT_CLOSE_ON_EXEC,
+                                        LEV_OPT_CLOSE_ON_EXEC |
+                                        (o->start_paused ? LEV_OPT_DISABLED : 0),
                                     -1, ai->ai_addr, (int)ai->ai_addrlen);
     if (!l->ev) {
         buf_appendf(err, "cannot listen on %s:%d: %s", host ? host : "*", o->port,
@@ -186,6 +189,15 @@ int listener_port(const struct listener *l)
     return l->port;
 }
 
+void listener_start(struct listener *l)
+{
+    if (l->started || !l->ev)
+        return;
+    l->started = true;
+    if (!l->paused)
+        evconnlistener_enable(l->ev);
+}
+
 void listener_closed(struct listener *l)
 {
     if (l->open > 0)
@@ -204,7 +216,7 @@ uint64_t listener_shed(const struct listener *l)
 
 bool listener_accepting(const struct listener *l)
 {
-    return l->ev && !l->paused;
+    return l->ev && l->started && !l->paused;
 }
 
 void listener_stop(struct listener *l)

@@ -43,11 +43,17 @@ struct listener_options {
     size_t max_connections; /* 0 = no limit but the descriptor reserve */
     listener_accept_fn on_accept;
     void *arg;
+    /* Listening, but not accepting until listener_start: connections wait
+     * in the kernel's backlog (the gateway opens for calls only once it
+     * can answer them: first credentials). */
+    bool start_paused;
 };
 
 /* NULL with the reason (address, errno text) in err. */
 struct listener *listener_new(const struct listener_options *o, struct buf *err);
 int listener_port(const struct listener *l);
+/* Starts accepting (a listener created with start_paused). */
+void listener_start(struct listener *l);
 /* One connection this listener handed out has closed. */
 void listener_closed(struct listener *l);
 size_t listener_open(const struct listener *l);

@@ -442,6 +442,7 @@ struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts
         .max_body_bytes = cfg->http_max_body_bytes,
         .timeout_ms = cfg->http_timeout_ms,
         .max_connections = cfg->http_max_connections,
+        .start_paused = opts->start_paused,
         .on_request = s_on_request,
         .arg = fe,
     };
@@ -487,6 +488,11 @@ void rest_frontend_set_ssl_ctx(struct rest_frontend *f, SSL_CTX *ctx)
     SSL_CTX_free(f->ssl_ctx);
     f->ssl_ctx = ctx;
     http_server_set_ssl_ctx(f->server, ctx);
+}
+
+void rest_frontend_start(struct rest_frontend *f)
+{
+    http_server_start(f->server);
 }
 
 bool rest_frontend_accepting(const struct rest_frontend *f)

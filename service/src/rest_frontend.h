@@ -52,6 +52,7 @@ struct rest_frontend_options {
     rest_frontend_metrics_fn metrics; /* NULL: no /metrics */
     void *metrics_arg;
     const struct health *health; /* /readyz; NULL = ready unless draining */
+    bool start_paused;           /* listen, accept only after rest_frontend_start */
 };
 
 struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
@@ -69,6 +70,7 @@ SSL_CTX *rest_frontend_ssl_ctx(const struct rest_frontend *f);
 void rest_frontend_set_ssl_ctx(struct rest_frontend *f, SSL_CTX *ctx);
 /* Stop accepting connections; requests already read still get answers. */
 void rest_frontend_stop_accepting(struct rest_frontend *f);
+void rest_frontend_start(struct rest_frontend *f);
 /* Requests whose reply has not been fully written yet. */
 /* False while the listener cannot accept (listener.h). */
 bool rest_frontend_accepting(const struct rest_frontend *f);

@@ -19,12 +19,13 @@ registered with the Bedrock emulator (--bedrock-control URL, POST
 
 Control (unsigned): GET /_control/calls (what was asked, in order),
 GET /_control/secrets (every secret/token issued or received, for leak
-checks), POST /_control/config {"duration_s":N,"fail":N,"fail_status":S}
+checks), POST /_control/config {"duration_s":N,"fail":N,"fail_status":S,"delay_ms":M}
 (fail the next N credential requests). Prints {"event":"ready","port":N}.
 """
 import argparse
 import datetime
 import json
+import time
 import secrets
 import sys
 import threading
@@ -60,6 +61,10 @@ def issue(duration_s=None):
 
 def take_failure():
     with LOCK:
+        delay = STATE.get("delay_ms", 0)
+    if delay:  # a slow credential source (answers every kind of request late)
+        time.sleep(delay / 1000.0)
+    with LOCK:
         if STATE["fail"] > 0:
             STATE["fail"] -= 1
             return STATE["fail_status"]
@@ -93,7 +98,7 @@ class H(BaseHTTPRequestHandler):
         if self.path == "/_control/config":
             cfg = json.loads(self.body() or "{}")
             with LOCK:
-                for k in ("duration_s", "fail", "fail_status"):
+                for k in ("duration_s", "fail", "fail_status", "delay_ms"):
                     if k in cfg:
                         STATE[k] = cfg[k]
             return self.reply(200, "{}", "application/json")

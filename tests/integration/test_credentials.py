@@ -318,6 +318,81 @@ class Credentials(GatewayTestCase):
         self.assertTrue(all(r["status"] == 200 for r in self.fake.api_requests()))
         self.assertGreaterEqual(len(g.proc.log_events("credentials_refreshed")), 3)
 
+    def test_calls_before_the_first_credentials_wait_for_them(self):
+        """The listeners accept only once the first credentials are in hand:
+        calls made right after start (STS answering 1 s late) wait in the
+        backlog and succeed, instead of 503."""
+        import json
+        import subprocess
+        import threading
+        from harness import BIN, KEYS, base_config, free_port
+        tf = os.path.join(self.home(), "web-token")
+        with open(tf, "w") as f:
+            f.write("web-token-slow")
+        self.aws.configure(delay_ms=1000)
+        self.addCleanup(self.aws.configure, delay_ms=0)
+        gport, hport = free_port(), free_port()
+        cfg = base_config(self.fake.url, grpc={"listen": "127.0.0.1:%d" % gport},
+                          http={"listen": "127.0.0.1:%d" % hport}, cache={"enabled": True})
+        d = os.path.join(self.home(), "early")
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "gw.json")
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"HOME": self.home(), "AWS_EC2_METADATA_DISABLED": "true",
+                    "AWS_WEB_IDENTITY_TOKEN_FILE": tf,
+                    "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/web",
+                    "AWS_ENDPOINT_URL_STS": self.aws.url, "GRPC_DNS_RESOLVER": "native"})
+        log = open(os.path.join(d, "gw.log"), "wb")
+        p = subprocess.Popen([os.path.join(BIN, "bedrockgw"), "--config", path], env=env,
+                             stdout=log, stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: (p.poll() is None and p.terminate(), p.wait(10), log.close()))
+        # bound as soon as the process is up: connect and call at once
+        deadline = time.time() + 5
+        while True:
+            try:
+                import socket
+                socket.create_connection(("127.0.0.1", hport), timeout=0.2).close()
+                break
+            except OSError:
+                self.assertLess(time.time(), deadline, "the REST port never opened")
+                time.sleep(0.01)
+        t0 = time.time()
+        results = {}
+
+        def rest():
+            import http.client
+            c = http.client.HTTPConnection("127.0.0.1", hport, timeout=10)
+            c.request("GET", "/v1/model-import-jobs?maxResults=2", headers={"x-api-key": KEYS["team-a"]})
+            r = c.getresponse()
+            results["rest"] = (r.status, r.read())
+            c.close()
+
+        def grpc_call():
+            ch = grpc.insecure_channel("127.0.0.1:%d" % gport)
+            rpc = ch.unary_unary("/bedrockgw.v1.ModelImportJobs/ListModelImportJobs",
+                                 request_serializer=pb.ListModelImportJobsRequest.SerializeToString,
+                                 response_deserializer=pb.ListModelImportJobsResponse.FromString)
+            try:
+                resp = rpc(pb.ListModelImportJobsRequest(max_results=2), timeout=10,
+                           metadata=[("authorization", "Bearer " + KEYS["team-a"])])
+                results["grpc"] = len(resp.model_import_job_summaries)
+            except grpc.RpcError as e:
+                results["grpc"] = e.code()
+            ch.close()
+        ts = [threading.Thread(target=rest), threading.Thread(target=grpc_call)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(15)
+        self.assertEqual(results["rest"][0], 200, results)
+        self.assertEqual(results["grpc"], 2, results)
+        self.assertGreater(time.time() - t0, 0.7, "the calls should have waited for STS")
+        with open(os.path.join(d, "gw.log")) as f:
+            text = f.read()
+        self.assertNotIn("not available yet", text)
+
     def test_refresh_failure_keeps_credentials_until_expiry(self):
         tf = os.path.join(self.home(), "web-token")
         with open(tf, "w") as f:

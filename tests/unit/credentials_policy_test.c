@@ -18,10 +18,15 @@ int main(void)
         int64_t at = credentials_policy_refresh_at(&p, exp, now, r);
         CHECK(at <= exp - 300000 && at >= exp - 360000);
     }
-    /* lives shorter than the margin: not sooner than the minimum interval,
-     * before expiry */
+    /* lives shorter than the margin: at half its remaining life (15 s
+     * credentials: once every 7.5 s, not every second), never sooner than
+     * the minimum interval unless it expires first */
     int64_t at = credentials_policy_refresh_at(&p, now + 10000, now, 123);
-    CHECK(at == now + 1000);
+    CHECK(at == now + 5000);
+    at = credentials_policy_refresh_at(&p, now + 15000, now, 123);
+    CHECK(at == now + 7500);
+    at = credentials_policy_refresh_at(&p, now + 1500, now, 123);
+    CHECK(at == now + 1000); /* half is 750 < the 1000 minimum, expiry later */
     at = credentials_policy_refresh_at(&p, now + 800, now, 123);
     CHECK(at == now + 400);
     /* already expired: refresh now */
