@@ -1067,7 +1067,7 @@ static void s_refresh_done(struct credentials_provider *p, struct credentials *g
                                                  now, clock_jitter_u32());
         s_arm(p, at);
         bool usable = credentials_provider_resolved(p, now);
-        log_event(LOG_WARN, "credentials_refresh_failed",
+        log_event_limited(LOG_WARN, "credentials_refresh_failed",
                   json_pack("{s:s,s:s,s:i,s:b,s:I}", "source", s_names[p->src], "error", why,
                             "failures", p->failures, "current_still_valid", usable,
                             "retry_in_ms", (json_int_t)(at - now)));

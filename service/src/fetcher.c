@@ -486,7 +486,7 @@ static void s_on_http(void *arg, const struct upstream_response *r)
             return;
         }
         h->forced_refresh = true;
-        log_event(LOG_WARN, "credentials_rejected",
+        log_event_limited(LOG_WARN, "credentials_rejected",
                   json_pack("{s:s,s:s}", "error_type", etype, "action", "forced_refresh"));
         struct bgw_error err;
         h->cw = credentials_provider_wait(f->credentials, true, h->creds_generation,
@@ -519,7 +519,7 @@ static void s_on_http(void *arg, const struct upstream_response *r)
     }
     int cost = retry_quota_acquire(&f->quota, cls);
     if (cost == 0) {
-        log_event(LOG_WARN, "retry_quota_exhausted",
+        log_event_limited(LOG_WARN, "retry_quota_exhausted",
                   json_pack("{s:s,s:i}", "class", retry_class_str(cls), "available",
                             f->quota.available));
         s_fail(h);

@@ -336,7 +336,7 @@ static void s_on_page(void *arg, const struct page_cache_result *r)
     c->upstream_ms += r->upstream_ms;
     c->upstream_calls += r->attempts;
     if (r->transport_error)
-        log_event(LOG_WARN, "upstream_failed",
+        log_event_limited(LOG_WARN, "upstream_failed",
                   json_pack("{s:s,s:s,s:s}", "request_id", c->request_id, "outcome",
                             r->status == BGW_ERR_DEADLINE_EXCEEDED ? "timeout" : "transport",
                             "detail", r->transport_error));

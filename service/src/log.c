@@ -257,6 +257,67 @@ void log_event(enum log_level level, const char *event, json_t *fields)
     buf_clean_up(&b);
 }
 
+#define S_LIMIT_SLOTS 32
+
+struct s_limit {
+    const char *event;
+    int64_t window_ms;
+    int n;
+    uint64_t suppressed;
+};
+
+static struct s_limit s_limits[S_LIMIT_SLOTS];
+static int64_t s_limit_window_ms = LOG_LIMIT_WINDOW_MS;
+
+void log_set_limit_window_ms(int64_t ms)
+{
+    s_limit_window_ms = ms > 0 ? ms : LOG_LIMIT_WINDOW_MS;
+}
+
+static int64_t s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void log_event_limited(enum log_level level, const char *event, json_t *fields)
+{
+    if (level < s_min_level) {
+        json_decref(fields);
+        return;
+    }
+    struct s_limit *l = NULL;
+    for (size_t i = 0; i < S_LIMIT_SLOTS && !l; i++) {
+        if (!s_limits[i].event || strcmp(s_limits[i].event, event) == 0)
+            l = &s_limits[i];
+    }
+    if (!l) { /* more event names than slots: no limiting */
+        log_event(level, event, fields);
+        return;
+    }
+    l->event = event;
+    int64_t now = s_mono_ms();
+    if (now - l->window_ms >= s_limit_window_ms) {
+        l->window_ms = now;
+        l->n = 0;
+    }
+    if (l->n >= LOG_LIMIT_BURST) {
+        l->suppressed++;
+        json_decref(fields);
+        return;
+    }
+    l->n++;
+    if (l->suppressed) {
+        if (!fields)
+            fields = json_object();
+        if (fields)
+            json_object_set_new(fields, "suppressed", json_integer((json_int_t)l->suppressed));
+        l->suppressed = 0;
+    }
+    log_event(level, event, fields);
+}
+
 /* jansson's UTF-8 rules (utf8.c): no overlong forms, no surrogates, nothing
  * above U+10FFFF. */
 bool log_utf8_valid(const char *s, size_t n)

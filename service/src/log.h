@@ -22,6 +22,17 @@ int log_level_parse(const char *s, enum log_level *out); /* "debug".."error"; 0/
  * (may be NULL). */
 void log_event(enum log_level level, const char *event, json_t *fields);
 
+/* log_event for events a fault can repeat per request (refresh failures,
+ * retry quota, upstream transport errors): at most LOG_LIMIT_BURST lines
+ * of one event name per LOG_LIMIT_WINDOW_MS; the others are counted, and
+ * the next line written carries "suppressed": how many were dropped since
+ * the previous one. */
+#define LOG_LIMIT_BURST 5
+#define LOG_LIMIT_WINDOW_MS 10000
+void log_event_limited(enum log_level level, const char *event, json_t *fields);
+/* The window above (tests shorten it). */
+void log_set_limit_window_ms(int64_t ms);
+
 /* For hot paths (the access line): the caller formats the fields itself
  * into a buffer it reuses, with the same serializer log_event uses.
  *   if (log_enabled(lvl) && log_line_begin(b, lvl, "access") == 0) {

@@ -35,6 +35,13 @@ static const char *s_env(const char *name)
     return getenv(name);
 }
 
+/* A start-up failure, as a JSON event like every other line the running
+ * gateway writes (--check-config speaks plain text instead). */
+static void s_start_failed(const char *event, const char *error)
+{
+    log_event(LOG_ERROR, event, json_pack("{s:s,s:s}", "error", error, "msg", "not started"));
+}
+
 /* --check-config: each TLS listener's files loaded and checked exactly as
  * at start (readable, key matching the certificate, CAs loadable), plus
  * their expiry: an expired server certificate is an error (a reload would
@@ -108,7 +115,10 @@ int main(int argc, char **argv)
     struct buf err;
     buf_init(&err, 4096);
     if (config_load(path, &env, &cfg, &err) != 0) {
-        fprintf(stderr, "bedrockgw: config error: %s\n", err.data ? err.data : path);
+        if (check_only)
+            fprintf(stderr, "bedrockgw: config error: %s\n", err.data ? err.data : path);
+        else
+            s_start_failed("config_error", err.data ? err.data : path);
         buf_clean_up(&err);
         return 1;
     }
@@ -146,17 +156,17 @@ int main(int argc, char **argv)
     };
     struct credentials_provider *creds = credentials_provider_chain_new(&co, &cerr);
     if (!creds) {
-        fprintf(stderr, "bedrockgw: %s\n", cerr.message);
+        s_start_failed("start_failed", cerr.message);
         goto out_cfg;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "bedrockgw: curl_global_init failed\n");
+        s_start_failed("start_failed", "curl_global_init failed");
         goto out_creds;
     }
     struct gateway_options go = {&cfg, creds, path, &env};
     g = gateway_new(&go, &err);
     if (!g) {
-        fprintf(stderr, "bedrockgw: %s\n", err.data ? err.data : "cannot start");
+        s_start_failed("start_failed", err.data ? err.data : "cannot start");
     } else {
         rc = gateway_run(g);
         gateway_destroy(g);

@@ -428,7 +428,7 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
         }
     }
     if (r->status != BGW_OK && f->background)
-        log_event(LOG_WARN, "cache_refresh_failed",
+        log_event_limited(LOG_WARN, "cache_refresh_failed",
                   json_pack("{s:s,s:i}", "code", bgw_status_grpc_name(r->status), "http_status",
                             (int)r->http_status));
     s_flight_free(pc, f);
@@ -729,8 +729,8 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
                 struct bgw_error ferr;
                 bgw_error_clear(&ferr);
                 if (!s_flight_start(pc, q, hash, true, now_ms, &ferr))
-                    log_msg(LOG_WARN, "cache_refresh_failed", "cannot start a refresh: %s",
-                            ferr.message);
+                    log_event_limited(LOG_WARN, "cache_refresh_failed",
+                                      json_pack("{s:s}", "msg", ferr.message));
             }
             s_queue_ready(pc, h, PAGE_CACHE_STALE_REVALIDATING);
             return h;

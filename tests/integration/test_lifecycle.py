@@ -129,6 +129,32 @@ class CommandLine(unittest.TestCase):
         self.assertNotIn('"ready"', p.stdout + p.stderr)
 
 
+    def test_start_failures_are_json_events_naming_the_reason(self):
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        try:
+            cfg = base_config("http://127.0.0.1:9",
+                              grpc={"listen": "127.0.0.1:%d" % busy.getsockname()[1]})
+            path = self.write("busy.json", cfg)
+            p = run(["--config", path], env={"AWS_ACCESS_KEY_ID": AKID,
+                                             "AWS_SECRET_ACCESS_KEY": SECRET}, timeout=20)
+        finally:
+            busy.close()
+        self.assertEqual(p.returncode, 1)
+        lines = [json.loads(l) for l in p.stderr.splitlines() if l.startswith("{")]
+        self.assertEqual([l["event"] for l in lines], ["start_failed"], p.stderr)
+        self.assertIn("grpc.listen", lines[0]["error"])
+        self.assertIn("Address already in use", lines[0]["error"])
+        # a config error too
+        path = self.write("badkey.json", dict(base_config("http://127.0.0.1:9"), nope=1))
+        p = run(["--config", path], timeout=20)
+        self.assertEqual(p.returncode, 1)
+        ev = json.loads(p.stderr.strip().splitlines()[-1])
+        self.assertEqual(ev["event"], "config_error")
+        self.assertIn("nope", ev["error"])
+
+
 class Running(GatewayTestCase):
 
     def test_ready_line(self):
