@@ -107,7 +107,10 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
               log_put_str(b, c->peer, peer_len) | S_KEY(b, "\"params\"") | s_params(b, &c->req) |
               S_KEY(b, "\"code\"") | s_str(b, bgw_status_grpc_name(st)) |
               S_KEY(b, "\"grpc_code\"") | log_put_int(b, bgw_status_grpc_code(st)) |
-              S_KEY(b, "\"http_status\"") | log_put_int(b, bgw_status_http(st)) |
+              S_KEY(b, "\"http_status\"") |
+              log_put_int(b, c->transport == HANDLER_REST && !err && c->cache_reply.not_modified
+                                 ? 304 /* what was sent */
+                                 : bgw_status_http(st)) |
               S_KEY(b, "\"latency_ms\"") | log_put_int(b, latency_ms) |
               S_KEY(b, "\"upstream_calls\"") | log_put_int(b, c->upstream_calls);
     if (a->filters) {

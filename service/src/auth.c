@@ -85,6 +85,10 @@ const struct tenant *auth_resolve(const struct tenant_table *t, const struct aut
     }
     const char *key = NULL;
     size_t key_len = 0;
+    if (in->key_repeated) {
+        *reason = "more than one Authorization or X-Api-Key header: send the API key once";
+        return NULL;
+    }
     if (tenant_extract_key(in->authorization, in->x_api_key, &key, &key_len, reason) != 0)
         return NULL;
     const struct tenant *by_key = tenant_authenticate(t, key, key_len);

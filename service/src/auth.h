@@ -31,6 +31,7 @@ struct auth_input {
     const char *authorization;        /* header/metadata value or NULL */
     const char *x_api_key;            /* header/metadata value or NULL */
     const struct peer_identity *peer; /* NULL or no cert = no certificate */
+    bool key_repeated;                /* a key header came twice: refused */
 };
 
 /* The tenant for in, or NULL with *reason (static, safe to show: never

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -317,6 +318,13 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
         if (strcmp(json_string_value(o), "*") == 0 && n > 1)
             return s_fail(c, path, "\"*\" must be the only entry (it allows every origin)");
         cfg->cors_origins[i] = strdup(json_string_value(o));
+        /* Scheme and host are case-insensitive: kept lower case, the form a
+         * browser sends and expects echoed; a port stays as written. */
+        for (char *p = cfg->cors_origins[i]; p && *p; p++) {
+            if (*p == ':' && p[1] != '/') /* the port */
+                break;
+            *p = (char)tolower((unsigned char)*p);
+        }
         if (!cfg->cors_origins[i])
             return s_fail(c, path, "out of memory");
         cfg->n_cors_origins = i + 1;

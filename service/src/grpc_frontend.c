@@ -309,6 +309,8 @@ static void s_on_stream(void *arg, struct h2_stream *st)
     handler_format_request_id(c->request_id, 'g', (unsigned long)time(NULL), ++fe->next_id);
     snprintf(c->peer, sizeof(c->peer), "%s", h2_stream_peer(st));
     c->authorization = s_dup(h2_stream_header(st, "authorization"));
+    c->key_header_repeated = h2_stream_header_count(st, "authorization") > 1 ||
+                             h2_stream_header_count(st, "x-api-key") > 1;
     c->x_api_key = s_dup(h2_stream_header(st, "x-api-key"));
     c->cache_control = s_dup(h2_stream_header(st, "cache-control"));
     if (fr == GRPC_WIRE_NONE) {

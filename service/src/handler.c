@@ -125,7 +125,8 @@ enum bgw_status handler_authenticate(const struct handler_ctx *ctx, struct handl
                                      struct bgw_error *err)
 {
     const char *reason = "unauthenticated";
-    struct auth_input in = {call->authorization, call->x_api_key, &call->peer_cert};
+    struct auth_input in = {call->authorization, call->x_api_key, &call->peer_cert,
+                            call->key_header_repeated};
     call->tenant = auth_resolve(&ctx->cfg->tenants, &in, &call->auth_method, &reason);
     if (!call->tenant)
         return bgw_error_set(err, BGW_ERR_UNAUTHENTICATED, NULL, "%s", reason);

@@ -97,6 +97,7 @@ struct handler_call {
      * decode_error; the handler then answers with it (after
      * authentication). */
     bool decode_failed;
+    bool key_header_repeated; /* authorization or x-api-key came more than once */
     char *authorization; /* heap copy of the header/metadata, wiped on free */
     char *x_api_key;     /* heap copy, wiped on free */
     struct peer_identity peer_cert; /* verified TLS client certificate's names, if any */

@@ -52,34 +52,51 @@ static int s_is_blank(const char *s)
     return 1;
 }
 
+/* k trimmed of blanks on both sides: its start, length in *n. */
+static const char *s_trim(const char *k, size_t *n)
+{
+    while (*k == ' ' || *k == '\t')
+        k++;
+    size_t len = strlen(k);
+    while (len > 0 && (k[len - 1] == ' ' || k[len - 1] == '\t'))
+        len--;
+    *n = len;
+    return k;
+}
+
 int tenant_extract_key(const char *authorization, const char *x_api_key, const char **key,
                        size_t *key_len, const char **reason)
 {
     const char *k = NULL;
+    size_t n = 0;
     if (authorization && !s_is_blank(authorization)) {
         const char *p = authorization;
         while (*p == ' ' || *p == '\t')
             p++;
         if (strncasecmp(p, "bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t')) {
-            *reason = "authorization must use the Bearer scheme";
+            *reason = x_api_key ? "the Authorization header is not 'Bearer <key>' and an X-Api-Key "
+                                  "header was sent too: send the API key in one of them"
+                                : "the Authorization header must use the Bearer scheme: "
+                                  "'Authorization: Bearer <key>'";
             return -1;
         }
-        p += 6;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        k = p;
+        k = s_trim(p + 6, &n);
+        if (x_api_key) {
+            /* Both headers: they must agree, never one silently winning. */
+            size_t xn;
+            const char *x = s_trim(x_api_key, &xn);
+            if (xn != n || memcmp(x, k, n) != 0) {
+                *reason = "the Authorization and X-Api-Key headers carry different API keys";
+                return -1;
+            }
+        }
     } else if (x_api_key) {
-        k = x_api_key;
-        while (*k == ' ' || *k == '\t')
-            k++;
+        k = s_trim(x_api_key, &n);
     }
     if (!k) {
         *reason = "missing API key: send 'authorization: Bearer <key>' or 'x-api-key: <key>'";
         return -1;
     }
-    size_t n = strlen(k);
-    while (n > 0 && (k[n - 1] == ' ' || k[n - 1] == '\t'))
-        n--;
     if (n == 0) {
         *reason = "empty API key";
         return -1;

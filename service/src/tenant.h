@@ -38,8 +38,9 @@ void tenant_table_clean_up(struct tenant_table *t);
 int tenant_parse_key_hash(const char *hex, unsigned char out[32]);
 
 /* Picks the presented key out of the request's credentials: "Bearer <key>"
- * in authorization (scheme case-insensitive), else x_api_key. Either may be
- * NULL. On success *key points into one of the inputs and *key_len is set;
+ * in authorization (scheme case-insensitive), or x_api_key; when both are
+ * sent they must carry the same key (else refused: neither silently wins).
+ * Either may be NULL. On success *key points into one of the inputs and *key_len is set;
  * returns 0. Returns -1 with a static reason (safe to show; never contains
  * the key) when nothing usable was presented. */
 int tenant_extract_key(const char *authorization, const char *x_api_key, const char **key,

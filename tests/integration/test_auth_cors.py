@@ -75,6 +75,56 @@ class Auth(GatewayTestCase):
         self.assertStatusError(st, body, 401, 16)
         self.assertNoUpstream()
 
+    def test_origin_scheme_and_host_ignore_case_port_does_not(self):
+        # the configured origin is https://app.example.com (base_config)
+        for given in ("https://APP.Example.COM", "HTTPS://app.example.com"):
+            st, h, body = self.gw.rest({"maxResults": 1}, headers={"Origin": given})
+            self.assertEqual(st, 200, body)
+            self.assertEqual(h.get("access-control-allow-origin"), "https://app.example.com")
+        for given in ("https://app.example.com:8443", "http://app.example.com",
+                      "https://app.example.com.evil.test"):
+            st, h, body = self.gw.rest({"maxResults": 1}, headers={"Origin": given})
+            self.assertNotIn("access-control-allow-origin", h, given)
+
+    def test_conflicting_and_repeated_key_headers_are_refused(self):
+        import http.client
+        a, b = KEYS["team-a"], KEYS["team-b"]
+        # both headers with the same key: fine
+        st, h, body = self.gw.rest(key="team-a", headers={"Authorization": "Bearer " + a})
+        self.assertEqual(st, 200, body)
+        # different keys: neither wins
+        st, h, body = self.gw.rest(key="team-b", headers={"Authorization": "Bearer " + a})
+        self.assertStatusError(st, body, 401, 16)
+        self.assertIn("different API keys", body["message"])
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.gw.grpc(key="team-a", metadata=[("x-api-key", b)])
+        self.assertRpcError(cm.exception, SC.UNAUTHENTICATED)
+        self.assertIn("different API keys", cm.exception.details())
+        # a non-Bearer Authorization next to a good x-api-key: the message
+        # names both headers
+        st, h, body = self.gw.rest(key="team-a", headers={"Authorization": "Basic Zm9vOmJhcg=="})
+        self.assertStatusError(st, body, 401, 16)
+        self.assertIn("X-Api-Key", body["message"])
+        self.assertIn("Authorization", body["message"])
+        # the same header twice (even with one valid key): refused
+        for name in ("X-Api-Key", "Authorization"):
+            val = (lambda k: "Bearer " + k) if name == "Authorization" else (lambda k: k)
+            c = http.client.HTTPConnection("127.0.0.1", self.gw.http_port, timeout=10)
+            c.putrequest("GET", "/v1/model-import-jobs?maxResults=1")
+            c.putheader(name, val(a))
+            c.putheader(name, val(b))
+            c.endheaders()
+            r = c.getresponse()
+            body = json.loads(r.read())
+            c.close()
+            self.assertEqual(r.status, 401, body)
+            self.assertIn("more than one", body["message"])
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.gw.grpc(key=None, metadata=[("x-api-key", a), ("x-api-key", a)])
+        self.assertRpcError(cm.exception, SC.UNAUTHENTICATED)
+        self.assertIn("more than one", cm.exception.details())
+        self.assertEqual(len(self.fake.api_requests()), 1)
+
     def test_tenant_in_access_log_and_no_keys_in_log(self):
         st, h, body = self.gw.rest(key="team-b")
         self.assertEqual(st, 200)

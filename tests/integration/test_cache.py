@@ -273,6 +273,9 @@ class ClientControl(CacheBase):
         self.assertEqual(st, 304)
         self.assertIsNone(body2)
         self.assertEqual(h2["etag"], etag)
+        # the audit line says what was sent: 304
+        e = self.gw.wait_access(lambda e: e["request_id"] == h2["x-request-id"])
+        self.assertEqual(e["http_status"], 304)
         st, h3, body3 = self.gw.rest(q, headers={"If-None-Match": '"0000000000000000", ' + etag})
         self.assertEqual(st, 304)
         st, h4, body4 = self.gw.rest(q, headers={"If-None-Match": '"0000000000000000"'})

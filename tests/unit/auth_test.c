@@ -55,7 +55,7 @@ static void s_expect(const struct tenant_table *t, const char *authz, const char
                      const struct peer_identity *peer, const char *want_id,
                      enum auth_method want_method, const char *want_reason, int line)
 {
-    struct auth_input in = {authz, xkey, peer};
+    struct auth_input in = {authz, xkey, peer, false};
     enum auth_method m = AUTH_NONE;
     const char *reason = NULL;
     const struct tenant *got = auth_resolve(t, &in, &m, &reason);

@@ -200,7 +200,7 @@ static void test_success(void)
         {"Bearer key-alpha-1", NULL, 0},
         {"bearer   key-alpha-2 ", NULL, 0},
         {NULL, "key-beta-1", 1},
-        {"Bearer key-beta-1", "key-alpha-1", 1}, /* authorization wins */
+        {"Bearer key-beta-1", "key-beta-1", 1}, /* both headers, the same key */
     };
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         struct handler_call *c = s_call(keys[i].authz, keys[i].xkey);

@@ -86,14 +86,17 @@ static void test_extract_key(void)
     EXPECT_KEY("", "xyz789", "xyz789");
     EXPECT_KEY(" \t ", "xyz789", "xyz789");
 
-    /* Both present: authorization wins. */
-    EXPECT_KEY("Bearer from-authz", "from-x-api-key", "from-authz");
-    /* ... even when it is unusable: no silent fallback. */
-    EXPECT_NO_KEY("Basic dXNlcjpwYXNz", "from-x-api-key", "Bearer scheme", "dXNlcjpwYXNz");
+    /* Both present: the same key is fine, different keys are refused. */
+    EXPECT_KEY("Bearer same-key", " same-key ", "same-key");
+    EXPECT_NO_KEY("Bearer from-authz", "from-x-api-key", "carry different API keys", "from-authz");
+    /* A non-Bearer Authorization next to an X-Api-Key: no silent
+     * fallback, and the reason names both headers. */
+    EXPECT_NO_KEY("Basic dXNlcjpwYXNz", "from-x-api-key", "X-Api-Key header was sent too",
+                  "dXNlcjpwYXNz");
 
     /* Other schemes or a malformed Bearer. */
-    EXPECT_NO_KEY("Basic dXNlcjpwYXNz", NULL, "authorization must use the Bearer scheme",
-                  "dXNlcjpwYXNz");
+    EXPECT_NO_KEY("Basic dXNlcjpwYXNz", NULL,
+                  "the Authorization header must use the Bearer scheme", "dXNlcjpwYXNz");
     EXPECT_NO_KEY("Token s3cr3t-token", NULL, "Bearer scheme", "s3cr3t-token");
     EXPECT_NO_KEY("Bearers3cr3t-token", NULL, "Bearer scheme", "s3cr3t-token");
     EXPECT_NO_KEY("s3cr3t-token", NULL, "Bearer scheme", "s3cr3t-token");
