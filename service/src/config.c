@@ -442,13 +442,19 @@ static int s_load_cache(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!o)
         return 0;
-    static const char *const keys[] = {"enabled", "ttl_ms", "swr_ms", "sie_ms",
-                                       "max_bytes", "max_entry_bytes", NULL};
+    static const char *const keys[] = {"enabled",   "ttl_ms",          "swr_ms",
+                                       "sie_ms",    "max_bytes",       "max_entry_bytes",
+                                       "share_across_tenants", NULL};
     json_t *en = json_object_get(o, "enabled");
     if (en && !json_is_boolean(en))
         return s_fail(c, "cache.enabled", "must be true or false");
     if (en)
         cfg->cache.enabled = json_is_true(en);
+    json_t *share = json_object_get(o, "share_across_tenants");
+    if (share && !json_is_boolean(share))
+        return s_fail(c, "cache.share_across_tenants", "must be true or false");
+    if (share)
+        cfg->cache.share_across_tenants = json_is_true(share);
     if (s_check_keys(c, o, "cache", keys) != 0 ||
         s_int(c, o, "ttl_ms", "cache.ttl_ms", 1, 86400000, &cfg->cache.ttl_ms) != 0 ||
         s_int(c, o, "swr_ms", "cache.swr_ms", 0, 86400000, &cfg->cache.swr_ms) != 0 ||
@@ -886,6 +892,7 @@ static void s_defaults(struct config *cfg)
     snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
     cfg->http_metrics_enabled = true;
     cfg->cache.enabled = true;
+    cfg->cache.share_across_tenants = true;
     cfg->cache.ttl_ms = CACHE_DEFAULT_TTL_MS;
     cfg->cache.swr_ms = CACHE_DEFAULT_SWR_MS;
     cfg->cache.sie_ms = CACHE_DEFAULT_SIE_MS;

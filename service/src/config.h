@@ -91,6 +91,9 @@ struct config_cache {
     int64_t sie_ms;
     size_t max_bytes;
     size_t max_entry_bytes;
+    /* false: each tenant's upstream pages are cached (and fetched) apart,
+     * so no tenant can time whether another asked the same page */
+    bool share_across_tenants;
 };
 
 struct config {

@@ -211,6 +211,10 @@ static int s_fetch(struct gateway *g, struct handler_call *c, struct s_link *l,
 {
     struct page_cache_control ctl;
     page_cache_parse_control(c->cache_control, &ctl);
+    const struct config *cfg =
+        c->config_ref ? ((const struct config_ref *)c->config_ref)->cfg : g->cfg;
+    if (!cfg->cache.share_across_tenants && c->tenant)
+        ctl.partition = c->tenant->id;
     c->upstream = page_cache_fetch_page(g->pcache, q, &ctl, c->deadline_ms, s_on_page, l, err);
     return c->upstream ? 0 : -1;
 }

@@ -102,6 +102,7 @@ void page_cache_parse_control(const char *value, struct page_cache_control *out)
 {
     out->no_cache = false;
     out->max_age_ms = -1;
+    out->partition = NULL;
     if (!value)
         return;
     const char *p = value;
@@ -186,12 +187,23 @@ static int s_identity(struct page_cache *pc, struct bgw_error *err)
     return 0;
 }
 
-static int s_build_key(struct page_cache *pc, const struct jobs_request *q, struct bgw_error *err)
+static int s_build_key(struct page_cache *pc, const struct jobs_request *q, const char *partition,
+                       struct bgw_error *err)
 {
     if (s_identity(pc, err) != 0)
         return -1;
     buf_reset(&pc->key);
-    if (cache_key_build(pc->identity, q, pc->cfg->default_page_size, &pc->key) != 0) {
+    const char *identity = pc->identity;
+    char scoped[1024 + 160];
+    if (partition) { /* NUL cannot occur in a tenant id: an unambiguous separator */
+        int n = snprintf(scoped, sizeof(scoped), "%s|tenant=%s", pc->identity, partition);
+        if (n < 0 || (size_t)n >= sizeof(scoped)) {
+            bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "cache key too long");
+            return -1;
+        }
+        identity = scoped;
+    }
+    if (cache_key_build(identity, q, pc->cfg->default_page_size, &pc->key) != 0) {
         bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
         return -1;
     }
@@ -686,6 +698,7 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
     h->ctl.max_age_ms = -1;
     if (ctl)
         h->ctl = *ctl;
+    h->ctl.partition = NULL; /* borrowed: used here only (the key) */
 
     if (!pc->cache) {
         h->kind = S_PASS;
@@ -699,7 +712,7 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
     }
 
     int64_t now_ms = clock_mono_ms();
-    if (s_build_key(pc, q, err) != 0) {
+    if (s_build_key(pc, q, ctl ? ctl->partition : NULL, err) != 0) {
         free(h);
         return NULL;
     }

@@ -63,6 +63,10 @@ struct page_cache_options {
 struct page_cache_control {
     bool no_cache;      /* fresh upstream read */
     int64_t max_age_ms; /* < 0: no bound */
+    /* NULL, or a name (the tenant) whose pages are kept and fetched apart
+     * from everyone else's (cache.share_across_tenants: false). Borrowed
+     * for the call to page_cache_fetch_page only. */
+    const char *partition;
 };
 /* Parses a Cache-Control value ("no-cache", "max-age=N", comma-separated,
  * case-insensitive; unknown directives ignored). NULL -> no control. */

@@ -146,6 +146,26 @@ class Coalescing(CacheBase):
 
 
 class Keys(CacheBase):
+    def test_share_across_tenants_false_keeps_tenants_pages_apart(self):
+        q = {"maxResults": 7}
+        # shared (the default): team-b's question is answered from the page
+        # team-a's fetched, no second upstream call (only timing tells)
+        g = self.cache_gw()
+        self.assertEqual(g.rest(q, key="team-a")[0], 200)
+        self.assertEqual(g.rest(q, key="team-b")[0], 200)
+        self.assertEqual(self.upstream_calls(), 1)
+        self.fake.reset()
+        # apart: each tenant fetches its own page, and hits only its own
+        g = self.start_gateway(cache=dict(CACHE, share_across_tenants=False))
+        st, h, a1 = g.rest(q, key="team-a")
+        self.assertEqual((st, h["x-cache"]), (200, "miss"))
+        st, h, b1 = g.rest(q, key="team-b")
+        self.assertEqual((st, h["x-cache"]), (200, "miss"))
+        self.assertEqual(self.upstream_calls(), 2)
+        st, h, b2 = g.rest(q, key="team-b")
+        self.assertEqual((st, h["x-cache"], b2), (200, "hit", b1))
+        self.assertEqual(self.upstream_calls(), 2)
+
     def test_equivalent_requests_share_an_entry(self):
         variants = [
             "maxResults=25&creationTimeAfter=2024-06-01T00:00:00Z&statusEquals=Completed",
