@@ -573,3 +573,24 @@ const struct cache_view *cache_entry_add_view(struct cache *c, struct cache_entr
     const struct cache_view *v = s_add_view(c, e, view_key, view_key_len, body, body_len, meta);
     return v;
 }
+
+/* Does the If-None-Match list hold etag (or "*")? */
+bool cache_etag_list_match(const char *inm, const char *etag)
+{
+    if (!inm || !etag[0])
+        return false;
+    size_t n = strlen(etag);
+    for (const char *p = inm; *p;) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        if (*p == '*')
+            return true;
+        if (p[0] == 'W' && p[1] == '/') /* weak comparison for If-None-Match */
+            p += 2;
+        if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return true;
+        while (*p && *p != ',')
+            p++;
+    }
+    return false;
+}

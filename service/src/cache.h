@@ -140,6 +140,10 @@ struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_le
 struct cache_entry *cache_store(struct cache *c, const char *key, size_t key_len,
                                 struct jobs_response *page, int64_t now_ms);
 
+/* Does an If-None-Match value (a comma-separated list of entity tags,
+ * weak ones "W/..." compared weakly, or "*") hold etag? NULL: no. */
+bool cache_etag_list_match(const char *if_none_match, const char *etag);
+
 /* Drops key's entry, if any. */
 void cache_remove(struct cache *c, const char *key, size_t key_len);
 

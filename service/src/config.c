@@ -996,3 +996,19 @@ void config_clean_up(struct config *c)
     OPENSSL_cleanse(c->cred_secret_access_key, sizeof(c->cred_secret_access_key));
     OPENSSL_cleanse(c->cred_session_token, sizeof(c->cred_session_token));
 }
+
+/* Whether the request's Origin names the configured origin o (kept lower
+ * case by the config): scheme and host compare case-insensitively, the
+ * port (and anything after the host) exactly. */
+bool config_origin_matches(const char *o, const char *origin)
+{
+    const char *sep = strstr(o, "://");
+    if (!sep)
+        return false;
+    size_t head = (size_t)(sep - o) + 3;
+    if (strncasecmp(o, origin, head) != 0)
+        return false;
+    const char *oh = o + head, *gh = origin + head;
+    size_t on = strcspn(oh, ":"), gn = strcspn(gh, ":");
+    return on == gn && strncasecmp(oh, gh, on) == 0 && strcmp(oh + on, gh + gn) == 0;
+}

@@ -190,4 +190,9 @@ void config_clean_up(struct config *c);
  * 0 or -1. */
 int config_split_host_port(const char *s, char *host, size_t host_len, int *port);
 
+/* Whether a request's Origin header names the configured origin o (as
+ * config keeps it: scheme and host lower case): scheme and host compare
+ * case-insensitively, the port (and anything after the host) exactly. */
+bool config_origin_matches(const char *o, const char *origin);
+
 #endif

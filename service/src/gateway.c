@@ -219,27 +219,6 @@ static int s_fetch(struct gateway *g, struct handler_call *c, struct s_link *l,
     return c->upstream ? 0 : -1;
 }
 
-/* Does the If-None-Match list hold etag (or "*")? */
-static bool s_etag_match(const char *inm, const char *etag)
-{
-    if (!inm || !etag[0])
-        return false;
-    size_t n = strlen(etag);
-    for (const char *p = inm; *p;) {
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        if (*p == '*')
-            return true;
-        if (p[0] == 'W' && p[1] == '/') /* weak comparison for If-None-Match */
-            p += 2;
-        if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-            return true;
-        while (*p && *p != ',')
-            p++;
-    }
-    return false;
-}
-
 /* The answer is ready (handler said REPLY): fill the call's cache reply with
  * the serialized response. When the whole answer came from one cached page,
  * the bytes are kept with that entry per view (handler_view_key), so the next
@@ -285,7 +264,7 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
         cr->body_len = body->len;
         cache_etag(cr->body, cr->body_len, cr->etag);
     }
-    cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
+    cr->not_modified = cache_etag_list_match(c->if_none_match, cr->etag);
 }
 
 static void s_cache_info(struct handler_call *c, const struct page_cache_result *r)
@@ -323,7 +302,7 @@ static bool s_try_view(struct gateway *g, struct handler_call *c,
     cr->body_len = v->body_len;
     cr->view = v;
     memcpy(cr->etag, v->etag, sizeof(cr->etag));
-    cr->not_modified = s_etag_match(c->if_none_match, cr->etag);
+    cr->not_modified = cache_etag_list_match(c->if_none_match, cr->etag);
     cr->from_view = true;
     cr->items = v->meta.items;
     cr->more = v->meta.more;

@@ -52,22 +52,6 @@ struct s_pending {
 };
 
 /* The Access-Control-Allow-Origin value for origin, or NULL if not allowed. */
-/* Whether the request's Origin names the configured origin o (kept lower
- * case by the config): scheme and host compare case-insensitively, the
- * port (and anything after the host) exactly. */
-static bool s_origin_matches(const char *o, const char *origin)
-{
-    const char *sep = strstr(o, "://");
-    if (!sep)
-        return false;
-    size_t head = (size_t)(sep - o) + 3;
-    if (strncasecmp(o, origin, head) != 0)
-        return false;
-    const char *oh = o + head, *gh = origin + head;
-    size_t on = strcspn(oh, ":"), gn = strcspn(gh, ":");
-    return on == gn && strncasecmp(oh, gh, on) == 0 && strcmp(oh + on, gh + gn) == 0;
-}
-
 /* The Access-Control-Allow-Origin value for origin: the configured
  * spelling (never the client's), "*", or NULL. */
 static const char *s_cors_allow(const struct rest_frontend *fe, const char *origin)
@@ -78,7 +62,7 @@ static const char *s_cors_allow(const struct rest_frontend *fe, const char *orig
         const char *o = fe->cfg->cors_origins[i];
         if (strcmp(o, "*") == 0)
             return "*"; /* config forbids "*" together with credentials */
-        if (s_origin_matches(o, origin))
+        if (config_origin_matches(o, origin))
             return o;
     }
     return NULL;

@@ -16,7 +16,8 @@ SECS=${1:-30}
 case $SECS in '' | *[!0-9]*) echo "usage: $0 [seconds-per-target]" >&2; exit 2 ;; esac
 BUILD=${BGW_FUZZ_BUILD_DIR:-build-fuzz}
 SRC=$(pwd)
-TARGETS="query upstream_response config sigv4_auth time fake_query http1 sts_xml credentials_json ini"
+TARGETS="query upstream_response config sigv4_auth time fake_query http1 sts_xml credentials_json ini
+page_token grpc_request http_headers x509_names"
 
 # -max_len per target: a little above the largest realistic input.
 max_len() {
@@ -28,6 +29,10 @@ max_len() {
     http1) echo 9000 ;; # beyond the default 8 KiB head limit
     sts_xml | credentials_json) echo 20000 ;; # beyond CREDENTIALS_FIELD_MAX (8 KiB)
     ini) echo 8192 ;;
+    page_token) echo 2200 ;;  # beyond PAGE_TOKEN_TEXT_MAX
+    grpc_request) echo 4096 ;;
+    http_headers) echo 4096 ;;
+    x509_names) echo 8192 ;;
     *) echo 4096 ;;
     esac
 }
