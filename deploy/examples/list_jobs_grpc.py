@@ -22,7 +22,12 @@ def main():
     ap.add_argument("--target", default="127.0.0.1:50051")
     ap.add_argument("--key", required=True, help="API key (sent as authorization: Bearer)")
     ap.add_argument("--max-results", type=int, default=0)
-    ap.add_argument("--status", choices=["IN_PROGRESS", "COMPLETED", "FAILED"])
+    # the spellings REST accepts too: short, proto or Bedrock's
+    statuses = {}
+    for short, bedrock in (("IN_PROGRESS", "InProgress"), ("COMPLETED", "Completed"), ("FAILED", "Failed")):
+        for spelling in (short, "MODEL_IMPORT_JOB_STATUS_" + short, bedrock):
+            statuses[spelling] = short
+    ap.add_argument("--status", choices=sorted(statuses))
     ap.add_argument("--name-contains", default="")
     ap.add_argument("--next-token", default="")
     ap.add_argument("--timeout", type=float, default=10.0)
@@ -30,7 +35,7 @@ def main():
     req = pb.ListModelImportJobsRequest(max_results=a.max_results, name_contains=a.name_contains,
                                         next_token=a.next_token)
     if a.status:
-        req.status_equals = pb.ModelImportJobStatus.Value("MODEL_IMPORT_JOB_STATUS_" + a.status)
+        req.status_equals = pb.ModelImportJobStatus.Value("MODEL_IMPORT_JOB_STATUS_" + statuses[a.status])
     with grpc.insecure_channel(a.target) as ch:
         rpc = ch.unary_unary("/bedrockgw.v1.ModelImportJobs/ListModelImportJobs",
                              request_serializer=pb.ListModelImportJobsRequest.SerializeToString,

@@ -75,28 +75,32 @@ void jobs_response_clean_up(struct jobs_response *r)
 
 /* ---- enum spellings ------------------------------------------------------ */
 
+/* Every value has three accepted spellings (and its number): the proto
+ * name, the proto name without its enum's prefix, and Bedrock's. The same
+ * table serves REST, the examples' documentation and the error messages. */
 struct s_enum_name {
     int value;
     const char *proto;
     const char *bedrock;
+    const char *short_name;
 };
 
 static const struct s_enum_name s_status_names[] = {
-    {JOBS_STATUS_IN_PROGRESS, "MODEL_IMPORT_JOB_STATUS_IN_PROGRESS", "InProgress"},
-    {JOBS_STATUS_COMPLETED, "MODEL_IMPORT_JOB_STATUS_COMPLETED", "Completed"},
-    {JOBS_STATUS_FAILED, "MODEL_IMPORT_JOB_STATUS_FAILED", "Failed"},
-    {0, NULL, NULL},
+    {JOBS_STATUS_IN_PROGRESS, "MODEL_IMPORT_JOB_STATUS_IN_PROGRESS", "InProgress", "IN_PROGRESS"},
+    {JOBS_STATUS_COMPLETED, "MODEL_IMPORT_JOB_STATUS_COMPLETED", "Completed", "COMPLETED"},
+    {JOBS_STATUS_FAILED, "MODEL_IMPORT_JOB_STATUS_FAILED", "Failed", "FAILED"},
+    {0, NULL, NULL, NULL},
 };
 
 static const struct s_enum_name s_sort_by_names[] = {
-    {JOBS_SORT_BY_CREATION_TIME, "SORT_BY_CREATION_TIME", "CreationTime"},
-    {0, NULL, NULL},
+    {JOBS_SORT_BY_CREATION_TIME, "SORT_BY_CREATION_TIME", "CreationTime", "CREATION_TIME"},
+    {0, NULL, NULL, NULL},
 };
 
 static const struct s_enum_name s_sort_order_names[] = {
-    {JOBS_SORT_ORDER_ASCENDING, "SORT_ORDER_ASCENDING", "Ascending"},
-    {JOBS_SORT_ORDER_DESCENDING, "SORT_ORDER_DESCENDING", "Descending"},
-    {0, NULL, NULL},
+    {JOBS_SORT_ORDER_ASCENDING, "SORT_ORDER_ASCENDING", "Ascending", "ASCENDING"},
+    {JOBS_SORT_ORDER_DESCENDING, "SORT_ORDER_DESCENDING", "Descending", "DESCENDING"},
+    {0, NULL, NULL, NULL},
 };
 
 static const struct s_enum_name *s_enum_find(const struct s_enum_name *t, int v)
@@ -126,7 +130,8 @@ static int s_enum_parse(const struct s_enum_name *t, const char *s)
         return s_enum_find(t, (int)v) ? (int)v : -1;
     }
     for (; t->proto; t++) {
-        if (strcmp(s, t->proto) == 0 || strcmp(s, t->bedrock) == 0)
+        if (strcmp(s, t->proto) == 0 || strcmp(s, t->bedrock) == 0 ||
+            strcmp(s, t->short_name) == 0)
             return t->value;
     }
     return -1;

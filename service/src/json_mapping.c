@@ -199,8 +199,8 @@ static enum bgw_status s_set_value(enum s_param_id id, char **value, struct jobs
             return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, f,
                                  "statusEquals must be MODEL_IMPORT_JOB_STATUS_IN_PROGRESS, "
                                  "MODEL_IMPORT_JOB_STATUS_COMPLETED or "
-                                 "MODEL_IMPORT_JOB_STATUS_FAILED (or InProgress, Completed, "
-                                 "Failed), got \"%s\"",
+                                 "MODEL_IMPORT_JOB_STATUS_FAILED (or IN_PROGRESS, COMPLETED, "
+                                 "FAILED, or InProgress, Completed, Failed), got \"%s\"",
                                  ex);
         }
         out->status_equals = e;
@@ -210,8 +210,8 @@ static enum bgw_status s_set_value(enum s_param_id id, char **value, struct jobs
         if (e < 0) {
             s_excerpt(v, strlen(v), ex);
             return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, f,
-                                 "sortBy must be SORT_BY_CREATION_TIME (or CreationTime), "
-                                 "got \"%s\"",
+                                 "sortBy must be SORT_BY_CREATION_TIME (or CREATION_TIME, "
+                                 "CreationTime), got \"%s\"",
                                  ex);
         }
         out->sort_by = e;
@@ -222,7 +222,8 @@ static enum bgw_status s_set_value(enum s_param_id id, char **value, struct jobs
             s_excerpt(v, strlen(v), ex);
             return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, f,
                                  "sortOrder must be SORT_ORDER_ASCENDING or "
-                                 "SORT_ORDER_DESCENDING (or Ascending, Descending), got \"%s\"",
+                                 "SORT_ORDER_DESCENDING (or ASCENDING, DESCENDING, or Ascending, "
+                                 "Descending), got \"%s\"",
                                  ex);
         }
         out->sort_order = e;

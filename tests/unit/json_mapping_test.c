@@ -456,11 +456,12 @@ static void test_render_error(void)
     CHECK(json_mapping_parse_query("sortOrder=Sideways", &r, &e) == BGW_ERR_INVALID_ARGUMENT);
     CHECK(json_mapping_render_error(&e, &b) == 0);
     CHECK_STR(b.data, "{\"code\":3,\"message\":\"sortOrder must be SORT_ORDER_ASCENDING or "
-                      "SORT_ORDER_DESCENDING (or Ascending, Descending), got \\\"Sideways\\\"\","
+                      "SORT_ORDER_DESCENDING (or ASCENDING, DESCENDING, or Ascending, "
+                      "Descending), got \\\"Sideways\\\"\","
                       "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.BadRequest\","
                       "\"fieldViolations\":[{\"field\":\"sortOrder\",\"description\":\"sortOrder "
-                      "must be SORT_ORDER_ASCENDING or SORT_ORDER_DESCENDING (or Ascending, "
-                      "Descending), got \\\"Sideways\\\"\"}]}]}");
+                      "must be SORT_ORDER_ASCENDING or SORT_ORDER_DESCENDING (or ASCENDING, "
+                      "DESCENDING, or Ascending, Descending), got \\\"Sideways\\\"\"}]}]}");
     buf_clean_up(&b);
 }
 
