@@ -224,6 +224,23 @@ class GrpcLimits(GatewayTestCase):
         self.assertTrue(c.pump(lambda: c.closed, 3))
 
 
+class GrpcHandshakeTimeout(GatewayTestCase):
+    config_over = {"http": {"listen": "127.0.0.1:0", "timeout_ms": 500}}
+
+    def test_silent_and_half_open_connections_are_closed(self):
+        # nothing at all; a preface without SETTINGS; half a preface
+        for first in (b"", PREFACE, PREFACE[:10]):
+            s = socket.create_connection(("127.0.0.1", self.gw.grpc_port))
+            self.addCleanup(s.close)
+            if first:
+                s.sendall(first)
+            t0 = time.time()
+            self.assertTrue(closed_within(s, 3), first)
+            self.assertGreater(time.time() - t0, 0.3)
+        resp, _ = self.gw.grpc(pb.ListModelImportJobsRequest(max_results=1))
+        self.assertEqual(len(resp.model_import_job_summaries), 1)
+
+
 class GrpcMaxAge(GatewayTestCase):
     config_over = {"grpc": {"listen": "127.0.0.1:0", "max_connection_age_ms": 500,
                             "max_connection_age_grace_ms": 400}}
