@@ -9,8 +9,7 @@
 
 #include "bedrockgw/v1/model_import_jobs.pb-c.h"
 
-static void s_time_from_proto(const Google__Protobuf__Timestamp *t, bool *has,
-                              struct bgw_time *out)
+static void s_time_from_proto(const Google__Protobuf__Timestamp *t, bool *has, struct bgw_time *out)
 {
     *has = t != NULL;
     if (t) {
@@ -89,8 +88,7 @@ enum bgw_status grpc_codec_decode_request(const uint8_t *msg, size_t len, struct
         bedrockgw__v1__list_model_import_jobs_request__free_unpacked(m, NULL);
         return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, f, "%s must not contain a NUL byte", f);
     }
-    s_time_from_proto(m->creation_time_after, &q->has_creation_time_after,
-                      &q->creation_time_after);
+    s_time_from_proto(m->creation_time_after, &q->has_creation_time_after, &q->creation_time_after);
     s_time_from_proto(m->creation_time_before, &q->has_creation_time_before,
                       &q->creation_time_before);
     q->status_equals = (int)m->status_equals;
@@ -149,7 +147,8 @@ int grpc_codec_render_response(const struct jobs_response *resp, struct buf *out
         m->imported_model_name = s_str(s->imported_model_name);
         ptrs[i] = m;
     }
-    Bedrockgw__V1__ListModelImportJobsResponse msg = BEDROCKGW__V1__LIST_MODEL_IMPORT_JOBS_RESPONSE__INIT;
+    Bedrockgw__V1__ListModelImportJobsResponse msg =
+        BEDROCKGW__V1__LIST_MODEL_IMPORT_JOBS_RESPONSE__INIT;
     msg.n_model_import_job_summaries = n;
     msg.model_import_job_summaries = ptrs;
     msg.next_token = s_str(resp->next_token);
@@ -169,4 +168,3 @@ cleanup:
     free(ts);
     return rc;
 }
-

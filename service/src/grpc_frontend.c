@@ -53,8 +53,8 @@ static void s_fail_http(struct h2_stream *st, const char *http_status, const str
     buf_init(&msg, 0);
     buf_init(&details, 0);
     const char *text = e->message[0] ? e->message : bgw_status_str(e->status);
-    bool ok = grpc_wire_percent_encode(&msg, text) == 0 &&
-              grpc_wire_status_details_bin(&details, e) == 0;
+    bool ok =
+        grpc_wire_percent_encode(&msg, text) == 0 && grpc_wire_status_details_bin(&details, e) == 0;
     char retry[24];
     nghttp2_nv nv[9];
     size_t n = 0;
@@ -194,8 +194,8 @@ static bool s_grpc_type(const char *ct)
 static void s_health(struct grpc_frontend *fe, struct h2_stream *st)
 {
     /* grpc.health.v1.HealthCheckResponse{status: SERVING(1) | NOT_SERVING(2)} */
-    bool serving = !fe->draining && (!fe->health || health_ready(fe->health)) &&
-                   h2_server_accepting(fe->h2);
+    bool serving =
+        !fe->draining && (!fe->health || health_ready(fe->health)) && h2_server_accepting(fe->h2);
     unsigned char msg[2] = {0x08, serving ? 1 : 2};
     s_send_ok(st, "", msg, sizeof(msg), NULL, NULL, NULL);
 }
@@ -252,8 +252,7 @@ static void s_on_stream(void *arg, struct h2_stream *st)
         struct bgw_error e;
         bgw_error_clear(&e);
         if (!enc || strcmp(enc, "identity") == 0)
-            bgw_error_set(&e, BGW_ERR_INTERNAL, NULL,
-                          "compressed message without a grpc-encoding");
+            bgw_error_set(&e, BGW_ERR_INTERNAL, NULL, "compressed message without a grpc-encoding");
         else
             bgw_error_set(&e, BGW_ERR_UNIMPLEMENTED, NULL,
                           "grpc-encoding %.64s is not supported (identity only)", enc);
@@ -293,8 +292,7 @@ static void s_on_stream(void *arg, struct h2_stream *st)
             return;
         }
         if (ms == 0) { /* e.g. "1n": already over */
-            s_fail(st, BGW_ERR_DEADLINE_EXCEEDED, NULL, "deadline exceeded before the call%s",
-                   "");
+            s_fail(st, BGW_ERR_DEADLINE_EXCEEDED, NULL, "deadline exceeded before the call%s", "");
             return;
         }
         deadline = now + ms;
@@ -329,8 +327,7 @@ static void s_on_stream(void *arg, struct h2_stream *st)
     fe->submit(fe->submit_arg, c);
 }
 
-struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts,
-                                        struct buf *err)
+struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts, struct buf *err)
 {
     const struct config *cfg = opts->cfg;
     char host[256];

@@ -41,8 +41,7 @@ struct grpc_frontend_options {
 };
 
 /* Binds and starts serving. NULL with a reason (naming the key) in err. */
-struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts,
-                                        struct buf *err);
+struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts, struct buf *err);
 int grpc_frontend_port(const struct grpc_frontend *f);
 /* Stop taking connections, GOAWAY on the open ones; calls already
  * received still finish. */

@@ -157,8 +157,8 @@ int grpc_wire_status_details_bin(struct buf *out, const struct bgw_error *e)
         if (!tmp) {
             rc = -1;
         } else {
-            int n = EVP_EncodeBlock(tmp, (const unsigned char *)(pb.data ? pb.data : ""),
-                                    (int)pb.len);
+            int n =
+                EVP_EncodeBlock(tmp, (const unsigned char *)(pb.data ? pb.data : ""), (int)pb.len);
             while (n > 0 && tmp[n - 1] == '=')
                 n--; /* gRPC's -bin values are unpadded */
             rc = buf_append(out, tmp, (size_t)n);

@@ -27,7 +27,7 @@
 #include "log.h"
 
 #define S_HIGH_WATER (256u * 1024u) /* output queued before reading pauses */
-#define S_PING_BURST 4               /* PINGs allowed at once beyond the rate */
+#define S_PING_BURST 4              /* PINGs allowed at once beyond the rate */
 #define S_LOG_EVERY_MS 5000
 
 struct s_chunk {
@@ -92,7 +92,7 @@ struct h2_stream {
     struct s_conn *conn; /* NULL once detached */
     struct h2_stream *next, *prev;
     int32_t id;
-    bool delivered; /* handed to the owner */
+    bool delivered;  /* handed to the owner */
     bool owner_done; /* ended or abandoned by the owner */
     bool responded;
     bool ended;
@@ -125,15 +125,15 @@ struct s_conn {
     struct event *flush_ev;
     struct h2_stream *streams;
     char peer[64];
-    size_t n_open;      /* streams nghttp2 has open */
+    size_t n_open; /* streams nghttp2 has open */
     int64_t accepted_ms, idle_since_ms, goaway_ms, armed_ms;
     double ping_tokens;
     int64_t ping_ms;
-    bool established;   /* the client's SETTINGS arrived */
+    bool established; /* the client's SETTINGS arrived */
     bool sent_since_ping;
-    bool goaway;        /* GOAWAY sent: close once the last stream is done */
+    bool goaway; /* GOAWAY sent: close once the last stream is done */
     bool close_after_flush;
-    bool dead;          /* closing: nghttp2 callbacks do nothing */
+    bool dead; /* closing: nghttp2 callbacks do nothing */
     bool read_paused;
 };
 
@@ -146,7 +146,7 @@ struct h2_server {
     nghttp2_session_callbacks *cbs;
     nghttp2_option *opt;
     struct s_conn *conns;
-    size_t n_held; /* delivered, not yet ended by the owner */
+    size_t n_held;           /* delivered, not yet ended by the owner */
     struct h2_stream *spare; /* freed streams kept for reuse */
     size_t n_spare;
     bool draining;
@@ -307,8 +307,7 @@ static ssize_t s_read_data(nghttp2_session *ng, int32_t id, uint8_t *out, size_t
     }
     if (!st->head && st->ended) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
-        if (st->n_trailers &&
-            nghttp2_submit_trailer(ng, id, st->trailers, st->n_trailers) == 0)
+        if (st->n_trailers && nghttp2_submit_trailer(ng, id, st->trailers, st->n_trailers) == 0)
             *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
     } else if (n == 0) {
         return NGHTTP2_ERR_DEFERRED;
@@ -505,7 +504,7 @@ static int s_on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_
         return 0;
     struct h2_stream *st = s_stream(c, f->hd.stream_id);
     if (!st || st->delivered)
-        return 0; /* trailers of a request: nothing of ours */
+        return 0;                                /* trailers of a request: nothing of ours */
     st->header_bytes += namelen + valuelen + 32; /* RFC 9113 6.5.2 accounting */
     if (st->header_bytes > c->s->o.max_header_list_bytes) {
         st->headers_too_large = true;
@@ -634,6 +633,20 @@ static int s_on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, voi
 
 /* -- connections ------------------------------------------------------------ */
 
+/* What a connection holds (any part may be missing), and c itself. */
+static void s_conn_free(struct s_conn *c)
+{
+    if (c->ng)
+        nghttp2_session_del(c->ng);
+    if (c->bev)
+        bufferevent_free(c->bev); /* closes the socket, frees the SSL */
+    if (c->timer)
+        event_free(c->timer);
+    if (c->flush_ev)
+        event_free(c->flush_ev);
+    free(c);
+}
+
 static void s_conn_close(struct s_conn *c)
 {
     struct h2_server *s = c->s;
@@ -647,16 +660,9 @@ static void s_conn_close(struct s_conn *c)
         s->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    nghttp2_session_del(c->ng);
-    if (c->bev)
-        bufferevent_free(c->bev);
-    if (c->timer)
-        event_free(c->timer);
-    if (c->flush_ev)
-        event_free(c->flush_ev);
     if (s->listener)
         listener_closed(s->listener);
-    free(c);
+    s_conn_free(c);
 }
 
 static void s_schedule(struct s_conn *c)
@@ -670,11 +676,11 @@ static int64_t s_deadline(const struct s_conn *c)
 {
     const struct h2_server_options *o = &c->s->o;
     int64_t d = 0;
-#define S_MIN(x)                      \
-    do {                              \
-        int64_t v_ = (x);             \
-        if (d == 0 || v_ < d)         \
-            d = v_;                   \
+#define S_MIN(x)                                                                                   \
+    do {                                                                                           \
+        int64_t v_ = (x);                                                                          \
+        if (d == 0 || v_ < d)                                                                      \
+            d = v_;                                                                                \
     } while (0)
     if (!c->established)
         S_MIN(c->accepted_ms + o->handshake_timeout_ms);
@@ -899,17 +905,8 @@ fail:
         SSL_free(ssl);
     if (fd >= 0)
         evutil_closesocket(fd);
-    if (c) {
-        if (c->ng)
-            nghttp2_session_del(c->ng);
-        if (c->bev)
-            bufferevent_free(c->bev);
-        if (c->timer)
-            event_free(c->timer);
-        if (c->flush_ev)
-            event_free(c->flush_ev);
-        free(c);
-    }
+    if (c)
+        s_conn_free(c);
     listener_closed(s->listener);
 }
 

@@ -60,8 +60,8 @@ struct h2_server_options {
     uint32_t max_pings_per_s;
     size_t max_continuations;
     int64_t handshake_timeout_ms;
-    int64_t idle_timeout_ms;   /* 0 = none */
-    int64_t max_age_ms;        /* 0 = none */
+    int64_t idle_timeout_ms; /* 0 = none */
+    int64_t max_age_ms;      /* 0 = none */
     int64_t max_age_grace_ms;
     h2_server_stream_fn on_stream;
     void *arg;

@@ -47,8 +47,8 @@ static void s_log_shed(struct listener *l, const char *why)
     char event[48];
     snprintf(event, sizeof(event), "%s_connections_shed", l->name);
     log_event(LOG_WARN, event,
-              json_pack("{s:s,s:I,s:I}", "reason", why, "shed_total", (json_int_t)l->shed,
-                        "open", (json_int_t)l->open));
+              json_pack("{s:s,s:I,s:I}", "reason", why, "shed_total", (json_int_t)l->shed, "open",
+                        (json_int_t)l->open));
 }
 
 /* Descriptors are handed out lowest first, so "descriptor max_fd is open"
@@ -151,14 +151,13 @@ struct listener *listener_new(const struct listener_options *o, struct buf *err)
         goto fail;
     }
     l->started = !o->start_paused;
-    l->ev = evconnlistener_new_bind(l->base, s_on_accept, l,
-                                    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                        LEV_OPT_CLOSE_ON_EXEC |
-                                        (o->start_paused ? LEV_OPT_DISABLED : 0),
-                                    -1, ai->ai_addr, (int)ai->ai_addrlen);
+    l->ev =
+        evconnlistener_new_bind(l->base, s_on_accept, l,
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
+                                    (o->start_paused ? LEV_OPT_DISABLED : 0),
+                                -1, ai->ai_addr, (int)ai->ai_addrlen);
     if (!l->ev) {
-        buf_appendf(err, "cannot listen on %s:%d: %s", host ? host : "*", o->port,
-                    strerror(errno));
+        buf_appendf(err, "cannot listen on %s:%d: %s", host ? host : "*", o->port, strerror(errno));
         goto fail;
     }
     evconnlistener_set_error_cb(l->ev, s_on_error);

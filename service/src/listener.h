@@ -37,9 +37,9 @@ typedef void (*listener_accept_fn)(void *arg, int fd, const struct sockaddr *pee
 
 struct listener_options {
     struct event_base *base;
-    const char *host; /* "" or NULL = all addresses */
-    int port;         /* 0 = pick one */
-    const char *name; /* "http", "grpc": names the shed log event */
+    const char *host;       /* "" or NULL = all addresses */
+    int port;               /* 0 = pick one */
+    const char *name;       /* "http", "grpc": names the shed log event */
     size_t max_connections; /* 0 = no limit but the descriptor reserve */
     listener_accept_fn on_accept;
     void *arg;

@@ -40,9 +40,9 @@ static void s_check_decoded(const uint8_t *msg, size_t len)
         /* re-pack the fields it knows and decode again: the same request
          * (unknown fields are ignored by the gateway; protobuf-c accepts
          * some encodings of them it would not write back) */
-        ProtobufCMessage *parts[3] = {&m->base,
-                                      m->creation_time_after ? &m->creation_time_after->base : NULL,
-                                      m->creation_time_before ? &m->creation_time_before->base : NULL};
+        ProtobufCMessage *parts[3] = {
+            &m->base, m->creation_time_after ? &m->creation_time_after->base : NULL,
+            m->creation_time_before ? &m->creation_time_before->base : NULL};
         unsigned n_unknown[3];
         for (int i = 0; i < 3; i++) {
             n_unknown[i] = parts[i] ? parts[i]->n_unknown_fields : 0;

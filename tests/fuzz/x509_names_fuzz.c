@@ -23,11 +23,11 @@ static void s_check(const struct peer_identity *p)
     FUZZ_CHECK(p->n_names <= PEER_IDENTITY_MAX_NAMES);
     for (size_t i = 0; i < p->n_names; i++) {
         const char *n = p->names[i];
-        size_t pre = strncmp(n, "CN=", 3) == 0       ? 3
-                     : strncmp(n, "DNS:", 4) == 0    ? 4
-                     : strncmp(n, "URI:", 4) == 0    ? 4
-                     : strncmp(n, "EMAIL:", 6) == 0  ? 6
-                                                      : 0;
+        size_t pre = strncmp(n, "CN=", 3) == 0      ? 3
+                     : strncmp(n, "DNS:", 4) == 0   ? 4
+                     : strncmp(n, "URI:", 4) == 0   ? 4
+                     : strncmp(n, "EMAIL:", 6) == 0 ? 6
+                                                    : 0;
         FUZZ_CHECK(pre > 0);
         size_t len = strlen(n + pre);
         FUZZ_CHECK(len > 0 && len <= PEER_IDENTITY_VALUE_MAX);

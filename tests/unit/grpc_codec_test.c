@@ -20,7 +20,8 @@ static size_t s_pack(const Bedrockgw__V1__ListModelImportJobsRequest *m, uint8_t
 
 static void test_decode(void)
 {
-    Bedrockgw__V1__ListModelImportJobsRequest m = BEDROCKGW__V1__LIST_MODEL_IMPORT_JOBS_REQUEST__INIT;
+    Bedrockgw__V1__ListModelImportJobsRequest m =
+        BEDROCKGW__V1__LIST_MODEL_IMPORT_JOBS_REQUEST__INIT;
     Google__Protobuf__Timestamp after = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     after.seconds = 1700000000;
     after.nanos = 5;
@@ -64,8 +65,7 @@ static void test_decode(void)
     static const uint8_t nul_tok[] = {0x32, 2, 0, 'x'};
     memset(&q, 0, sizeof(q));
     bgw_error_clear(&e);
-    CHECK_EQ(grpc_codec_decode_request(nul_tok, sizeof(nul_tok), &q, &e),
-             BGW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(grpc_codec_decode_request(nul_tok, sizeof(nul_tok), &q, &e), BGW_ERR_INVALID_ARGUMENT);
     CHECK_STR(e.field, "nextToken");
     jobs_request_clean_up(&q);
 
