@@ -6,7 +6,9 @@ import subprocess
 
 
 def _run(args, cwd):
-    subprocess.run(["openssl"] + args, cwd=cwd, check=True, capture_output=True)
+    p = subprocess.run(["openssl"] + args, cwd=cwd, capture_output=True)
+    if p.returncode != 0:
+        raise RuntimeError("openssl %s failed:\n%s" % (" ".join(args[:2]), p.stderr.decode(errors="replace")))
 
 
 def make_ca(d, name="ca"):
@@ -42,7 +44,7 @@ def make_cert_dated(d, name, cn, start, end, ca="ca", serial=None, san="DNS:loca
                 "default_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n" % (name, name))
     open(os.path.join(d, "index-%s.txt" % name), "w").close()
     with open(os.path.join(d, "serial-%s" % name), "w") as f:
-        f.write((serial or "%x" % (int.from_bytes(os.urandom(6), "big") | 1 << 40)) + "\n")
+        f.write((serial or "%012X" % (int.from_bytes(os.urandom(6), "big") | 1 << 40)) + "\n")
     ext = os.path.join(d, name + ".ext")
     with open(ext, "w") as f:
         f.write("subjectAltName=%s\nextendedKeyUsage=serverAuth\n" % san)
