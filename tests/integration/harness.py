@@ -288,6 +288,9 @@ class Gateway:
         return rpc(b"", timeout=timeout)
 
     def access_events(self):
+        # Access lines are written once per loop turn, right after the
+        # answers of that turn went out: give the turn a moment to end.
+        time.sleep(0.05)
         return self.proc.log_events("access")
 
     def wait_access(self, pred, timeout=3.0):

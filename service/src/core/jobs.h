@@ -17,13 +17,7 @@
 #include <stdint.h>
 
 #include "status.h"
-
-/* A point in time: seconds since the Unix epoch (UTC) plus nanoseconds
- * 0..999999999, exactly like google.protobuf.Timestamp. */
-struct bgw_time {
-    int64_t seconds;
-    int32_t nanos;
-};
+#include "timeutil.h" /* struct bgw_time */
 
 /* Numeric values equal the proto enum numbers. Fields holding them are plain
  * ints so that an unknown number received over gRPC survives until

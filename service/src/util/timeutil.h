@@ -7,8 +7,14 @@
 #define BGW_TIMEUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "jobs.h"
+/* A point in time: seconds since the Unix epoch (UTC) plus nanoseconds
+ * 0..999999999, exactly like google.protobuf.Timestamp. */
+struct bgw_time {
+    int64_t seconds;
+    int32_t nanos;
+};
 
 /* Strict RFC 3339 for client input: "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+hh:mm|-hh:mm)".
  * 't'/'z' lower case allowed; the offset is required. Years 0001-9999 (the
