@@ -20,7 +20,7 @@
 #include "page_token.h"
 #include "tenant.h"
 
-/* Defaults for every limit (README "Configuration reference"). */
+/* Defaults for every limit (docs/configuration.md). */
 #define CONFIG_DEFAULT_GRPC_LISTEN "127.0.0.1:50051"
 #define CONFIG_DEFAULT_HTTP_LISTEN "127.0.0.1:8080"
 #define CONFIG_DEFAULT_PAGE_SIZE 100
@@ -44,12 +44,12 @@
 #define CONFIG_DEFAULT_TLS_EXPIRY_WARNING_DAYS 14
 /* Long enough for a Kubernetes Service to drop the endpoint (readiness
  * probe period 1-2 s x failureThreshold, plus kube-proxy/endpoint
- * propagation) before the listeners close; see README "Running it". */
+ * propagation) before the listeners close; see docs/operations.md. */
 #define CONFIG_DEFAULT_SHUTDOWN_UNREADY_MS 5000
 #define CONFIG_DEFAULT_CORS_MAX_AGE_S 600
 #define CONFIG_DEFAULT_MAX_UPSTREAM_CALLS 10
 
-/* Credentials and upstream resilience (README "Configuration reference"). */
+/* Credentials and upstream resilience (docs/configuration.md). */
 #define CONFIG_DEFAULT_CRED_REFRESH_MARGIN_MS (5 * 60 * 1000)
 #define CONFIG_DEFAULT_CRED_REFRESH_JITTER_MS (60 * 1000)
 #define CONFIG_DEFAULT_CRED_RETRY_BASE_MS 1000
@@ -83,7 +83,7 @@ struct config_tls {
     int64_t expiry_warning_days; /* warn this long before a certificate expires */
 };
 
-/* The response cache (issue 4; README "Configuration reference"). */
+/* The response cache (issue 4; docs/configuration.md). */
 struct config_cache {
     bool enabled;
     int64_t ttl_ms;

@@ -4,7 +4,7 @@
  * credentials (headers/metadata and the TLS peer's names), the handler calls
  * auth_resolve first, before anything else about the request is looked at.
  *
- * Rules (README "Authentication"). Certificate identities are in force
+ * Rules (docs/security.md). Certificate identities are in force
  * when at least one tenant lists mtls_subjects; otherwise a client
  * certificate only gates the transport (grpc.tls / http.tls) and the API key
  * alone names the tenant, as without mTLS.
