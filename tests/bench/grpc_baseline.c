@@ -16,10 +16,10 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/time.h>
 #include <signal.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_PENDING 256
 
@@ -132,7 +132,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     while (!s_stop) {
         grpc_event ev = grpc_completion_queue_next(
-            s_cq, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(200, GPR_TIMESPAN)),
+            s_cq,
+            gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(200, GPR_TIMESPAN)),
             NULL);
         if (ev.type != GRPC_OP_COMPLETE)
             continue;
@@ -154,7 +155,8 @@ int main(int argc, char **argv)
     grpc_server_cancel_all_calls(s_server);
     for (;;) {
         grpc_event ev = grpc_completion_queue_next(
-            s_cq, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(500, GPR_TIMESPAN)),
+            s_cq,
+            gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(500, GPR_TIMESPAN)),
             NULL);
         if (ev.type != GRPC_OP_COMPLETE || ev.tag == NULL)
             break;

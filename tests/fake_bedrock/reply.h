@@ -23,12 +23,12 @@ struct evhttp_request;
 
 struct reply {
     int status;
-    char error_type[64];     /* "" = not an error */
-    const char *error_ns;    /* static; with error_type */
-    long long retry_after_s; /* > 0: Retry-After header */
+    char error_type[64];       /* "" = not an error */
+    const char *error_ns;      /* static; with error_type */
+    long long retry_after_s;   /* > 0: Retry-After header */
     char retry_after_text[40]; /* non-empty: Retry-After header (wins) */
-    const char *allow;       /* static; Allow header for 405 */
-    char *body;              /* heap, may be NULL */
+    const char *allow;         /* static; Allow header for 405 */
+    char *body;                /* heap, may be NULL */
     size_t body_len;
 };
 

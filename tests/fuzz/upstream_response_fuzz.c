@@ -35,9 +35,8 @@
 #define S_TIME_MIN_SECONDS (-62135596800LL)
 #define S_TIME_MAX_SECONDS (253402300799LL)
 
-static const long s_error_statuses[] = {400, 403, 404, 408, 409, 413, 429, 500, 502,
-                                        503, 504, 599, 301, 302, 304, 100, 199, 300,
-                                        600, 0,   -1,  418};
+static const long s_error_statuses[] = {400, 403, 404, 408, 409, 413, 429, 500, 502, 503, 504,
+                                        599, 301, 302, 304, 100, 199, 300, 600, 0,   -1,  418};
 
 static void s_check_time(bool has, struct bgw_time t)
 {
@@ -103,8 +102,8 @@ static void s_check_error(enum bgw_status st, const struct jobs_response *r,
     buf_clean_up(&body);
 }
 
-static void s_run(long status, const char *error_type, const char *retry_after,
-                  const char *body, size_t body_len)
+static void s_run(long status, const char *error_type, const char *retry_after, const char *body,
+                  size_t body_len)
 {
     struct bedrock_http_response resp = {
         .status = status,
@@ -143,8 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    long error_status = s_error_statuses[data[0] % (sizeof(s_error_statuses) /
-                                                    sizeof(s_error_statuses[0]))];
+    long error_status =
+        s_error_statuses[data[0] % (sizeof(s_error_statuses) / sizeof(s_error_statuses[0]))];
     unsigned flags = data[1];
     const uint8_t *p = data + 2;
     const uint8_t *end = data + size;

@@ -31,7 +31,8 @@ static json_t *s_filters_json(const struct jobs_request *q)
     if (jobs_status_bedrock(q->status_equals))
         json_object_set_new(o, "statusEquals", json_string(jobs_status_bedrock(q->status_equals)));
     if (q->name_contains)
-        json_object_set_new(o, "nameContains", json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
+        json_object_set_new(o, "nameContains",
+                            json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
     if (jobs_sort_by_bedrock(q->sort_by))
         json_object_set_new(o, "sortBy", json_string(jobs_sort_by_bedrock(q->sort_by)));
     if (jobs_sort_order_bedrock(q->sort_order))
@@ -47,17 +48,21 @@ static json_t *s_reference(const struct handler_call *c, const struct handler_au
     const struct jobs_request *q = &c->req;
     json_t *params = json_object();
     if (q->has_creation_time_after)
-        json_object_set_new(params, "creationTimeAfter", json_integer(q->creation_time_after.seconds));
+        json_object_set_new(params, "creationTimeAfter",
+                            json_integer(q->creation_time_after.seconds));
     if (q->has_creation_time_before)
-        json_object_set_new(params, "creationTimeBefore", json_integer(q->creation_time_before.seconds));
+        json_object_set_new(params, "creationTimeBefore",
+                            json_integer(q->creation_time_before.seconds));
     if (q->status_equals)
         json_object_set_new(params, "statusEquals", json_integer(q->status_equals));
     if (q->name_contains)
-        json_object_set_new(params, "nameContains", json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
+        json_object_set_new(params, "nameContains",
+                            json_stringn(q->name_contains, strnlen(q->name_contains, 64)));
     if (q->has_max_results)
         json_object_set_new(params, "maxResults", json_integer(q->max_results));
     if (q->next_token)
-        json_object_set_new(params, "nextTokenLength", json_integer((json_int_t)strlen(q->next_token)));
+        json_object_set_new(params, "nextTokenLength",
+                            json_integer((json_int_t)strlen(q->next_token)));
     if (q->sort_by)
         json_object_set_new(params, "sortBy", json_integer(q->sort_by));
     if (q->sort_order)
@@ -65,8 +70,8 @@ static json_t *s_reference(const struct handler_call *c, const struct handler_au
     enum bgw_status st = err ? err->status : BGW_OK;
     json_t *f = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:i,s:I,s:i}", "request_id", c->request_id,
                           "transport", c->transport == HANDLER_GRPC ? "grpc" : "rest", "tenant",
-                          c->tenant ? c->tenant->id : "", "peer", c->peer, "params", params,
-                          "code", bgw_status_grpc_name(st), "grpc_code", bgw_status_grpc_code(st),
+                          c->tenant ? c->tenant->id : "", "peer", c->peer, "params", params, "code",
+                          bgw_status_grpc_name(st), "grpc_code", bgw_status_grpc_code(st),
                           "http_status", bgw_status_http(st), "latency_ms", (json_int_t)latency_ms,
                           "upstream_calls", c->upstream_calls);
     if (!f)
@@ -147,9 +152,9 @@ static unsigned s_rand(void)
 /* Random bytes biased toward the interesting ones (no NUL: C strings). */
 static void s_rand_str(char *out, size_t max)
 {
-    static const unsigned char pool[] = {'a', 'Z', '0', '"', '\\', '/', '\n', '\t', 0x01, 0x1f,
-                                         0x7f, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98,
-                                         0x80, 0xc0, 0xed, 0xa0, 0xf5, 0xff, ' '};
+    static const unsigned char pool[] = {'a',  'Z',  '0',  '"',  '\\', '/',  '\n', '\t', 0x01,
+                                         0x1f, 0x7f, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f,
+                                         0x98, 0x80, 0xc0, 0xed, 0xa0, 0xf5, 0xff, ' '};
     size_t n = s_rand() % max;
     for (size_t i = 0; i < n; i++) {
         if (s_rand() % 3 == 0)
@@ -248,8 +253,8 @@ static void s_random(int rounds)
 {
     struct tenant t;
     static const char *const xc[] = {"hit", "miss", "stale", "bypass"};
-    static const enum bgw_status sts[] = {BGW_ERR_INVALID_ARGUMENT, BGW_ERR_INTERNAL,
-                                          BGW_ERR_UNAUTHENTICATED, BGW_ERR_UNAVAILABLE,
+    static const enum bgw_status sts[] = {BGW_ERR_INVALID_ARGUMENT,   BGW_ERR_INTERNAL,
+                                          BGW_ERR_UNAUTHENTICATED,    BGW_ERR_UNAVAILABLE,
                                           BGW_ERR_RESOURCE_EXHAUSTED, BGW_ERR_DEADLINE_EXCEEDED};
     for (int r = 0; r < rounds; r++) {
         memset(&t, 0, sizeof(t));
@@ -344,8 +349,8 @@ static void s_random(int rounds)
  * strings of every length up to 40, and at chunk boundaries. */
 static void s_escapes(void)
 {
-    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\t", " ",
-                                           "\x7f", "\xc3\xa9", "/", "\x20"};
+    static const char *const specials[] = {"\"", "\\",   "\n",       "\x01", "\x1f", "\t",
+                                           " ",  "\x7f", "\xc3\xa9", "/",    "\x20"};
     size_t ns = sizeof(specials) / sizeof(specials[0]);
     char str[64];
     for (size_t len = 0; len <= 40; len++) {

@@ -16,37 +16,37 @@
 static int s_failures;
 static int s_checks;
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        s_checks++;                                                                               \
-        if (!(cond)) {                                                                            \
-            s_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
-        }                                                                                         \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        s_checks++;                                                                                \
+        if (!(cond)) {                                                                             \
+            s_failures++;                                                                          \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                           \
-    do {                                                                                          \
-        const char *a_ = (a);                                                                     \
-        const char *b_ = (b);                                                                     \
-        s_checks++;                                                                               \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                  \
-            s_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: CHECK_STR failed: %s\n  got:      %s\n  expected: %s\n",      \
-                    __FILE__, __LINE__, #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)");              \
-        }                                                                                         \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *a_ = (a);                                                                      \
+        const char *b_ = (b);                                                                      \
+        s_checks++;                                                                                \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
+            s_failures++;                                                                          \
+            fprintf(stderr, "%s:%d: CHECK_STR failed: %s\n  got:      %s\n  expected: %s\n",       \
+                    __FILE__, __LINE__, #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)");               \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_INT(a, b)                                                                           \
-    do {                                                                                          \
-        long long a_ = (long long)(a);                                                            \
-        long long b_ = (long long)(b);                                                            \
-        s_checks++;                                                                               \
-        if (a_ != b_) {                                                                           \
-            s_failures++;                                                                         \
-            fprintf(stderr, "%s:%d: CHECK_INT failed: %s = %lld, expected %lld\n", __FILE__,      \
-                    __LINE__, #a, a_, b_);                                                        \
-        }                                                                                         \
+#define CHECK_INT(a, b)                                                                            \
+    do {                                                                                           \
+        long long a_ = (long long)(a);                                                             \
+        long long b_ = (long long)(b);                                                             \
+        s_checks++;                                                                                \
+        if (a_ != b_) {                                                                            \
+            s_failures++;                                                                          \
+            fprintf(stderr, "%s:%d: CHECK_INT failed: %s = %lld, expected %lld\n", __FILE__,       \
+                    __LINE__, #a, a_, b_);                                                         \
+        }                                                                                          \
     } while (0)
 
 /* 2015-08-30T12:36:00Z, the AWS suite's signing time. */
@@ -68,8 +68,8 @@ static void test_endpoint_parse(void)
     } cases[] = {
         {"https://bedrock.us-east-1.amazonaws.com", 1, "https", "bedrock.us-east-1.amazonaws.com",
          0, ""},
-        {"https://bedrock.us-east-1.amazonaws.com/", 1, "https",
-         "bedrock.us-east-1.amazonaws.com", 0, ""},
+        {"https://bedrock.us-east-1.amazonaws.com/", 1, "https", "bedrock.us-east-1.amazonaws.com",
+         0, ""},
         {"HTTPS://Bedrock-FIPS.us-east-1.amazonaws.com", 1, "https",
          "bedrock-fips.us-east-1.amazonaws.com", 0, ""},
         {"http://127.0.0.1:8123", 1, "http", "127.0.0.1", 8123, ""},
@@ -186,8 +186,8 @@ static void test_endpoint_default(void)
     CHECK_INT(bedrock_endpoint_default("ap-southeast-2", &ep), 0);
     CHECK_STR(ep.host, "bedrock.ap-southeast-2.amazonaws.com");
 
-    static const char *const bad[] = {"", "US-EAST-1", "us_east_1", "us-east-1.evil.com",
-                                      "us east", "us/east", "x:1"};
+    static const char *const bad[] = {"",        "US-EAST-1", "us_east_1", "us-east-1.evil.com",
+                                      "us east", "us/east",   "x:1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK_INT(bedrock_endpoint_default(bad[i], &ep), -1);
     CHECK_INT(bedrock_endpoint_default(NULL, &ep), -1);
@@ -478,9 +478,8 @@ static void test_build_none(void)
 
     /* default port spelled out: not in the host header, kept in the URL */
     struct bedrock_endpoint ep443;
-    CHECK_INT(bedrock_endpoint_parse("https://bedrock.us-east-1.amazonaws.com:443", &ep443,
-                                     NULL, 0),
-              0);
+    CHECK_INT(
+        bedrock_endpoint_parse("https://bedrock.us-east-1.amazonaws.com:443", &ep443, NULL, 0), 0);
     opts.endpoint = &ep443;
     opts.region = "us-east-1";
     opts.default_max_results = 0;
@@ -571,8 +570,9 @@ static void test_parse_success(void)
     jobs_response_clean_up(&out);
 
     /* minimal; status Failed; any 2xx */
-    CHECK_INT(s_parse(200, "{\"modelImportJobSummaries\":[{\"jobArn\":\"a\",\"jobName\":\"n\","
-                           "\"status\":\"Failed\"}]}",
+    CHECK_INT(s_parse(200,
+                      "{\"modelImportJobSummaries\":[{\"jobArn\":\"a\",\"jobName\":\"n\","
+                      "\"status\":\"Failed\"}]}",
                       &out, &err),
               BGW_OK);
     CHECK_INT(out.n_summaries, 1);
@@ -587,11 +587,12 @@ static void test_parse_success(void)
     jobs_response_clean_up(&out);
 
     /* unknown fields (any type, anywhere), unknown status, nulls */
-    CHECK_INT(s_parse(200, "{\"extra\":{\"x\":[1,2]},\"modelImportJobSummaries\":[{"
-                           "\"jobArn\":\"a\",\"jobName\":\"n\",\"status\":\"Stopping\","
-                           "\"newField\":[null,{}],\"endTime\":null,\"importedModelArn\":null,"
-                           "\"creationTime\":\"2024-01-02 03:04:05.5-0130\"}],"
-                           "\"nextToken\":null,\"more\":true}",
+    CHECK_INT(s_parse(200,
+                      "{\"extra\":{\"x\":[1,2]},\"modelImportJobSummaries\":[{"
+                      "\"jobArn\":\"a\",\"jobName\":\"n\",\"status\":\"Stopping\","
+                      "\"newField\":[null,{}],\"endTime\":null,\"importedModelArn\":null,"
+                      "\"creationTime\":\"2024-01-02 03:04:05.5-0130\"}],"
+                      "\"nextToken\":null,\"more\":true}",
                       &out, &err),
               BGW_OK);
     CHECK_INT(out.n_summaries, 1);
@@ -604,9 +605,10 @@ static void test_parse_success(void)
     jobs_response_clean_up(&out);
 
     /* fractions of every length and lower-case forms */
-    CHECK_INT(s_parse(200, "{\"modelImportJobSummaries\":[{\"jobArn\":\"a\",\"jobName\":\"n\","
-                           "\"creationTime\":\"2024-01-02T03:04:05.123456789Z\","
-                           "\"endTime\":\"2024-01-02t03:04:05.1z\"}]}",
+    CHECK_INT(s_parse(200,
+                      "{\"modelImportJobSummaries\":[{\"jobArn\":\"a\",\"jobName\":\"n\","
+                      "\"creationTime\":\"2024-01-02T03:04:05.123456789Z\","
+                      "\"endTime\":\"2024-01-02t03:04:05.1z\"}]}",
                       &out, &err),
               BGW_OK);
     CHECK_INT(out.summaries[0].creation_time.nanos, 123456789);
@@ -704,8 +706,9 @@ static void test_parse_success(void)
         jobs_response_clean_up(&out);
     }
 
-    s_parse(200, "{\"modelImportJobSummaries\":[{\"jobArn\":\"a\",\"jobName\":\"n\"},"
-                 "{\"jobName\":\"n\"}]}",
+    s_parse(200,
+            "{\"modelImportJobSummaries\":[{\"jobArn\":\"a\",\"jobName\":\"n\"},"
+            "{\"jobName\":\"n\"}]}",
             &out, &err);
     CHECK(strstr(err.message, "modelImportJobSummaries[1].jobArn is missing") != NULL);
 
@@ -786,18 +789,26 @@ static void test_errors(void)
          BGW_ERR_INVALID_ARGUMENT, "upstream ValidationException: bad", 0},
         /* body code, then __type after '#'; message vs Message */
         /* AccessDenied text names the gateway's IAM principal: replaced */
-        {403, NULL, NULL, "{\"code\":\"AccessDeniedException\",\"Message\":\"User: arn:aws:sts::1:x\"}",
-         BGW_ERR_PERMISSION_DENIED, "upstream AccessDeniedException: the gateway's AWS identity is not allowed to list model import jobs", 0},
+        {403, NULL, NULL,
+         "{\"code\":\"AccessDeniedException\",\"Message\":\"User: arn:aws:sts::1:x\"}",
+         BGW_ERR_PERMISSION_DENIED,
+         "upstream AccessDeniedException: the gateway's AWS identity is not allowed to list model "
+         "import jobs",
+         0},
         {404, NULL, NULL, "{\"code\":\"ResourceNotFoundException\",\"Message\":\"not there\"}",
          BGW_ERR_NOT_FOUND, "upstream ResourceNotFoundException: not there", 0},
         {403, NULL, NULL,
          "{\"__type\":\"com.amazonaws.bedrock#AccessDeniedException\",\"message\":\"no\"}",
-         BGW_ERR_PERMISSION_DENIED, "upstream AccessDeniedException: the gateway's AWS identity is not allowed to list model import jobs", 0},
-        {400, NULL, NULL, "{\"code\":\"ns#ValidationException\",\"message\":\"m\",\"Message\":"
-                          "\"M\"}",
+         BGW_ERR_PERMISSION_DENIED,
+         "upstream AccessDeniedException: the gateway's AWS identity is not allowed to list model "
+         "import jobs",
+         0},
+        {400, NULL, NULL,
+         "{\"code\":\"ns#ValidationException\",\"message\":\"m\",\"Message\":"
+         "\"M\"}",
          BGW_ERR_INVALID_ARGUMENT, "upstream ValidationException: m", 0},
-        {400, "", NULL, "{\"code\":5,\"__type\":\"ValidationException\"}",
-         BGW_ERR_INVALID_ARGUMENT, "upstream ValidationException (HTTP 400)", 0},
+        {400, "", NULL, "{\"code\":5,\"__type\":\"ValidationException\"}", BGW_ERR_INVALID_ARGUMENT,
+         "upstream ValidationException (HTTP 400)", 0},
         /* throttling and Retry-After */
         {429, "ThrottlingException", NULL, "{\"message\":\"Too many requests\"}",
          BGW_ERR_RESOURCE_EXHAUSTED, "upstream ThrottlingException: Too many requests", 1},
@@ -814,8 +825,8 @@ static void test_errors(void)
         {429, "ThrottlingException", "5s", NULL, BGW_ERR_RESOURCE_EXHAUSTED, NULL, 1},
         {429, NULL, NULL, "<html>slow down</html>", BGW_ERR_RESOURCE_EXHAUSTED,
          "upstream error (HTTP 429)", 1},
-        {400, NULL, NULL, "{\"__type\":\"ThrottlingException\"}", BGW_ERR_RESOURCE_EXHAUSTED,
-         NULL, 1},
+        {400, NULL, NULL, "{\"__type\":\"ThrottlingException\"}", BGW_ERR_RESOURCE_EXHAUSTED, NULL,
+         1},
         /* server side */
         {500, "InternalServerException", NULL, "{\"message\":\"oops\"}", BGW_ERR_UNAVAILABLE,
          "upstream InternalServerException: oops", 0},
@@ -833,9 +844,10 @@ static void test_errors(void)
          "x-amz-security-token:SECRETTOKEN'\"}",
          BGW_ERR_PERMISSION_DENIED,
          "upstream rejected the gateway's AWS credentials (InvalidSignatureException)", 0},
-        {403, NULL, NULL, "{\"__type\":\"com.amazon.coral.service#UnrecognizedClientException\","
-                          "\"message\":\"The security token included in the request is "
-                          "invalid: AKIDEXAMPLE\"}",
+        {403, NULL, NULL,
+         "{\"__type\":\"com.amazon.coral.service#UnrecognizedClientException\","
+         "\"message\":\"The security token included in the request is "
+         "invalid: AKIDEXAMPLE\"}",
          BGW_ERR_PERMISSION_DENIED,
          "upstream rejected the gateway's AWS credentials (UnrecognizedClientException)", 0},
         {403, "ExpiredTokenException", NULL, NULL, BGW_ERR_PERMISSION_DENIED,
@@ -864,8 +876,8 @@ static void test_errors(void)
         {400, "ValidationException", NULL,
          "{\"message\":\"line1\\nline2\\u0007\\u001b[31m\\ttab\\r\\n\"}", BGW_ERR_INVALID_ARGUMENT,
          "upstream ValidationException: line1 line2[31m tab", 0},
-        {400, "ValidationException", NULL, "{\"message\":\"\\n\\u0001\"}",
-         BGW_ERR_INVALID_ARGUMENT, "upstream ValidationException (HTTP 400)", 0},
+        {400, "ValidationException", NULL, "{\"message\":\"\\n\\u0001\"}", BGW_ERR_INVALID_ARGUMENT,
+         "upstream ValidationException (HTTP 400)", 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct error_case *c = &cases[i];
@@ -903,8 +915,7 @@ static void test_errors(void)
         n += snprintf(body + n, sizeof(body) - (size_t)n, "\xc3\xa9"); /* é, 2 bytes */
     snprintf(body + n, sizeof(body) - (size_t)n, "\"}");
     struct bedrock_http_response resp = {
-        .status = 400, .error_type = "ValidationException", .body = body,
-        .body_len = strlen(body)};
+        .status = 400, .error_type = "ValidationException", .body = body, .body_len = strlen(body)};
     struct jobs_response out;
     struct bgw_error err;
     CHECK_INT(bedrock_parse_list_response(&resp, &out, &err), BGW_ERR_INVALID_ARGUMENT);

@@ -27,7 +27,7 @@ int main(void)
     CHECK(breaker_state_at(&b, 1010) == BREAKER_HALF_OPEN);
     CHECK(breaker_allow(&b, 1010, &probe, &retry_in) && probe);
     CHECK(!breaker_allow(&b, 1011, &probe, &retry_in)); /* one probe at a time */
-    CHECK(breaker_record(&b, false, true, 1020));      /* probe failed: open again */
+    CHECK(breaker_record(&b, false, true, 1020));       /* probe failed: open again */
     CHECK(breaker_state_at(&b, 1500) == BREAKER_OPEN);
     CHECK(breaker_allow(&b, 2020, &probe, &retry_in) && probe);
     breaker_probe_abandoned(&b);

@@ -91,8 +91,11 @@ static void test_key_normalization(void)
 
 static void test_windows(void)
 {
-    struct cache_options o = {.ttl_ms = 1000, .swr_ms = 500, .sie_ms = 3000,
-                              .max_bytes = 1 << 20, .max_entry_bytes = 1 << 19};
+    struct cache_options o = {.ttl_ms = 1000,
+                              .swr_ms = 500,
+                              .sie_ms = 3000,
+                              .max_bytes = 1 << 20,
+                              .max_entry_bytes = 1 << 19};
     struct cache *c = cache_new(&o);
     struct jobs_response p = s_page(3, "w");
     enum cache_state st;
@@ -149,8 +152,8 @@ static void test_swr_zero(void)
 
 static void test_budget_lru(void)
 {
-    struct cache_options o = {.ttl_ms = 100000, .swr_ms = 0, .sie_ms = 0,
-                              .max_bytes = 20000, .max_entry_bytes = 8000};
+    struct cache_options o = {
+        .ttl_ms = 100000, .swr_ms = 0, .sie_ms = 0, .max_bytes = 20000, .max_entry_bytes = 8000};
     struct cache *c = cache_new(&o);
     struct cache_stats s;
     enum cache_state st;
@@ -197,8 +200,8 @@ static void test_budget_lru(void)
 
 static void test_views(void)
 {
-    struct cache_options o = {.ttl_ms = 1000, .swr_ms = 0, .sie_ms = 0,
-                              .max_bytes = 30000, .max_entry_bytes = 10000};
+    struct cache_options o = {
+        .ttl_ms = 1000, .swr_ms = 0, .sie_ms = 0, .max_bytes = 30000, .max_entry_bytes = 10000};
     struct cache *c = cache_new(&o);
     struct jobs_response p = s_page(2, "v");
     struct cache_entry *e = cache_store(c, "k", 1, &p, 0);

@@ -902,7 +902,7 @@ static void test_tls_mtls_rate_limit(void)
         CHECK_EQ(a->rate_limit.burst, 10);
         CHECK_EQ(b->n_keys, 0); /* certificate-only tenant */
         CHECK_EQ(b->rate_limit.rate_mrps, 500);
-        CHECK_EQ(b->rate_limit.burst, 1);     /* default: rps rounded up */
+        CHECK_EQ(b->rate_limit.burst, 1); /* default: rps rounded up */
         /* A certificate-only tenant's policy is read too (all three keys). */
         CHECK_EQ(b->policy.n_prefixes, 1);
         CHECK_STR(b->policy.prefixes[0], "b-");
@@ -922,7 +922,7 @@ static void test_tls_mtls_rate_limit(void)
     EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":{\"cert_file\":\"s.crt\"}}," TENANTS "}",
                 "cfg.json: http.tls: cert_file and key_file are both required");
     EXPECT_FAIL("{" REGION ",\"http\":{\"tls\":{\"cert_file\":\"a\",\"key_file\":\"b\",\"require_"
-                           "client_cert\":true}}," TENANTS "}",
+                "client_cert\":true}}," TENANTS "}",
                 "http.tls.require_client_cert: requires client_ca_file");
     EXPECT_FAIL("{" REGION
                 ",\"http\":{\"tls\":{\"cert_file\":\"a\",\"key_file\":\"b\",\"x\":1}}," TENANTS "}",

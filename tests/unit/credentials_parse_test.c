@@ -73,7 +73,8 @@ int main(void)
         "<Expiration>2024-01-02T03:04:05Z</Expiration></Credentials>",
         "<Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>SECRETX&bogus;</SecretAccessKey>"
         "<SessionToken>T</SessionToken><Expiration>2024-01-02T03:04:05Z</Expiration></Credentials>",
-        "<Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey><![CDATA[SECRETX]]></SecretAccessKey>"
+        "<Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey><![CDATA[SECRETX]]></"
+        "SecretAccessKey>"
         "<SessionToken>T</SessionToken><Expiration>2024-01-02T03:04:05Z</Expiration></Credentials>",
         "<Credentials><AccessKeyId>A</AccessKeyId><SecretAccessKey>SECRETX</SecretAccessKey>"
         "<SessionToken>T</SessionToken><Expiration>soon</Expiration></Credentials>",
@@ -94,9 +95,13 @@ int main(void)
     CHECK(credentials_parse_json(js2, strlen(js2), &c, why, sizeof(why)) == 0);
     CHECK(c.expires_at_ms == 0 && c.session_token == NULL);
     credentials_parse_wipe(&c);
-    const char *jbad[] = {"[]", "{\"Code\":\"Failure\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"SECRETX\"}",
-                          "{\"AccessKeyId\":\"A\"}", "{\"AccessKeyId\":\"A B\",\"SecretAccessKey\":\"SECRETX\"}",
-                          "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"SECRETX\",\"Expiration\":5}", "{"};
+    const char *jbad[] = {
+        "[]",
+        "{\"Code\":\"Failure\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"SECRETX\"}",
+        "{\"AccessKeyId\":\"A\"}",
+        "{\"AccessKeyId\":\"A B\",\"SecretAccessKey\":\"SECRETX\"}",
+        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"SECRETX\",\"Expiration\":5}",
+        "{"};
     for (size_t i = 0; i < sizeof(jbad) / sizeof(jbad[0]); i++) {
         CHECK(credentials_parse_json(jbad[i], strlen(jbad[i]), &c, why, sizeof(why)) == -1);
         CHECK(strstr(why, "SECRETX") == NULL);

@@ -32,7 +32,8 @@ static const char *s_config_text =
     "             {\"id\": \"beta\", \"api_keys\": [\"" H_B1 "\"]},\n"
     "             {\"id\": \"gamma\", \"api_keys\": [\"" H_G1 "\"],\n"
     "              \"policy\": {\"job_name_prefixes\": [\"g-\"], \"max_results\": 2,\n"
-    "                         \"statuses\": [\"Completed\"], \"redact\": [\"importedModelArn\"]}}]}";
+    "                         \"statuses\": [\"Completed\"], \"redact\": "
+    "[\"importedModelArn\"]}}]}";
 
 static struct config s_cfg;
 static struct handler_ctx s_ctx;
@@ -455,8 +456,8 @@ static void test_paging(void)
 /* handler_format_request_id is snprintf(out, 24, "%c%lx-%lx", ...). */
 static void test_request_id(void)
 {
-    static const unsigned long vals[] = {0, 1, 15, 16, 255, 0x65f0a1b2ul, 0xfffffffful,
-                                         0x123456789abcul, ~0ul};
+    static const unsigned long vals[] = {
+        0, 1, 15, 16, 255, 0x65f0a1b2ul, 0xfffffffful, 0x123456789abcul, ~0ul};
     size_t nv = sizeof(vals) / sizeof(vals[0]);
     for (size_t i = 0; i < nv; i++) {
         for (size_t j = 0; j < nv; j++) {

@@ -43,7 +43,8 @@ static void test_head_length(void)
     CHECK(http1_head_length(e, strlen(e), &scan) == 0);
 
     /* Byte by byte: the same answer, found when the last byte arrives. */
-    const char *f = "GET /v1/model-import-jobs?maxResults=2 HTTP/1.1\r\nHost: a\r\nX-Api-Key: k\r\n\r\n";
+    const char *f =
+        "GET /v1/model-import-jobs?maxResults=2 HTTP/1.1\r\nHost: a\r\nX-Api-Key: k\r\n\r\n";
     size_t n = strlen(f);
     scan = 0;
     for (size_t i = 1; i <= n; i++) {
@@ -151,7 +152,8 @@ static void test_keep_alive(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct http1_request r;
         char *copy;
-        if (CHECK(s_parse(cases[i].head, &r, &copy) == HTTP1_OK) && !CHECK(r.keep_alive == cases[i].keep))
+        if (CHECK(s_parse(cases[i].head, &r, &copy) == HTTP1_OK) &&
+            !CHECK(r.keep_alive == cases[i].keep))
             fprintf(stderr, "  case %zu\n", i);
         free(copy);
     }

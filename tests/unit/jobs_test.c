@@ -101,29 +101,60 @@ static const struct v_case s_cases[] = {
     {.what = "after epoch", .has_after = 1, .field = OK},
     {.what = "after nanos max", .has_after = 1, .after_ns = 999999999, .field = OK},
     {.what = "after nanos -1", .has_after = 1, .after_ns = -1, .field = "creationTimeAfter"},
-    {.what = "after nanos 1e9", .has_after = 1, .after_ns = 1000000000,
+    {.what = "after nanos 1e9",
+     .has_after = 1,
+     .after_ns = 1000000000,
      .field = "creationTimeAfter"},
     {.what = "after min", .has_after = 1, .after_s = T_MIN, .field = OK},
     {.what = "after min-1", .has_after = 1, .after_s = T_MIN - 1, .field = "creationTimeAfter"},
     {.what = "after max", .has_after = 1, .after_s = T_MAX, .after_ns = 999999999, .field = OK},
     {.what = "after max+1", .has_after = 1, .after_s = T_MAX + 1, .field = "creationTimeAfter"},
-    {.what = "before max+1", .has_before = 1, .before_s = T_MAX + 1,
-     .field = "creationTimeBefore"},
+    {.what = "before max+1", .has_before = 1, .before_s = T_MAX + 1, .field = "creationTimeBefore"},
     {.what = "before nanos -5", .has_before = 1, .before_ns = -5, .field = "creationTimeBefore"},
-    {.what = "after < before", .has_after = 1, .after_s = 100, .has_before = 1, .before_s = 200,
+    {.what = "after < before",
+     .has_after = 1,
+     .after_s = 100,
+     .has_before = 1,
+     .before_s = 200,
      .field = OK},
-    {.what = "after == before", .has_after = 1, .after_s = 100, .after_ns = 5, .has_before = 1,
-     .before_s = 100, .before_ns = 5, .field = OK},
-    {.what = "after > before (s)", .has_after = 1, .after_s = 201, .has_before = 1,
-     .before_s = 200, .field = "creationTimeAfter"},
-    {.what = "after > before (ns)", .has_after = 1, .after_s = 200, .after_ns = 2,
-     .has_before = 1, .before_s = 200, .before_ns = 1, .field = "creationTimeAfter"},
+    {.what = "after == before",
+     .has_after = 1,
+     .after_s = 100,
+     .after_ns = 5,
+     .has_before = 1,
+     .before_s = 100,
+     .before_ns = 5,
+     .field = OK},
+    {.what = "after > before (s)",
+     .has_after = 1,
+     .after_s = 201,
+     .has_before = 1,
+     .before_s = 200,
+     .field = "creationTimeAfter"},
+    {.what = "after > before (ns)",
+     .has_after = 1,
+     .after_s = 200,
+     .after_ns = 2,
+     .has_before = 1,
+     .before_s = 200,
+     .before_ns = 1,
+     .field = "creationTimeAfter"},
     {.what = "only before", .has_before = 1, .before_s = -1000, .field = OK},
 
     /* everything valid at once */
-    {.what = "all fields", .has_after = 1, .after_s = 1, .has_before = 1, .before_s = 2,
-     .status = 2, .name = "job-1", .has_max = 1, .max = 10, .token = "tok", .sort_by = 1,
-     .sort_order = 2, .field = OK},
+    {.what = "all fields",
+     .has_after = 1,
+     .after_s = 1,
+     .has_before = 1,
+     .before_s = 2,
+     .status = 2,
+     .name = "job-1",
+     .has_max = 1,
+     .max = 10,
+     .token = "tok",
+     .sort_by = 1,
+     .sort_order = 2,
+     .field = OK},
 };
 
 static char *s_fill(char c, int n)
@@ -176,8 +207,7 @@ static void test_validate_table(void)
                 fprintf(stderr, "  case \"%s\": field \"%s\", expected \"%s\"\n", c->what,
                         err.field, c->field);
             /* The message names the field and stays short. */
-            if (!CHECK(strstr(err.message, c->field) != NULL) ||
-                !CHECK(strlen(err.message) < 300))
+            if (!CHECK(strstr(err.message, c->field) != NULL) || !CHECK(strlen(err.message) < 300))
                 fprintf(stderr, "  case \"%s\": message \"%s\"\n", c->what, err.message);
         }
         jobs_request_clean_up(&r);
@@ -265,7 +295,7 @@ static const struct {
     {E_STATUS, "99999999999999999999", -1},
     {E_STATUS, "MODEL_IMPORT_JOB_STATUS_UNSPECIFIED", -1},
     {E_STATUS, "completed", -1},
-    {E_STATUS, "COMPLETED", 2},          /* the short spelling */
+    {E_STATUS, "COMPLETED", 2}, /* the short spelling */
     {E_STATUS, "IN_PROGRESS", 1},
     {E_STATUS, "JOB_STATUS_COMPLETED", -1},
     {E_STATUS, "Completed ", -1},

@@ -92,14 +92,19 @@ static const struct q_case s_query_cases[] = {
     {.query = "sortOrder=3", .err = "sortOrder"},
 
     /* timestamps: RFC 3339 with offset; encoded and literal '+' agree */
-    {.query = "creationTimeAfter=2024-01-02T08%3A34%3A05%2B05%3A30", .has_after = 1,
+    {.query = "creationTimeAfter=2024-01-02T08%3A34%3A05%2B05%3A30",
+     .has_after = 1,
      .after_s = T_2024},
     {.query = "creationTimeAfter=2024-01-02T08:34:05+05:30", .has_after = 1, .after_s = T_2024},
-    {.query = "creationTimeBefore=2024-01-01T19%3A04%3A05-08%3A00", .has_before = 1,
+    {.query = "creationTimeBefore=2024-01-01T19%3A04%3A05-08%3A00",
+     .has_before = 1,
      .before_s = T_2024},
-    {.query = "creation_time_before=2024-01-01T19:04:05-08:00", .has_before = 1,
+    {.query = "creation_time_before=2024-01-01T19:04:05-08:00",
+     .has_before = 1,
      .before_s = T_2024},
-    {.query = "creationTimeAfter=2024-01-02T03:04:05.25Z", .has_after = 1, .after_s = T_2024,
+    {.query = "creationTimeAfter=2024-01-02T03:04:05.25Z",
+     .has_after = 1,
+     .after_s = T_2024,
      .after_ns = 250000000},
     {.query = "creation_time_after=2024-01-02t03:04:05z", .has_after = 1, .after_s = T_2024},
     {.query = "creationTimeAfter=2024-01-02T03:04:05", .err = "creationTimeAfter"},
@@ -147,8 +152,17 @@ static const struct q_case s_query_cases[] = {
     {.query = "creationTimeAfter=2024-01-02T03:04:05Z&creationTimeBefore=2024-01-02T03:04:05Z&"
               "statusEquals=Failed&nameContains=job-1&maxResults=50&nextToken=t0k&"
               "sortBy=CreationTime&sortOrder=Ascending",
-     .has_after = 1, .after_s = T_2024, .has_before = 1, .before_s = T_2024, .status = 3,
-     .name = "job-1", .has_max = 1, .max = 50, .token = "t0k", .sort_by = 1, .sort_order = 1},
+     .has_after = 1,
+     .after_s = T_2024,
+     .has_before = 1,
+     .before_s = T_2024,
+     .status = 3,
+     .name = "job-1",
+     .has_max = 1,
+     .max = 50,
+     .token = "t0k",
+     .sort_by = 1,
+     .sort_order = 1},
 };
 
 static int s_str_eq(const char *a, const char *b)
@@ -185,9 +199,8 @@ static void test_query_table(void)
         int same = r.has_creation_time_after == (bool)c->has_after &&
                    r.has_creation_time_before == (bool)c->has_before &&
                    r.status_equals == c->status && s_str_eq(r.name_contains, c->name) &&
-                   r.has_max_results == (bool)c->has_max &&
-                   s_str_eq(r.next_token, c->token) && r.sort_by == c->sort_by &&
-                   r.sort_order == c->sort_order;
+                   r.has_max_results == (bool)c->has_max && s_str_eq(r.next_token, c->token) &&
+                   r.sort_by == c->sort_by && r.sort_order == c->sort_order;
         if (c->has_max)
             same = same && r.max_results == c->max;
         if (c->has_after)
@@ -261,8 +274,7 @@ static void test_query_details(void)
     CHECK(strstr(err.message, "...") != NULL);
     CHECK(strlen(err.field) < BGW_ERROR_FIELD_MAX);
 
-    CHECK(json_mapping_parse_query("statusEquals=%C3%A9%01", &a, &err) ==
-          BGW_ERR_INVALID_ARGUMENT);
+    CHECK(json_mapping_parse_query("statusEquals=%C3%A9%01", &a, &err) == BGW_ERR_INVALID_ARGUMENT);
     CHECK(strstr(err.message, "got \"???\"") != NULL);
 }
 
@@ -387,7 +399,8 @@ static void test_render_response(void)
     h.summaries[0].job_name = s_dup("y");
     h.next_token = s_dup("z");
     s_expect_render(
-        &h, "{\"modelImportJobSummaries\":[{\"jobArn\":\"x\",\"jobName\":\"y\"}],\"nextToken\":\"z\"}",
+        &h,
+        "{\"modelImportJobSummaries\":[{\"jobArn\":\"x\",\"jobName\":\"y\"}],\"nextToken\":\"z\"}",
         __LINE__);
     jobs_response_clean_up(&h);
 }

@@ -26,11 +26,12 @@ static void test_parse(void)
 {
     struct policy p;
     char msg[512];
-    CHECK(s_parse("{\"job_name_prefixes\": [\"team-a-\", \"x\"], \"statuses\": [\"Completed\", "
-                  "\"MODEL_IMPORT_JOB_STATUS_FAILED\"], \"created_after\": \"2024-01-01T00:00:00Z\", "
-                  "\"created_before\": null, \"max_results\": 50, \"redact\": [\"importedModelArn\", "
-                  "\"lastModifiedTime\"]}",
-                  &p, msg, sizeof(msg)) == 0);
+    CHECK(
+        s_parse("{\"job_name_prefixes\": [\"team-a-\", \"x\"], \"statuses\": [\"Completed\", "
+                "\"MODEL_IMPORT_JOB_STATUS_FAILED\"], \"created_after\": \"2024-01-01T00:00:00Z\", "
+                "\"created_before\": null, \"max_results\": 50, \"redact\": [\"importedModelArn\", "
+                "\"lastModifiedTime\"]}",
+                &p, msg, sizeof(msg)) == 0);
     CHECK(p.n_prefixes == 2);
     CHECK_STR(p.prefixes[0], "team-a-");
     CHECK(p.statuses == ((1u << JOBS_STATUS_COMPLETED) | (1u << JOBS_STATUS_FAILED)));
@@ -52,13 +53,15 @@ static void test_parse(void)
         {"{\"job_name_prefixes\": [\"\"]}", "job_name_prefixes"},
         {"{\"job_name_prefixes\": [3]}", "job_name_prefixes"},
         {"{\"job_name_prefixes\": [\"a\\nb\"]}", "job_name_prefixes"},
-        {"{\"job_name_prefixes\": [\"0123456789012345678901234567890123456789012345678901234567890123\"]}",
+        {"{\"job_name_prefixes\": "
+         "[\"0123456789012345678901234567890123456789012345678901234567890123\"]}",
          "job_name_prefixes"},
         {"{\"statuses\": [\"Done\"]}", "statuses"},
         {"{\"statuses\": []}", "statuses"},
         {"{\"created_after\": \"2024-01-01\"}", "created_after"},
         {"{\"created_before\": 5}", "created_before"},
-        {"{\"created_after\": \"2024-01-02T00:00:00Z\", \"created_before\": \"2024-01-01T00:00:00Z\"}",
+        {"{\"created_after\": \"2024-01-02T00:00:00Z\", \"created_before\": "
+         "\"2024-01-01T00:00:00Z\"}",
          "created_after"},
         {"{\"max_results\": 0}", "max_results"},
         {"{\"max_results\": 1001}", "max_results"},
@@ -170,8 +173,8 @@ static void test_apply(void)
 
     /* Several statuses and prefixes: nothing pushed, post-filtered; an
      * unpushable prefix stays a post-filter only. */
-    CHECK(s_parse("{\"job_name_prefixes\": [\"a_\"], \"statuses\": [\"Completed\", \"Failed\"]}", &p,
-                  msg, sizeof(msg)) == 0);
+    CHECK(s_parse("{\"job_name_prefixes\": [\"a_\"], \"statuses\": [\"Completed\", \"Failed\"]}",
+                  &p, msg, sizeof(msg)) == 0);
     memset(&r, 0, sizeof(r));
     CHECK(policy_apply(&p, &r, &v) == BGW_OK);
     CHECK(!v.empty && v.post_filter && v.upstream.name_contains == NULL &&

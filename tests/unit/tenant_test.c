@@ -95,8 +95,8 @@ static void test_extract_key(void)
                   "dXNlcjpwYXNz");
 
     /* Other schemes or a malformed Bearer. */
-    EXPECT_NO_KEY("Basic dXNlcjpwYXNz", NULL,
-                  "the Authorization header must use the Bearer scheme", "dXNlcjpwYXNz");
+    EXPECT_NO_KEY("Basic dXNlcjpwYXNz", NULL, "the Authorization header must use the Bearer scheme",
+                  "dXNlcjpwYXNz");
     EXPECT_NO_KEY("Token s3cr3t-token", NULL, "Bearer scheme", "s3cr3t-token");
     EXPECT_NO_KEY("Bearers3cr3t-token", NULL, "Bearer scheme", "s3cr3t-token");
     EXPECT_NO_KEY("s3cr3t-token", NULL, "Bearer scheme", "s3cr3t-token");

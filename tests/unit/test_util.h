@@ -13,8 +13,7 @@
 static int test_failures;
 static int test_checks;
 
-__attribute__((unused)) static int test_check(int ok, const char *file, int line,
-                                              const char *expr)
+__attribute__((unused)) static int test_check(int ok, const char *file, int line, const char *expr)
 {
     test_checks++;
     if (!ok) {
@@ -30,8 +29,8 @@ __attribute__((unused)) static int test_check_str(const char *got, const char *w
     int ok = (!got && !want) || (got && want && strcmp(got, want) == 0);
     test_checks++;
     if (!ok) {
-        fprintf(stderr, "%s:%d: CHECK_STR failed: %s\n  got:      %s\n  expected: %s\n", file,
-                line, expr, got ? got : "(null)", want ? want : "(null)");
+        fprintf(stderr, "%s:%d: CHECK_STR failed: %s\n  got:      %s\n  expected: %s\n", file, line,
+                expr, got ? got : "(null)", want ? want : "(null)");
         test_failures++;
     }
     return ok;
@@ -40,8 +39,8 @@ __attribute__((unused)) static int test_check_str(const char *got, const char *w
 #define CHECK(cond) test_check(!!(cond), __FILE__, __LINE__, #cond)
 #define CHECK_STR(got, want) test_check_str((got), (want), __FILE__, __LINE__, #got)
 
-#define TEST_EXIT()                                                                      \
-    (fprintf(stderr, "%s: %d checks, %d failed\n", __FILE__, test_checks, test_failures), \
+#define TEST_EXIT()                                                                                \
+    (fprintf(stderr, "%s: %d checks, %d failed\n", __FILE__, test_checks, test_failures),          \
      test_failures ? 1 : 0)
 
 #endif

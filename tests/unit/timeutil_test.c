@@ -159,8 +159,8 @@ static void test_format_table(void)
         int n = timeutil_format_rfc3339(t, out, sizeof(out));
         if (!s_format_cases[i].want) {
             if (!CHECK(n == -1))
-                fprintf(stderr, "  format %lld.%d: expected -1, got \"%s\"\n",
-                        (long long)t.seconds, (int)t.nanos, out);
+                fprintf(stderr, "  format %lld.%d: expected -1, got \"%s\"\n", (long long)t.seconds,
+                        (int)t.nanos, out);
             continue;
         }
         if (CHECK(n > 0)) {
@@ -247,8 +247,7 @@ static void test_epoch_double(void)
         int rc = timeutil_from_epoch_double(cases[i].in, &t);
         if (!CHECK(rc == (cases[i].ok ? 0 : -1)))
             fprintf(stderr, "  epoch %.17g: rc %d\n", cases[i].in, rc);
-        else if (cases[i].ok &&
-                 !CHECK(t.seconds == cases[i].seconds && t.nanos == cases[i].nanos))
+        else if (cases[i].ok && !CHECK(t.seconds == cases[i].seconds && t.nanos == cases[i].nanos))
             fprintf(stderr, "  epoch %.17g: got %lld.%09d\n", cases[i].in, (long long)t.seconds,
                     (int)t.nanos);
     }
@@ -290,8 +289,7 @@ static void test_every_day(void)
                 struct bgw_time t;
                 struct bgw_time want = {day_start + sod, 0};
                 if (timeutil_parse_rfc3339(text, &t) != 0 || timeutil_compare(t, want) != 0 ||
-                    timeutil_format_rfc3339(want, out, sizeof(out)) < 0 ||
-                    strcmp(out, text) != 0) {
+                    timeutil_format_rfc3339(want, out, sizeof(out)) < 0 || strcmp(out, text) != 0) {
                     fprintf(stderr, "  day walk: %s vs %lld\n", text, (long long)want.seconds);
                     bad++;
                 }

@@ -26,23 +26,23 @@
 
 static int s_failures;
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            s_failures++;                                                        \
-        }                                                                        \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            s_failures++;                                                                          \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(got, want)                                                         \
-    do {                                                                             \
-        const char *g_ = (got);                                                      \
-        const char *w_ = (want);                                                     \
-        if (!g_ || strcmp(g_, w_) != 0) {                                            \
-            fprintf(stderr, "%s:%d: CHECK_STR failed: %s = \"%s\", want \"%s\"\n", __FILE__, \
-                    __LINE__, #got, g_ ? g_ : "(null)", w_);                         \
-            s_failures++;                                                            \
-        }                                                                            \
+#define CHECK_STR(got, want)                                                                       \
+    do {                                                                                           \
+        const char *g_ = (got);                                                                    \
+        const char *w_ = (want);                                                                   \
+        if (!g_ || strcmp(g_, w_) != 0) {                                                          \
+            fprintf(stderr, "%s:%d: CHECK_STR failed: %s = \"%s\", want \"%s\"\n", __FILE__,       \
+                    __LINE__, #got, g_ ? g_ : "(null)", w_);                                       \
+            s_failures++;                                                                          \
+        }                                                                                          \
     } while (0)
 
 static int64_t s_now_ms(void)
@@ -249,10 +249,10 @@ struct ctx {
     struct event_base *base;
     struct upstream_http *u;
     struct server *srv;
-    int in_get;       /* set around every upstream_http_get */
-    int sync_calls;   /* callbacks that ran inside upstream_http_get */
-    int done;         /* callbacks so far */
-    int expect;       /* break the loop when done reaches this */
+    int in_get;     /* set around every upstream_http_get */
+    int sync_calls; /* callbacks that ran inside upstream_http_get */
+    int done;       /* callbacks so far */
+    int expect;     /* break the loop when done reaches this */
     int guard_fired;
 };
 

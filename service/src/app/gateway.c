@@ -14,21 +14,21 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
 #include "access_log.h"
 #include "cache.h"
+#include "clock.h"
 #include "config_ref.h"
 #include "fetcher.h"
-#include "metrics.h"
-#include "page_cache.h"
 #include "grpc_frontend.h"
 #include "handler.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
+#include "page_cache.h"
 #include "ratelimit.h"
 #include "rest_frontend.h"
-#include "tls_server.h"
 #include "timeutil.h"
+#include "tls_server.h"
 
 /* One call waiting on Bedrock; also the upstream callback's argument. */
 struct s_link {
@@ -233,8 +233,7 @@ static void s_prepare_body(struct gateway *g, struct handler_call *c, int pages,
     char vk_mem[512];
     struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1, 0};
     vk_mem[0] = '\0';
-    bool have_vk =
-        c->render && pages == 1 && r->entry && handler_view_key(&ctx, c, &vk) == 0;
+    bool have_vk = c->render && pages == 1 && r->entry && handler_view_key(&ctx, c, &vk) == 0;
     if (have_vk)
         v = page_cache_view(r, vk.data, vk.len);
     if (!v && r->outcome == PAGE_CACHE_HIT) {
@@ -284,8 +283,7 @@ static void s_cache_info(struct handler_call *c, const struct page_cache_result 
 }
 
 /* Fills the call's reply from a kept view of r's entry; false if none. */
-static bool s_try_view(struct gateway *g, struct handler_call *c,
-                       const struct page_cache_result *r)
+static bool s_try_view(struct gateway *g, struct handler_call *c, const struct page_cache_result *r)
 {
     char vk_mem[512];
     struct buf vk = {vk_mem, 0, sizeof(vk_mem), sizeof(vk_mem) - 1, 0};
@@ -319,10 +317,11 @@ static void s_on_page(void *arg, const struct page_cache_result *r)
     c->upstream_ms += r->upstream_ms;
     c->upstream_calls += r->attempts;
     if (r->transport_error)
-        log_event_limited(LOG_WARN, "upstream_failed",
-                  json_pack("{s:s,s:s,s:s}", "request_id", c->request_id, "outcome",
-                            r->status == BGW_ERR_DEADLINE_EXCEEDED ? "timeout" : "transport",
-                            "detail", r->transport_error));
+        log_event_limited(
+            LOG_WARN, "upstream_failed",
+            json_pack("{s:s,s:s,s:s}", "request_id", c->request_id, "outcome",
+                      r->status == BGW_ERR_DEADLINE_EXCEEDED ? "timeout" : "transport", "detail",
+                      r->transport_error));
     struct bgw_error err;
     bgw_error_clear(&err);
     if (r->status != BGW_OK) {
@@ -389,7 +388,8 @@ static void s_submit(void *arg, struct handler_call *c)
         return;
     }
     if (g->n_inflight >= g->cfg->max_inflight) {
-        bgw_error_set(&err, BGW_ERR_UNAVAILABLE, NULL, "gateway overloaded: too many calls in flight");
+        bgw_error_set(&err, BGW_ERR_UNAVAILABLE, NULL,
+                      "gateway overloaded: too many calls in flight");
         err.retry_after_s = 1;
         s_finish(g, c, NULL, &err);
         return;
@@ -443,10 +443,11 @@ static int s_metrics(void *arg, struct buf *out)
     if (!g->tls_on[0] && !g->tls_on[1])
         return bad;
     int64_t now = clock_wall_ms() / 1000;
-    bad |= buf_append_str(out, "# HELP bedrockgw_tls_certificate_expiry_seconds Seconds until the "
-                               "served certificate (certificate=\"server\") or the earliest client CA "
-                               "(certificate=\"client_ca\") of a TLS listener expires; negative once "
-                               "expired.\n# TYPE bedrockgw_tls_certificate_expiry_seconds gauge\n");
+    bad |=
+        buf_append_str(out, "# HELP bedrockgw_tls_certificate_expiry_seconds Seconds until the "
+                            "served certificate (certificate=\"server\") or the earliest client CA "
+                            "(certificate=\"client_ca\") of a TLS listener expires; negative once "
+                            "expired.\n# TYPE bedrockgw_tls_certificate_expiry_seconds gauge\n");
     for (int i = 0; i < 2; i++) {
         if (!g->tls_on[i])
             continue;
@@ -569,8 +570,9 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
     /* Readiness goes false first, so load balancers stop sending; then,
      * after gateway.shutdown_unready_ms, stop accepting and drain. */
     g->health.shutting_down = true;
-    log_event(LOG_INFO, "unready", json_pack("{s:i,s:I}", "signal", (int)sig, "drain_in_ms",
-                                             (json_int_t)g->cfg->shutdown_unready_ms));
+    log_event(LOG_INFO, "unready",
+              json_pack("{s:i,s:I}", "signal", (int)sig, "drain_in_ms",
+                        (json_int_t)g->cfg->shutdown_unready_ms));
     g->pending_signal = (int)sig;
     if (g->cfg->shutdown_unready_ms > 0) {
         g->unready_timer = evtimer_new(g->base, s_on_unready_over, g);
@@ -873,8 +875,8 @@ int gateway_run(struct gateway *g)
         s_on_cron(-1, 0, g);
         struct bgw_error err;
         bgw_error_clear(&err);
-        g->startup_wait = credentials_provider_wait(g->credentials, false, 0, s_on_startup_creds,
-                                                    g, &err);
+        g->startup_wait =
+            credentials_provider_wait(g->credentials, false, 0, s_on_startup_creds, g, &err);
         if (!g->startup_wait) {
             log_event(LOG_ERROR, "credentials_failed",
                       json_pack("{s:s,s:s}", "source", credentials_provider_name(g->credentials),

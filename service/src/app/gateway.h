@@ -15,10 +15,10 @@
 struct gateway;
 
 struct gateway_options {
-    const struct config *cfg;                /* outlives the gateway */
+    const struct config *cfg;                 /* outlives the gateway */
     struct credentials_provider *credentials; /* outlives the gateway */
-    const char *config_path;                 /* re-read on SIGHUP; NULL = no reload */
-    const struct config_env *env;            /* for reloads; outlives the gateway */
+    const char *config_path;                  /* re-read on SIGHUP; NULL = no reload */
+    const struct config_env *env;             /* for reloads; outlives the gateway */
 };
 
 /* Creates the loop and binds both listeners. NULL with a reason in err. */

@@ -5,29 +5,28 @@
 #include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "credentials.h"
 #include "gateway.h"
-#include "tls_server.h"
 #include "log.h"
+#include "tls_server.h"
 
 static void s_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: bedrockgw --config FILE     run the gateway\n"
-            "       bedrockgw --check-config FILE  validate FILE and exit\n"
-            "       bedrockgw --help | --version\n"
-            "\n"
-            "Credentials: the AWS chain (config, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/\n"
-            "AWS_SESSION_TOKEN, AWS_PROFILE + shared files, AWS_WEB_IDENTITY_TOKEN_FILE +\n"
-            "AWS_ROLE_ARN, AWS_CONTAINER_CREDENTIALS_*, EC2 instance metadata);\n"
-            "AWS_ENDPOINT_URL_STS, AWS_EC2_METADATA_SERVICE_ENDPOINT (overrides);\n"
-            "AWS_ENDPOINT_URL_BEDROCK, then AWS_ENDPOINT_URL (endpoint override);\n"
-            "AWS_REGION, then AWS_DEFAULT_REGION (region override).\n");
+    fprintf(f, "usage: bedrockgw --config FILE     run the gateway\n"
+               "       bedrockgw --check-config FILE  validate FILE and exit\n"
+               "       bedrockgw --help | --version\n"
+               "\n"
+               "Credentials: the AWS chain (config, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/\n"
+               "AWS_SESSION_TOKEN, AWS_PROFILE + shared files, AWS_WEB_IDENTITY_TOKEN_FILE +\n"
+               "AWS_ROLE_ARN, AWS_CONTAINER_CREDENTIALS_*, EC2 instance metadata);\n"
+               "AWS_ENDPOINT_URL_STS, AWS_EC2_METADATA_SERVICE_ENDPOINT (overrides);\n"
+               "AWS_ENDPOINT_URL_BEDROCK, then AWS_ENDPOINT_URL (endpoint override);\n"
+               "AWS_REGION, then AWS_DEFAULT_REGION (region override).\n");
 }
 
 static const char *s_env(const char *name)
@@ -68,7 +67,8 @@ static int s_check_tls(const struct config *cfg)
             tls_server_expiry(ctx, &e);
             if (tls_server_warn_expiry(l[i].name, l[i].t, &e, now,
                                        l[i].t->expiry_warning_days * 86400, &err)) {
-                fprintf(stderr, "bedrockgw: config error: %s.cert_file: the certificate has expired\n",
+                fprintf(stderr,
+                        "bedrockgw: config error: %s.cert_file: the certificate has expired\n",
                         l[i].prefix);
                 bad = 1;
             }

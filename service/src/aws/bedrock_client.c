@@ -312,8 +312,7 @@ static int s_add_header(struct bedrock_http_request *out, const char *name, cons
 
 enum bgw_status bedrock_build_list_request(const struct jobs_request *req,
                                            const struct bedrock_request_options *opts,
-                                           struct bedrock_http_request *out,
-                                           struct bgw_error *err)
+                                           struct bedrock_http_request *out, struct bgw_error *err)
 {
     enum bgw_status rc = BGW_ERR_INTERNAL;
     struct buf path, url, auth;
@@ -338,9 +337,8 @@ enum bgw_status bedrock_build_list_request(const struct jobs_request *req,
     if (err)
         bgw_error_clear(err);
 
-    if (!req || !opts || !out || !err || !opts->endpoint || !opts->region ||
-        !opts->credentials || !opts->credentials->access_key_id ||
-        !opts->credentials->secret_access_key) {
+    if (!req || !opts || !out || !err || !opts->endpoint || !opts->region || !opts->credentials ||
+        !opts->credentials->access_key_id || !opts->credentials->secret_access_key) {
         if (err)
             bgw_error_set(err, BGW_ERR_INTERNAL, NULL,
                           "upstream request: missing endpoint, region or credentials");
@@ -562,16 +560,17 @@ static enum bgw_status s_parse_summary(json_t *item, size_t idx, struct jobs_sum
                                  req_keys[k]);
         if (!json_is_string(v))
             return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
-                                 S_MALFORMED "modelImportJobSummaries[%zu].%s is not a string",
-                                 idx, req_keys[k]);
+                                 S_MALFORMED "modelImportJobSummaries[%zu].%s is not a string", idx,
+                                 req_keys[k]);
         if (json_string_length(v) == 0)
             return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
                                  S_MALFORMED "modelImportJobSummaries[%zu].%s is empty", idx,
                                  req_keys[k]);
         *req_dst[k] = strdup(json_string_value(v));
         if (!*req_dst[k])
-            return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory parsing the upstream "
-                                                           "response");
+            return bgw_error_set(err, BGW_ERR_NOMEM, NULL,
+                                 "out of memory parsing the upstream "
+                                 "response");
     }
 
     json_t *st = json_object_get(item, "status");
@@ -598,8 +597,8 @@ static enum bgw_status s_parse_summary(json_t *item, size_t idx, struct jobs_sum
             continue;
         }
         return bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
-                                 S_MALFORMED "modelImportJobSummaries[%zu].%s is not a timestamp",
-                                 idx, time_keys[k]);
+                             S_MALFORMED "modelImportJobSummaries[%zu].%s is not a timestamp", idx,
+                             time_keys[k]);
     }
 
     static const char *const opt_keys[2] = {"importedModelArn", "importedModelName"};
@@ -609,8 +608,9 @@ static enum bgw_status s_parse_summary(json_t *item, size_t idx, struct jobs_sum
         if (r < 0) /* informational, like the times above: left out */
             continue;
         if (r > 0)
-            return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory parsing the upstream "
-                                                           "response");
+            return bgw_error_set(err, BGW_ERR_NOMEM, NULL,
+                                 "out of memory parsing the upstream "
+                                 "response");
     }
     return BGW_OK;
 }
@@ -632,8 +632,7 @@ static enum bgw_status s_parse_success(const struct bedrock_http_response *resp,
         goto cleanup;
     }
     if (!json_is_object(root)) {
-        rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
-                           S_MALFORMED "body is not a JSON object");
+        rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL, S_MALFORMED "body is not a JSON object");
         goto cleanup;
     }
 
@@ -816,9 +815,12 @@ static int s_retry_after(const char *v, int fallback, int64_t now_ms)
 static bool s_is_credential_error(const char *type)
 {
     static const char *const names[] = {
-        "UnrecognizedClientException",         "InvalidSignatureException",
-        "ExpiredTokenException",               "IncompleteSignatureException",
-        "MissingAuthenticationTokenException", "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "IncompleteSignatureException",
+        "MissingAuthenticationTokenException",
+        "InvalidClientTokenId",
         "SignatureDoesNotMatch",
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

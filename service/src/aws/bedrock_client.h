@@ -20,9 +20,9 @@
 /* A parsed endpoint URL: "https://bedrock.us-east-1.amazonaws.com" or
  * "http://127.0.0.1:8123" (an optional base path is kept and prefixed). */
 struct bedrock_endpoint {
-    char scheme[8];  /* "http" | "https" */
-    char host[256];  /* host name or IP literal (IPv6 without brackets) */
-    int port;        /* explicit port, or 0 for the scheme default */
+    char scheme[8];      /* "http" | "https" */
+    char host[256];      /* host name or IP literal (IPv6 without brackets) */
+    int port;            /* explicit port, or 0 for the scheme default */
     char base_path[256]; /* "" or "/prefix" without trailing slash */
 };
 
@@ -43,8 +43,8 @@ int bedrock_endpoint_format(const struct bedrock_endpoint *ep, struct buf *out);
  * bedrock_http_request_clean_up (which wipes the header storage). */
 #define BEDROCK_MAX_HEADERS 8
 struct bedrock_http_request {
-    char *url;                              /* scheme://host[:port]/model-import-jobs?... */
-    char *headers[BEDROCK_MAX_HEADERS];     /* "Name: value" lines for curl */
+    char *url;                          /* scheme://host[:port]/model-import-jobs?... */
+    char *headers[BEDROCK_MAX_HEADERS]; /* "Name: value" lines for curl */
     size_t n_headers;
 };
 void bedrock_http_request_clean_up(struct bedrock_http_request *r);
@@ -53,7 +53,7 @@ struct bedrock_request_options {
     const struct bedrock_endpoint *endpoint;
     const char *region;
     const struct sigv4_credentials *credentials;
-    int64_t now_s;              /* signing time */
+    int64_t now_s;               /* signing time */
     int64_t default_max_results; /* used when !req->has_max_results; 0 = send none */
 };
 
@@ -64,15 +64,14 @@ struct bedrock_request_options {
  * authorization. req must have passed jobs_request_validate. */
 enum bgw_status bedrock_build_list_request(const struct jobs_request *req,
                                            const struct bedrock_request_options *opts,
-                                           struct bedrock_http_request *out,
-                                           struct bgw_error *err);
+                                           struct bedrock_http_request *out, struct bgw_error *err);
 
 /* What came back from the wire (the transport outcome is handled by the
  * caller; this is for a completed HTTP exchange). */
 struct bedrock_http_response {
-    long status;                 /* HTTP status */
-    const char *error_type;      /* x-amzn-ErrorType header value or NULL */
-    const char *retry_after;     /* Retry-After header value or NULL */
+    long status;             /* HTTP status */
+    const char *error_type;  /* x-amzn-ErrorType header value or NULL */
+    const char *retry_after; /* Retry-After header value or NULL */
     const char *body;
     size_t body_len;
     /* Wall clock (ms since the epoch) when it arrived, for a Retry-After

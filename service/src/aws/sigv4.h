@@ -137,10 +137,10 @@ void sigv4_sha256_hex(const void *data, size_t len, char hex_out[65]);
 struct sigv4_auth_header {
     char storage[2048];
     const char *access_key_id;
-    const char *date;    /* YYYYMMDD */
+    const char *date; /* YYYYMMDD */
     const char *region;
     const char *service;
-    const char *terminator; /* "aws4_request" */
+    const char *terminator;     /* "aws4_request" */
     const char *signed_headers; /* "host;x-amz-date" */
     const char *signature;      /* hex */
 };

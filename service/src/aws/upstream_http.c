@@ -490,10 +490,10 @@ static CURLcode s_configure(struct upstream_http *u, struct upstream_request *r,
     long total_ms = timeout_ms > LONG_MAX ? LONG_MAX : (long)timeout_ms;
     long connect_ms = cto > LONG_MAX ? LONG_MAX : (long)cto;
 
-#define SETOPT(opt, val)                          \
-    do {                                          \
-        if (rc == CURLE_OK)                       \
-            rc = curl_easy_setopt(e, opt, val);   \
+#define SETOPT(opt, val)                                                                           \
+    do {                                                                                           \
+        if (rc == CURLE_OK)                                                                        \
+            rc = curl_easy_setopt(e, opt, val);                                                    \
     } while (0)
     SETOPT(CURLOPT_URL, url);
     SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");

@@ -27,18 +27,18 @@ struct upstream_http_options {
 };
 
 enum upstream_outcome {
-    UPSTREAM_OK = 0,        /* an HTTP response arrived (any status) */
-    UPSTREAM_TIMEOUT,       /* the per-request timeout expired */
-    UPSTREAM_TRANSPORT,     /* connect/TLS/reset/truncated/too large */
+    UPSTREAM_OK = 0,    /* an HTTP response arrived (any status) */
+    UPSTREAM_TIMEOUT,   /* the per-request timeout expired */
+    UPSTREAM_TRANSPORT, /* connect/TLS/reset/truncated/too large */
 };
 
 struct upstream_response {
     enum upstream_outcome outcome;
-    long status;                 /* HTTP status when UPSTREAM_OK */
-    const char *error_type;      /* x-amzn-ErrorType or NULL */
-    const char *retry_after;     /* Retry-After or NULL */
-    const char *request_id;      /* x-amzn-RequestId or NULL */
-    const char *body;            /* NUL-terminated; "" when none */
+    long status;             /* HTTP status when UPSTREAM_OK */
+    const char *error_type;  /* x-amzn-ErrorType or NULL */
+    const char *retry_after; /* Retry-After or NULL */
+    const char *request_id;  /* x-amzn-RequestId or NULL */
+    const char *body;        /* NUL-terminated; "" when none */
     size_t body_len;
     const char *transport_error; /* curl's description when not OK; no URLs with secrets */
     int64_t elapsed_ms;
@@ -70,14 +70,14 @@ struct upstream_request *upstream_http_get(struct upstream_http *u, const char *
                                            int64_t timeout_ms, upstream_http_cb cb, void *arg);
 /* A request other than a plain GET (STS POSTs, the IMDS token PUT). */
 struct upstream_http_request_options {
-    const char *method;           /* "GET", "POST" or "PUT" */
+    const char *method; /* "GET", "POST" or "PUT" */
     const char *url;
-    char *const *headers;         /* "Name: value" lines (copied) */
+    char *const *headers; /* "Name: value" lines (copied) */
     size_t n_headers;
-    const char *body;             /* copied; NULL = none */
+    const char *body; /* copied; NULL = none */
     size_t body_len;
-    int64_t timeout_ms;           /* > 0 */
-    int64_t connect_timeout_ms;   /* 0 = the client's */
+    int64_t timeout_ms;         /* > 0 */
+    int64_t connect_timeout_ms; /* 0 = the client's */
 };
 /* Like upstream_http_get, for any of the methods above. */
 struct upstream_request *upstream_http_request(struct upstream_http *u,

@@ -36,8 +36,7 @@ static int s_fail(struct s_ctx *c, const char *key, const char *fmt, ...)
 }
 
 /* Every key of obj must be in allowed (NULL-terminated). */
-static int s_check_keys(struct s_ctx *c, json_t *obj, const char *path,
-                        const char *const *allowed)
+static int s_check_keys(struct s_ctx *c, json_t *obj, const char *path, const char *const *allowed)
 {
     const char *k;
     json_t *v;
@@ -169,8 +168,9 @@ static int s_load_tls(struct s_ctx *c, json_t *parent, const char *path, struct 
         return 0;
     if (!json_is_object(o))
         return s_fail(c, path, "must be an object");
-    static const char *const keys[] = {"cert_file", "key_file", "client_ca_file",
-                                       "require_client_cert", "expiry_warning_days", NULL};
+    static const char *const keys[] = {"cert_file",           "key_file",
+                                       "client_ca_file",      "require_client_cert",
+                                       "expiry_warning_days", NULL};
     char kp[5][64];
     snprintf(kp[4], sizeof(kp[4]), "%s.expiry_warning_days", path);
     t->expiry_warning_days = CONFIG_DEFAULT_TLS_EXPIRY_WARNING_DAYS;
@@ -218,7 +218,8 @@ static int s_load_grpc(struct s_ctx *c, json_t *root, struct config *cfg)
                                        "max_pings_per_s",
                                        "max_continuations",
                                        NULL};
-    if (s_check_keys(c, g, "grpc", keys) != 0 || s_load_tls(c, g, "grpc.tls", &cfg->grpc_tls) != 0 ||
+    if (s_check_keys(c, g, "grpc", keys) != 0 ||
+        s_load_tls(c, g, "grpc.tls", &cfg->grpc_tls) != 0 ||
         s_listen(c, g, "grpc.listen", cfg->grpc_listen, sizeof(cfg->grpc_listen)) != 0 ||
         s_size(c, g, "max_message_bytes", "grpc.max_message_bytes", 1024, 16 << 20,
                &cfg->grpc_max_message_bytes) != 0 ||
@@ -232,8 +233,8 @@ static int s_load_grpc(struct s_ctx *c, json_t *root, struct config *cfg)
               &cfg->grpc_idle_timeout_ms) != 0 ||
         s_int(c, g, "max_connection_age_ms", "grpc.max_connection_age_ms", 0, 604800000,
               &cfg->grpc_max_connection_age_ms) != 0 ||
-        s_int(c, g, "max_connection_age_grace_ms", "grpc.max_connection_age_grace_ms", 0,
-              3600000, &cfg->grpc_max_connection_age_grace_ms) != 0 ||
+        s_int(c, g, "max_connection_age_grace_ms", "grpc.max_connection_age_grace_ms", 0, 3600000,
+              &cfg->grpc_max_connection_age_grace_ms) != 0 ||
         s_size(c, g, "max_resets_per_s", "grpc.max_resets_per_s", 1, 100000,
                &cfg->grpc_max_resets_per_s) != 0 ||
         s_size(c, g, "max_pings_per_s", "grpc.max_pings_per_s", 0, 10000,
@@ -267,11 +268,16 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!h)
         return 0;
-    static const char *const keys[] = {"listen",           "cors_allowed_origins",
-                                       "cors_allow_credentials", "cors_max_age_s",
-                                       "max_header_bytes", "max_body_bytes",
-                                       "timeout_ms",       "tls",
-                                       "metrics_enabled",  "max_connections",
+    static const char *const keys[] = {"listen",
+                                       "cors_allowed_origins",
+                                       "cors_allow_credentials",
+                                       "cors_max_age_s",
+                                       "max_header_bytes",
+                                       "max_body_bytes",
+                                       "timeout_ms",
+                                       "tls",
+                                       "metrics_enabled",
+                                       "max_connections",
                                        NULL};
     if (s_check_keys(c, h, "http", keys) != 0 ||
         s_load_tls(c, h, "http.tls", &cfg->http_tls) != 0 ||
@@ -340,9 +346,9 @@ static int s_load_aws(struct s_ctx *c, json_t *root, const struct config_env *en
     if (s_object(c, root, "aws", "aws", &a) != 0)
         return -1;
     if (a) {
-        static const char *const keys[] = {"region",     "endpoint",   "timeout_ms",
-                                           "connect_timeout_ms", "max_response_bytes",
-                                           "ca_file",    NULL};
+        static const char *const keys[] = {
+            "region",  "endpoint", "timeout_ms", "connect_timeout_ms", "max_response_bytes",
+            "ca_file", NULL};
         if (s_check_keys(c, a, "aws", keys) != 0 ||
             s_string(c, a, "region", "aws.region", cfg->region, sizeof(cfg->region)) != 0 ||
             s_string(c, a, "endpoint", "aws.endpoint", endpoint, sizeof(endpoint)) != 0 ||
@@ -411,21 +417,23 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!g)
         return 0;
-    static const char *const keys[] = {"default_page_size", "max_inflight",
-                                       "shutdown_grace_ms", "log_level",
-                                       "max_upstream_calls_per_request", "shutdown_unready_ms",
+    static const char *const keys[] = {"default_page_size",
+                                       "max_inflight",
+                                       "shutdown_grace_ms",
+                                       "log_level",
+                                       "max_upstream_calls_per_request",
+                                       "shutdown_unready_ms",
                                        NULL};
     if (s_check_keys(c, g, "gateway", keys) != 0 ||
         s_int(c, g, "default_page_size", "gateway.default_page_size", 1, 1000,
               &cfg->default_page_size) != 0 ||
-        s_size(c, g, "max_inflight", "gateway.max_inflight", 1, 1000000, &cfg->max_inflight) !=
-            0 ||
+        s_size(c, g, "max_inflight", "gateway.max_inflight", 1, 1000000, &cfg->max_inflight) != 0 ||
         s_int(c, g, "shutdown_grace_ms", "gateway.shutdown_grace_ms", 0, 600000,
               &cfg->shutdown_grace_ms) != 0 ||
-        s_string(c, g, "log_level", "gateway.log_level", cfg->log_level,
-                 sizeof(cfg->log_level)) != 0 ||
-        s_int(c, g, "max_upstream_calls_per_request", "gateway.max_upstream_calls_per_request",
-              1, 1000, &cfg->max_upstream_calls) != 0 ||
+        s_string(c, g, "log_level", "gateway.log_level", cfg->log_level, sizeof(cfg->log_level)) !=
+            0 ||
+        s_int(c, g, "max_upstream_calls_per_request", "gateway.max_upstream_calls_per_request", 1,
+              1000, &cfg->max_upstream_calls) != 0 ||
         s_int(c, g, "shutdown_unready_ms", "gateway.shutdown_unready_ms", 0, 600000,
               &cfg->shutdown_unready_ms) != 0)
         return -1;
@@ -442,9 +450,14 @@ static int s_load_cache(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!o)
         return 0;
-    static const char *const keys[] = {"enabled",   "ttl_ms",          "swr_ms",
-                                       "sie_ms",    "max_bytes",       "max_entry_bytes",
-                                       "share_across_tenants", NULL};
+    static const char *const keys[] = {"enabled",
+                                       "ttl_ms",
+                                       "swr_ms",
+                                       "sie_ms",
+                                       "max_bytes",
+                                       "max_entry_bytes",
+                                       "share_across_tenants",
+                                       NULL};
     json_t *en = json_object_get(o, "enabled");
     if (en && !json_is_boolean(en))
         return s_fail(c, "cache.enabled", "must be true or false");
@@ -546,9 +559,14 @@ static int s_load_tokens(struct s_ctx *c, json_t *root, struct config *cfg)
     if (s_object(c, root, "tokens", "tokens", &t) != 0)
         return -1;
     if (t) {
-        static const char *const keys[] = {"secret",          "secret_file",          "secret_env",
-                                           "previous_secret", "previous_secret_file",
-                                           "previous_secret_env", "ttl_s",        NULL};
+        static const char *const keys[] = {"secret",
+                                           "secret_file",
+                                           "secret_env",
+                                           "previous_secret",
+                                           "previous_secret_file",
+                                           "previous_secret_env",
+                                           "ttl_s",
+                                           NULL};
         if (s_check_keys(c, t, "tokens", keys) != 0 ||
             s_int(c, t, "ttl_s", "tokens.ttl_s", 1, 30 * 86400, &cfg->tokens.ttl_s) != 0 ||
             s_token_secret(c, t, "secret", cfg->tokens.secret, &cfg->tokens.secret_len) != 0 ||
@@ -590,7 +608,7 @@ static int s_load_credentials(struct s_ctx *c, json_t *root, struct config *cfg)
     if (!o)
         return 0;
     static const char *const keys[] = {
-        "access_key_id",  "secret_access_key", "session_token",   "profile",
+        "access_key_id",  "secret_access_key", "session_token",     "profile",
         "container_host", "refresh_margin_ms", "refresh_jitter_ms", "retry_base_ms",
         "retry_max_ms",   "timeout_ms",        "imds_timeout_ms",   NULL};
     if (s_check_keys(c, o, "credentials", keys) != 0 ||
@@ -635,11 +653,19 @@ static int s_load_upstream(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!o)
         return 0;
-    static const char *const keys[] = {
-        "max_attempts",       "retry_base_ms",     "retry_throttle_base_ms", "retry_max_backoff_ms",
-        "max_retry_after_ms", "retry_quota",       "max_concurrency",        "rate_per_s",
-        "burst",              "queue_wait_ms",     "breaker_threshold",      "breaker_cooldown_ms",
-        NULL};
+    static const char *const keys[] = {"max_attempts",
+                                       "retry_base_ms",
+                                       "retry_throttle_base_ms",
+                                       "retry_max_backoff_ms",
+                                       "max_retry_after_ms",
+                                       "retry_quota",
+                                       "max_concurrency",
+                                       "rate_per_s",
+                                       "burst",
+                                       "queue_wait_ms",
+                                       "breaker_threshold",
+                                       "breaker_cooldown_ms",
+                                       NULL};
     if (s_check_keys(c, o, "upstream", keys) != 0 ||
         s_int(c, o, "max_attempts", "upstream.max_attempts", 1, 10, &cfg->max_attempts) != 0 ||
         s_int(c, o, "retry_base_ms", "upstream.retry_base_ms", 0, 60000, &cfg->retry_base_ms) !=
@@ -804,8 +830,7 @@ static int s_load_tenant_keys(struct s_ctx *c, json_t *keys_arr, size_t i, struc
             size_t lim = a == i ? k : o->n_keys;
             for (size_t b = 0; b < lim; b++) {
                 if (memcmp(o->key_hashes[b], tn->key_hashes[k], 32) == 0)
-                    return s_fail(c, path, "the same key is already listed (tenant \"%s\")",
-                                  o->id);
+                    return s_fail(c, path, "the same key is already listed (tenant \"%s\")", o->id);
             }
         }
     }
@@ -928,8 +953,8 @@ int config_load_string(const char *json_text, const char *name, const struct con
         return -1;
     }
     int rc = -1;
-    static const char *const keys[] = {"grpc",    "http",    "aws",         "gateway",  "tokens",
-                                       "cache",   "tenants", "credentials", "upstream", NULL};
+    static const char *const keys[] = {"grpc",  "http",    "aws",         "gateway",  "tokens",
+                                       "cache", "tenants", "credentials", "upstream", NULL};
     if (!json_is_object(root)) {
         s_fail(&c, "(top level)", "must be a JSON object");
         goto cleanup;
@@ -949,8 +974,7 @@ cleanup:
     return rc;
 }
 
-int config_load(const char *path, const struct config_env *env, struct config *out,
-                struct buf *err)
+int config_load(const char *path, const struct config_env *env, struct config *out, struct buf *err)
 {
     int rc = -1;
     struct buf text;

@@ -76,10 +76,10 @@ struct config_env {
 
 /* TLS for one listener. Enabled when cert_file is set. */
 struct config_tls {
-    char cert_file[512];      /* PEM certificate chain */
-    char key_file[512];       /* PEM private key */
-    char client_ca_file[512]; /* PEM CAs for client certificates ("" = none asked) */
-    bool require_client_cert; /* mTLS: refuse clients without a verified certificate */
+    char cert_file[512];         /* PEM certificate chain */
+    char key_file[512];          /* PEM private key */
+    char client_ca_file[512];    /* PEM CAs for client certificates ("" = none asked) */
+    bool require_client_cert;    /* mTLS: refuse clients without a verified certificate */
     int64_t expiry_warning_days; /* warn this long before a certificate expires */
 };
 
@@ -104,8 +104,8 @@ struct config {
     size_t grpc_max_concurrent_streams;
     size_t grpc_max_header_list_bytes;
     size_t grpc_max_connections;
-    int64_t grpc_idle_timeout_ms;          /* 0 = none */
-    int64_t grpc_max_connection_age_ms;    /* 0 = none */
+    int64_t grpc_idle_timeout_ms;       /* 0 = none */
+    int64_t grpc_max_connection_age_ms; /* 0 = none */
     int64_t grpc_max_connection_age_grace_ms;
     size_t grpc_max_resets_per_s;
     size_t grpc_max_pings_per_s;
@@ -124,8 +124,9 @@ struct config {
     bool http_metrics_enabled; /* GET /metrics on the REST listener (default true) */
 
     char region[64];
-    char endpoint_url[512]; /* the endpoint in use, for logs */
-    const char *endpoint_source; /* "AWS_ENDPOINT_URL_BEDROCK" | "AWS_ENDPOINT_URL" | "config" | "default" */
+    char endpoint_url[512];      /* the endpoint in use, for logs */
+    const char *endpoint_source; /* "AWS_ENDPOINT_URL_BEDROCK" | "AWS_ENDPOINT_URL" | "config" |
+                                    "default" */
     struct bedrock_endpoint endpoint;
     int64_t upstream_timeout_ms;
     int64_t upstream_connect_timeout_ms;

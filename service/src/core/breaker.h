@@ -21,13 +21,13 @@ enum breaker_state {
 };
 
 struct breaker {
-    int threshold;       /* consecutive failures that open it; <= 0 = never opens */
+    int threshold; /* consecutive failures that open it; <= 0 = never opens */
     int64_t cooldown_ms;
     enum breaker_state state;
-    int failures;        /* consecutive, while closed */
+    int failures; /* consecutive, while closed */
     int64_t opened_at_ms;
     bool probe_in_flight;
-    uint64_t opens;      /* times it opened (for logs/tests) */
+    uint64_t opens; /* times it opened (for logs/tests) */
 };
 
 void breaker_init(struct breaker *b, int threshold, int64_t cooldown_ms);

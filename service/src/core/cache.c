@@ -46,7 +46,7 @@ void cache_view_release(struct cache_hold *h)
 }
 
 struct cache_entry {
-    struct cache_entry *hnext;         /* hash chain */
+    struct cache_entry *hnext;               /* hash chain */
     struct cache_entry *lru_prev, *lru_next; /* lru_next toward older */
     uint64_t hash;
     char *key;
@@ -138,8 +138,8 @@ static int s_key_time(struct buf *out, char tag, bool has, struct bgw_time t)
     return s_key_int(out, tag, t.seconds) != 0 || s_key_int(out, '.', t.nanos) != 0 ? -1 : 0;
 }
 
-int cache_key_build(const char *identity, const struct jobs_request *q,
-                    int64_t default_max_results, struct buf *out)
+int cache_key_build(const char *identity, const struct jobs_request *q, int64_t default_max_results,
+                    struct buf *out)
 {
     int64_t max_results = q->has_max_results ? q->max_results : default_max_results;
     int sort_by = q->sort_by ? q->sort_by : JOBS_SORT_BY_CREATION_TIME;
@@ -281,8 +281,7 @@ static void s_lru_push(struct cache *c, struct cache_entry *e)
         c->lru = e;
 }
 
-static struct cache_entry **s_slot(struct cache *c, const char *key, size_t key_len,
-                                   uint64_t hash)
+static struct cache_entry **s_slot(struct cache *c, const char *key, size_t key_len, uint64_t hash)
 {
     struct cache_entry **pp = &c->buckets[hash & (c->n_buckets - 1)];
     while (*pp) {
@@ -373,8 +372,8 @@ static void s_touch(struct cache *c, struct cache_entry *e)
     }
 }
 
-struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_len,
-                                 int64_t now_ms, enum cache_state *state)
+struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_len, int64_t now_ms,
+                                 enum cache_state *state)
 {
     *state = CACHE_MISS;
     uint64_t h = cache_hash(key, key_len);
@@ -395,8 +394,7 @@ struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_le
 struct cache_entry *cache_store(struct cache *c, const char *key, size_t key_len,
                                 struct jobs_response *page, int64_t now_ms)
 {
-    size_t bytes = sizeof(struct cache_entry) + S_ALLOC_OVERHEAD + key_len + 1 +
-                   s_page_bytes(page);
+    size_t bytes = sizeof(struct cache_entry) + S_ALLOC_OVERHEAD + key_len + 1 + s_page_bytes(page);
     if (bytes > c->o.max_entry_bytes || bytes > c->o.max_bytes) {
         c->st.rejected_large++;
         return NULL;
@@ -485,8 +483,7 @@ int64_t cache_entry_age_ms(const struct cache_entry *e, int64_t now_ms)
     return age < 0 ? 0 : age;
 }
 
-int64_t cache_entry_ttl_left_ms(const struct cache *c, const struct cache_entry *e,
-                                int64_t now_ms)
+int64_t cache_entry_ttl_left_ms(const struct cache *c, const struct cache_entry *e, int64_t now_ms)
 {
     int64_t left = c->o.ttl_ms - cache_entry_age_ms(e, now_ms);
     return left < 0 ? 0 : left;

@@ -66,9 +66,9 @@ const char *cache_state_str(enum cache_state s);
 struct cache_stats {
     uint64_t entries;
     uint64_t bytes;
-    uint64_t evictions;       /* dropped to make room (LRU) */
-    uint64_t expirations;     /* dropped because dead */
-    uint64_t rejected_large;  /* pages/views not stored: over max_entry_bytes */
+    uint64_t evictions;      /* dropped to make room (LRU) */
+    uint64_t expirations;    /* dropped because dead */
+    uint64_t rejected_large; /* pages/views not stored: over max_entry_bytes */
 };
 
 /* One serialized rendering of an entry (a tenant's REST JSON, gRPC bytes).
@@ -87,7 +87,7 @@ struct cache_view {
     size_t key_len;
     const unsigned char *body;
     size_t body_len;
-    char etag[20]; /* "\"<16 hex>\"": strong validator over body */
+    char etag[20];               /* "\"<16 hex>\"": strong validator over body */
     struct cache_view_meta meta; /* as given to cache_entry_add_view (zero if none) */
     struct cache_hold *hold_;    /* internal: the counted block holding key and body */
 };
@@ -121,16 +121,16 @@ const struct cache_options *cache_options(const struct cache *c);
  * seconds.nanoseconds (so "+00:00" and "Z" spellings, or different
  * fractional digits, are the same key). Strings are length-prefixed, so no
  * two different queries share a key. Appends to out; 0 or -1 (no memory). */
-int cache_key_build(const char *identity, const struct jobs_request *q,
-                    int64_t default_max_results, struct buf *out);
+int cache_key_build(const char *identity, const struct jobs_request *q, int64_t default_max_results,
+                    struct buf *out);
 /* 64-bit FNV-1a, the index hash. */
 uint64_t cache_hash(const void *data, size_t len);
 
 /* Finds key; returns the entry and its state at now_ms, or NULL (state
  * CACHE_MISS) when absent or dead (a dead entry is dropped here). A found
  * entry becomes most recently used. */
-struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_len,
-                                 int64_t now_ms, enum cache_state *state);
+struct cache_entry *cache_lookup(struct cache *c, const char *key, size_t key_len, int64_t now_ms,
+                                 enum cache_state *state);
 
 /* Stores page (its contents move into the cache; *page is left zeroed) under
  * key as of now_ms, replacing any entry for key (its views go too), and
@@ -158,8 +158,7 @@ const struct jobs_response *cache_entry_page(const struct cache_entry *e);
 int64_t cache_entry_stored_ms(const struct cache_entry *e);
 int64_t cache_entry_age_ms(const struct cache_entry *e, int64_t now_ms);
 /* ms left until the entry stops being fresh (0 when stale). */
-int64_t cache_entry_ttl_left_ms(const struct cache *c, const struct cache_entry *e,
-                                int64_t now_ms);
+int64_t cache_entry_ttl_left_ms(const struct cache *c, const struct cache_entry *e, int64_t now_ms);
 enum cache_state cache_entry_state(const struct cache *c, const struct cache_entry *e,
                                    int64_t now_ms);
 

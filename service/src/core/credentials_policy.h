@@ -17,11 +17,11 @@
 #include <stdint.h>
 
 struct credentials_policy {
-    int64_t margin_ms;        /* refresh this long before expiry */
-    int64_t jitter_ms;        /* minus up to this much at random */
-    int64_t min_interval_ms;  /* never schedule sooner than this from now */
-    int64_t retry_base_ms;    /* first retry after a failed refresh */
-    int64_t retry_max_ms;     /* cap on the retry delay */
+    int64_t margin_ms;       /* refresh this long before expiry */
+    int64_t jitter_ms;       /* minus up to this much at random */
+    int64_t min_interval_ms; /* never schedule sooner than this from now */
+    int64_t retry_base_ms;   /* first retry after a failed refresh */
+    int64_t retry_max_ms;    /* cap on the retry delay */
 };
 
 /* Usable now? expires_at_ms 0 = never expires. */

@@ -130,8 +130,7 @@ static int s_enum_parse(const struct s_enum_name *t, const char *s)
         return s_enum_find(t, (int)v) ? (int)v : -1;
     }
     for (; t->proto; t++) {
-        if (strcmp(s, t->proto) == 0 || strcmp(s, t->bedrock) == 0 ||
-            strcmp(s, t->short_name) == 0)
+        if (strcmp(s, t->proto) == 0 || strcmp(s, t->bedrock) == 0 || strcmp(s, t->short_name) == 0)
             return t->value;
     }
     return -1;
@@ -316,9 +315,8 @@ enum bgw_status jobs_request_validate(const struct jobs_request *r, struct bgw_e
     if (r->has_max_results &&
         (r->max_results < JOBS_MAX_RESULTS_MIN || r->max_results > JOBS_MAX_RESULTS_MAX))
         return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "maxResults",
-                             "maxResults must be between %d and %d, got %lld",
-                             JOBS_MAX_RESULTS_MIN, JOBS_MAX_RESULTS_MAX,
-                             (long long)r->max_results);
+                             "maxResults must be between %d and %d, got %lld", JOBS_MAX_RESULTS_MIN,
+                             JOBS_MAX_RESULTS_MAX, (long long)r->max_results);
     if (r->next_token) {
         rc = s_check_next_token(r->next_token, err);
         if (rc != BGW_OK)

@@ -5,11 +5,10 @@
 
 #include <inttypes.h>
 
-static const char *const s_up_names[METRICS_UP_COUNT] = {
-    "ok", "throttled", "server_error", "unreachable", "timeout", "client_error", "malformed",
-    "other"};
-static const char *const s_stale_names[METRICS_STALE_COUNT] = {"revalidating", "error",
-                                                               "timeout"};
+static const char *const s_up_names[METRICS_UP_COUNT] = {"ok",          "throttled", "server_error",
+                                                         "unreachable", "timeout",   "client_error",
+                                                         "malformed",   "other"};
+static const char *const s_stale_names[METRICS_STALE_COUNT] = {"revalidating", "error", "timeout"};
 static const char *const s_transports[2] = {"grpc", "rest"};
 
 enum metrics_upstream_outcome metrics_upstream_outcome(enum bgw_status st, long http_status,
@@ -43,51 +42,109 @@ enum metrics_upstream_outcome metrics_upstream_outcome(enum bgw_status st, long 
 int metrics_render(const struct metrics *m, const struct cache_stats *cache, struct buf *out)
 {
     int bad = 0;
-    bad |= buf_append_str(out, S_COUNTER("bedrockgw_requests_total",
-                                         "Finished ListModelImportJobs calls by transport and code."));
+    bad |=
+        buf_append_str(out, S_COUNTER("bedrockgw_requests_total",
+                                      "Finished ListModelImportJobs calls by transport and code."));
     for (int t = 0; t < 2; t++) {
         for (int s = 0; s < BGW_STATUS_COUNT; s++) {
             if (m->requests[t][s] || s == BGW_OK)
-                bad |= buf_appendf(out, "bedrockgw_requests_total{transport=\"%s\",code=\"%s\"} %" PRIu64 "\n",
-                                   s_transports[t], bgw_status_grpc_name((enum bgw_status)s),
-                                   m->requests[t][s]);
+                bad |= buf_appendf(
+                    out, "bedrockgw_requests_total{transport=\"%s\",code=\"%s\"} %" PRIu64 "\n",
+                    s_transports[t], bgw_status_grpc_name((enum bgw_status)s), m->requests[t][s]);
         }
     }
-    bad |= buf_appendf(out, S_COUNTER("bedrockgw_not_modified_total", "REST 304 answers to If-None-Match.")
-                       "bedrockgw_not_modified_total %" PRIu64 "\n", m->not_modified);
-    bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_hits_total", "Answers from a fresh cache entry.")
-                       "bedrockgw_cache_hits_total %" PRIu64 "\n", m->cache_hits);
-    bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_misses_total", "Requests that waited for an upstream call (including coalesced and no-cache ones).")
-                       "bedrockgw_cache_misses_total %" PRIu64 "\n", m->cache_misses);
-    bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_bypass_total", "Requests with Cache-Control: no-cache.")
-                       "bedrockgw_cache_bypass_total %" PRIu64 "\n", m->cache_bypass);
-    bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_coalesced_total", "Misses that joined an identical upstream call already in flight.")
-                       "bedrockgw_cache_coalesced_total %" PRIu64 "\n", m->coalesced);
-    bad |= buf_append_str(out, S_COUNTER("bedrockgw_cache_stale_served_total", "Stale answers by reason."));
+    bad |= buf_appendf(
+        out,
+        S_COUNTER("bedrockgw_not_modified_total",
+                  "REST 304 answers to If-None-Match.") "bedrockgw_not_modified_total %" PRIu64
+                                                        "\n",
+        m->not_modified);
+    bad |= buf_appendf(
+        out,
+        S_COUNTER("bedrockgw_cache_hits_total",
+                  "Answers from a fresh cache entry.") "bedrockgw_cache_hits_total %" PRIu64 "\n",
+        m->cache_hits);
+    bad |=
+        buf_appendf(out,
+                    S_COUNTER("bedrockgw_cache_misses_total",
+                              "Requests that waited for an upstream call (including coalesced and "
+                              "no-cache ones).") "bedrockgw_cache_misses_total %" PRIu64 "\n",
+                    m->cache_misses);
+    bad |= buf_appendf(
+        out,
+        S_COUNTER("bedrockgw_cache_bypass_total",
+                  "Requests with Cache-Control: no-cache.") "bedrockgw_cache_bypass_total %" PRIu64
+                                                            "\n",
+        m->cache_bypass);
+    bad |= buf_appendf(out,
+                       S_COUNTER("bedrockgw_cache_coalesced_total",
+                                 "Misses that joined an identical upstream call "
+                                 "already in flight.") "bedrockgw_cache_coalesced_"
+                                                       "total %" PRIu64 "\n",
+                       m->coalesced);
+    bad |= buf_append_str(
+        out, S_COUNTER("bedrockgw_cache_stale_served_total", "Stale answers by reason."));
     for (int r = 0; r < METRICS_STALE_COUNT; r++)
         bad |= buf_appendf(out, "bedrockgw_cache_stale_served_total{reason=\"%s\"} %" PRIu64 "\n",
                            s_stale_names[r], m->stale[r]);
-    bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_background_refreshes_total", "Stale-while-revalidate refreshes started.")
-                       "bedrockgw_cache_background_refreshes_total %" PRIu64 "\n", m->background_refreshes);
-    bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_renders_total", "Responses serialized rather than served from a stored view.")
-                       "bedrockgw_cache_renders_total %" PRIu64 "\n", m->view_renders);
+    bad |= buf_appendf(
+        out,
+        S_COUNTER("bedrockgw_cache_background_refreshes_total",
+                  "Stale-while-revalidate refreshes started.") "bedrockgw_cache_background_"
+                                                               "refreshes_total %" PRIu64 "\n",
+        m->background_refreshes);
+    bad |= buf_appendf(
+        out,
+        S_COUNTER(
+            "bedrockgw_cache_renders_total",
+            "Responses serialized rather than served from a stored view.") "bedrockgw_cache_"
+                                                                           "renders_total %" PRIu64
+                                                                           "\n",
+        m->view_renders);
     if (cache) {
-        bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_evictions_total", "Entries dropped to stay within cache.max_bytes.")
-                           "bedrockgw_cache_evictions_total %" PRIu64 "\n", cache->evictions);
-        bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_expirations_total", "Entries dropped past their last window.")
-                           "bedrockgw_cache_expirations_total %" PRIu64 "\n", cache->expirations);
-        bad |= buf_appendf(out, S_COUNTER("bedrockgw_cache_rejected_total", "Pages or views not stored: over cache.max_entry_bytes.")
-                           "bedrockgw_cache_rejected_total %" PRIu64 "\n", cache->rejected_large);
-        bad |= buf_appendf(out, S_GAUGE("bedrockgw_cache_entries", "Entries held.")
-                           "bedrockgw_cache_entries %" PRIu64 "\n", cache->entries);
-        bad |= buf_appendf(out, S_GAUGE("bedrockgw_cache_bytes", "Bytes held (pages, keys, views, bookkeeping).")
-                           "bedrockgw_cache_bytes %" PRIu64 "\n", cache->bytes);
+        bad |= buf_appendf(
+            out,
+            S_COUNTER("bedrockgw_cache_evictions_total",
+                      "Entries dropped to stay within cache.max_bytes.") "bedrockgw_cache_"
+                                                                         "evictions_total %" PRIu64
+                                                                         "\n",
+            cache->evictions);
+        bad |= buf_appendf(
+            out,
+            S_COUNTER("bedrockgw_cache_expirations_total",
+                      "Entries dropped past their last window.") "bedrockgw_cache_expirations_"
+                                                                 "total %" PRIu64 "\n",
+            cache->expirations);
+        bad |= buf_appendf(
+            out,
+            S_COUNTER(
+                "bedrockgw_cache_rejected_total",
+                "Pages or views not stored: over cache.max_entry_bytes.") "bedrockgw_cache_"
+                                                                          "rejected_total %" PRIu64
+                                                                          "\n",
+            cache->rejected_large);
+        bad |= buf_appendf(out,
+                           S_GAUGE("bedrockgw_cache_entries",
+                                   "Entries held.") "bedrockgw_cache_entries %" PRIu64 "\n",
+                           cache->entries);
+        bad |= buf_appendf(
+            out,
+            S_GAUGE(
+                "bedrockgw_cache_bytes",
+                "Bytes held (pages, keys, views, bookkeeping).") "bedrockgw_cache_bytes %" PRIu64
+                                                                 "\n",
+            cache->bytes);
     }
-    bad |= buf_append_str(out, S_COUNTER("bedrockgw_upstream_calls_total", "Finished upstream page fetches by outcome."));
+    bad |= buf_append_str(out, S_COUNTER("bedrockgw_upstream_calls_total",
+                                         "Finished upstream page fetches by outcome."));
     for (int o = 0; o < METRICS_UP_COUNT; o++)
         bad |= buf_appendf(out, "bedrockgw_upstream_calls_total{outcome=\"%s\"} %" PRIu64 "\n",
                            s_up_names[o], m->upstream[o]);
-    bad |= buf_appendf(out, S_COUNTER("bedrockgw_upstream_attempts_total", "Upstream HTTP exchanges (retries included).")
-                       "bedrockgw_upstream_attempts_total %" PRIu64 "\n", m->upstream_attempts);
+    bad |= buf_appendf(
+        out,
+        S_COUNTER("bedrockgw_upstream_attempts_total",
+                  "Upstream HTTP exchanges (retries included).") "bedrockgw_upstream_attempts_"
+                                                                 "total %" PRIu64 "\n",
+        m->upstream_attempts);
     return bad ? -1 : 0;
 }

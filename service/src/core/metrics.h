@@ -44,10 +44,10 @@ struct metrics {
     uint64_t cache_bypass;                  /* Cache-Control: no-cache */
     uint64_t coalesced;                     /* misses that joined a call in flight */
     uint64_t stale[METRICS_STALE_COUNT];
-    uint64_t background_refreshes;          /* SWR refreshes started */
-    uint64_t upstream[METRICS_UP_COUNT];    /* finished upstream fetches */
-    uint64_t upstream_attempts;             /* HTTP exchanges (retries included) */
-    uint64_t view_renders;                  /* responses serialized (not served from a view) */
+    uint64_t background_refreshes;       /* SWR refreshes started */
+    uint64_t upstream[METRICS_UP_COUNT]; /* finished upstream fetches */
+    uint64_t upstream_attempts;          /* HTTP exchanges (retries included) */
+    uint64_t view_renders;               /* responses serialized (not served from a view) */
 };
 
 /* The outcome label of a finished upstream fetch. */

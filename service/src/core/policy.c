@@ -50,8 +50,7 @@ static int s_parse_prefixes(json_t *v, const char *path, struct policy *p, struc
         }
         if (!ok) {
             char msg[160];
-            snprintf(msg, sizeof(msg),
-                     "entry %zu must be a string of 1-%d printable characters", i,
+            snprintf(msg, sizeof(msg), "entry %zu must be a string of 1-%d printable characters", i,
                      POLICY_PREFIX_MAX);
             return s_fail(err, path, k, msg);
         }
@@ -84,8 +83,8 @@ static int s_parse_statuses(json_t *v, const char *path, struct policy *p, struc
     return 0;
 }
 
-static int s_parse_time(json_t *o, const char *key, const char *path, bool *has,
-                        struct bgw_time *t, struct buf *err)
+static int s_parse_time(json_t *o, const char *key, const char *path, bool *has, struct bgw_time *t,
+                        struct buf *err)
 {
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v))
@@ -143,8 +142,13 @@ int policy_parse_json(json_t *j, const char *path, struct policy *out, struct bu
         s_fail(err, path, NULL, "must be an object");
         goto cleanup;
     }
-    static const char *const keys[] = {"job_name_prefixes", "statuses", "created_after",
-                                       "created_before",    "max_results", "redact", NULL};
+    static const char *const keys[] = {"job_name_prefixes",
+                                       "statuses",
+                                       "created_after",
+                                       "created_before",
+                                       "max_results",
+                                       "redact",
+                                       NULL};
     const char *k;
     json_t *v;
     json_object_foreach(j, k, v)
@@ -165,8 +169,8 @@ int policy_parse_json(json_t *j, const char *path, struct policy *out, struct bu
     if ((v = json_object_get(j, "statuses")) && !json_is_null(v) &&
         s_parse_statuses(v, path, out, err) != 0)
         goto cleanup;
-    if (s_parse_time(j, "created_after", path, &out->has_created_after, &out->created_after,
-                     err) != 0 ||
+    if (s_parse_time(j, "created_after", path, &out->has_created_after, &out->created_after, err) !=
+            0 ||
         s_parse_time(j, "created_before", path, &out->has_created_before, &out->created_before,
                      err) != 0)
         goto cleanup;
@@ -250,9 +254,8 @@ enum bgw_status policy_apply(const struct policy *p, const struct jobs_request *
     }
 
     /* Time window: the tighter bound of each side. */
-    if (p->has_created_after &&
-        (!u->has_creation_time_after ||
-         timeutil_compare(p->created_after, u->creation_time_after) > 0)) {
+    if (p->has_created_after && (!u->has_creation_time_after ||
+                                 timeutil_compare(p->created_after, u->creation_time_after) > 0)) {
         u->has_creation_time_after = true;
         u->creation_time_after = p->created_after;
     }

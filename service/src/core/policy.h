@@ -29,7 +29,7 @@
 #include "jobs.h"
 #include "status.h"
 
-#define POLICY_PREFIX_MAX 63  /* longest job_name_prefixes entry (Bedrock job names: 63) */
+#define POLICY_PREFIX_MAX 63 /* longest job_name_prefixes entry (Bedrock job names: 63) */
 #define POLICY_MAX_PREFIXES 256
 
 /* Optional summary fields a policy may remove (bit set in policy.redact). */
@@ -67,8 +67,8 @@ struct policy_view {
      * caller's, narrowed by the policy. Heap strings; policy_view_clean_up. */
     struct jobs_request upstream;
     char *caller_name_contains; /* the caller's nameContains (heap), or NULL */
-    bool empty;       /* nothing can be visible: answer empty, never ask upstream */
-    bool post_filter; /* the push-down is inexact: rows may be dropped */
+    bool empty;                 /* nothing can be visible: answer empty, never ask upstream */
+    bool post_filter;           /* the push-down is inexact: rows may be dropped */
 };
 
 /* Intersects req's filters (validated) with p into out (overwritten).

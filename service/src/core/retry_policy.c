@@ -17,19 +17,34 @@ static bool s_in(const char *s, const char *const *list)
 }
 
 /* As in the AWS SDKs' standard mode. */
-static const char *const s_throttle_codes[] = {
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException",
-    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-    "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-    "EC2ThrottledException", NULL};
-static const char *const s_transient_codes[] = {"RequestTimeout", "RequestTimeoutException",
-                                                "InternalError", "InternalFailure",
+static const char *const s_throttle_codes[] = {"Throttling",
+                                               "ThrottlingException",
+                                               "ThrottledException",
+                                               "RequestThrottledException",
+                                               "TooManyRequestsException",
+                                               "ProvisionedThroughputExceededException",
+                                               "TransactionInProgressException",
+                                               "RequestLimitExceeded",
+                                               "BandwidthLimitExceeded",
+                                               "LimitExceededException",
+                                               "RequestThrottled",
+                                               "SlowDown",
+                                               "PriorRequestNotComplete",
+                                               "EC2ThrottledException",
+                                               NULL};
+static const char *const s_transient_codes[] = {"RequestTimeout",     "RequestTimeoutException",
+                                                "InternalError",      "InternalFailure",
                                                 "ServiceUnavailable", NULL};
-static const char *const s_credential_codes[] = {
-    "ExpiredToken", "ExpiredTokenException", "InvalidSignatureException", "SignatureDoesNotMatch",
-    "RequestExpired", "InvalidClientTokenId", "UnrecognizedClientException",
-    "InvalidAccessKeyId", "AuthFailure", NULL};
+static const char *const s_credential_codes[] = {"ExpiredToken",
+                                                 "ExpiredTokenException",
+                                                 "InvalidSignatureException",
+                                                 "SignatureDoesNotMatch",
+                                                 "RequestExpired",
+                                                 "InvalidClientTokenId",
+                                                 "UnrecognizedClientException",
+                                                 "InvalidAccessKeyId",
+                                                 "AuthFailure",
+                                                 NULL};
 
 enum retry_class retry_classify(int outcome, long http_status, const char *error_type)
 {
@@ -42,8 +57,8 @@ enum retry_class retry_classify(int outcome, long http_status, const char *error
     if (error_type && *error_type) {
         if (s_in(error_type, s_throttle_codes))
             return RETRY_THROTTLE;
-        if (s_in(error_type, s_credential_codes) && (http_status == 403 || http_status == 400 ||
-                                                     http_status == 401))
+        if (s_in(error_type, s_credential_codes) &&
+            (http_status == 403 || http_status == 400 || http_status == 401))
             return RETRY_CREDENTIALS;
         if (s_in(error_type, s_transient_codes))
             return RETRY_TRANSIENT;

@@ -18,11 +18,11 @@
 #include <stdint.h>
 
 enum retry_class {
-    RETRY_NONE = 0,     /* success, or an error a retry cannot fix (4xx) */
-    RETRY_THROTTLE,     /* 429 / Throttling*: retry, throttle base delay */
-    RETRY_TRANSIENT,    /* 5xx, connection failures */
-    RETRY_TIMEOUT,      /* the attempt's own timeout expired */
-    RETRY_CREDENTIALS,  /* ExpiredToken / InvalidSignature class (403/400) */
+    RETRY_NONE = 0,    /* success, or an error a retry cannot fix (4xx) */
+    RETRY_THROTTLE,    /* 429 / Throttling*: retry, throttle base delay */
+    RETRY_TRANSIENT,   /* 5xx, connection failures */
+    RETRY_TIMEOUT,     /* the attempt's own timeout expired */
+    RETRY_CREDENTIALS, /* ExpiredToken / InvalidSignature class (403/400) */
 };
 
 /* outcome: 0 = HTTP response, 1 = timeout, 2 = transport (as upstream_http).
@@ -56,7 +56,8 @@ struct retry_backoff {
 };
 /* Full jitter: a uniform delay in [0, min(max, base * 2^(retry-1))], retry
  * = 1 for the first retry. rnd is any 32-bit random value. */
-int64_t retry_backoff_ms(const struct retry_backoff *b, int retry, enum retry_class c, uint32_t rnd);
+int64_t retry_backoff_ms(const struct retry_backoff *b, int retry, enum retry_class c,
+                         uint32_t rnd);
 
 /* Retry-After header value (RFC 9110 section 10.2.3) as a delay in ms:
  * delta-seconds ("7"), or an HTTP-date (IMF-fixdate, also the obsolete RFC

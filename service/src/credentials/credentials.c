@@ -16,17 +16,17 @@
 #include <strings.h>
 #include <time.h>
 
-#include "clock.h"
 #include "bedrock_client.h"
 #include "buf.h"
+#include "clock.h"
 #include "credentials_parse.h"
 #include "log.h"
 #include "sigv4.h"
 #include "upstream_http.h"
 
 #define S_MAX_ROLES 4
-#define S_FILE_MAX (1u << 20)        /* shared files, token files */
-#define S_MAX_BODY (256u * 1024u)    /* STS / container / IMDS replies */
+#define S_FILE_MAX (1u << 20)     /* shared files, token files */
+#define S_MAX_BODY (256u * 1024u) /* STS / container / IMDS replies */
 #define S_IMDS_TOKEN_TTL_S 21600
 #define S_DEFAULT_CONTAINER_HOST "http://169.254.170.2"
 #define S_DEFAULT_IMDS "http://169.254.169.254"
@@ -42,9 +42,12 @@ enum s_source {
 };
 
 static const char *const s_names[] = {
-    [SRC_CONFIG] = "config",         [SRC_ENV] = "environment",
-    [SRC_PROFILE] = "profile",       [SRC_ASSUME_ROLE] = "assume_role",
-    [SRC_WEB_IDENTITY] = "web_identity", [SRC_CONTAINER] = "container",
+    [SRC_CONFIG] = "config",
+    [SRC_ENV] = "environment",
+    [SRC_PROFILE] = "profile",
+    [SRC_ASSUME_ROLE] = "assume_role",
+    [SRC_WEB_IDENTITY] = "web_identity",
+    [SRC_CONTAINER] = "container",
     [SRC_IMDS] = "imds",
 };
 
@@ -485,7 +488,7 @@ static bool s_container_host_ok(const char *url)
     if (strncmp(url, "http://", 7) != 0)
         return false;
     const char *h = url + 7;
-    static const char *const ok[] = {"127.", "localhost", "[::1]", "169.254.170.2",
+    static const char *const ok[] = {"127.",           "localhost",      "[::1]", "169.254.170.2",
                                      "169.254.170.23", "[fd00:ec2::23]", NULL};
     for (const char *const *o = ok; *o; o++) {
         size_t n = strlen(*o);
@@ -670,8 +673,8 @@ static int s_base_setup(struct credentials_provider *p, const struct credentials
     return 0;
 }
 
-struct credentials_provider *credentials_provider_chain_new(const struct credentials_chain_options *o,
-                                                            struct bgw_error *err)
+struct credentials_provider *
+credentials_provider_chain_new(const struct credentials_chain_options *o, struct bgw_error *err)
 {
     credentials_getenv_fn env = o->getenv_fn;
     struct credentials_provider *p = NULL;
@@ -978,9 +981,9 @@ const struct credentials *credentials_provider_current(struct credentials_provid
                                                        int64_t now_ms, struct bgw_error *err)
 {
     if (!p->creds.access_key_id) {
-        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS credentials from %s are not available%s%s",
-                      s_names[p->src], p->last_err.message[0] ? ": " : " yet",
-                      p->last_err.message);
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS credentials from %s are not available%s%s", s_names[p->src],
+                      p->last_err.message[0] ? ": " : " yet", p->last_err.message);
         return NULL;
     }
     if (!credentials_policy_usable(p->creds.expires_at_ms, now_ms)) {
@@ -1032,8 +1035,7 @@ static void s_notify(struct credentials_provider *p, bool all)
 
 static void s_start_refresh(struct credentials_provider *p);
 
-static void s_refresh_done(struct credentials_provider *p, struct credentials *got,
-                           const char *why)
+static void s_refresh_done(struct credentials_provider *p, struct credentials *got, const char *why)
 {
     p->refreshing = false;
     p->base_phase = false;
@@ -1055,11 +1057,12 @@ static void s_refresh_done(struct credentials_provider *p, struct credentials *g
             s_arm(p, at);
         char akid4[5];
         snprintf(akid4, sizeof(akid4), "%s", p->creds.access_key_id);
-        log_event(LOG_INFO, "credentials_refreshed",
-                  json_pack("{s:s,s:s,s:I,s:I,s:I}", "source", s_names[p->src], "access_key_id_prefix",
-                            akid4, "generation", (json_int_t)p->generation, "expires_in_ms",
-                            (json_int_t)(p->creds.expires_at_ms ? p->creds.expires_at_ms - now : -1),
-                            "next_refresh_in_ms", (json_int_t)(at > 0 ? at - now : -1)));
+        log_event(
+            LOG_INFO, "credentials_refreshed",
+            json_pack("{s:s,s:s,s:I,s:I,s:I}", "source", s_names[p->src], "access_key_id_prefix",
+                      akid4, "generation", (json_int_t)p->generation, "expires_in_ms",
+                      (json_int_t)(p->creds.expires_at_ms ? p->creds.expires_at_ms - now : -1),
+                      "next_refresh_in_ms", (json_int_t)(at > 0 ? at - now : -1)));
     } else {
         p->failures++;
         bgw_error_set(&p->last_err, BGW_ERR_UNAVAILABLE, NULL, "%s", why);
@@ -1068,9 +1071,9 @@ static void s_refresh_done(struct credentials_provider *p, struct credentials *g
         s_arm(p, at);
         bool usable = credentials_provider_resolved(p, now);
         log_event_limited(LOG_WARN, "credentials_refresh_failed",
-                  json_pack("{s:s,s:s,s:i,s:b,s:I}", "source", s_names[p->src], "error", why,
-                            "failures", p->failures, "current_still_valid", usable,
-                            "retry_in_ms", (json_int_t)(at - now)));
+                          json_pack("{s:s,s:s,s:i,s:b,s:I}", "source", s_names[p->src], "error",
+                                    why, "failures", p->failures, "current_still_valid", usable,
+                                    "retry_in_ms", (json_int_t)(at - now)));
     }
     s_notify(p, true);
 }
@@ -1171,10 +1174,11 @@ static int s_sts_call(struct credentials_provider *p, const struct s_role *role,
             sigv4_amz_date(now_s, amz) != 0)
             goto nomem;
         sigv4_sha256_hex(body.data, body.len, hash);
-        struct sigv4_kv h[4] = {{"host", host},
-                                {"content-type", "application/x-www-form-urlencoded; charset=utf-8"},
-                                {"x-amz-date", amz},
-                                {"x-amz-security-token", signer->session_token}};
+        struct sigv4_kv h[4] = {
+            {"host", host},
+            {"content-type", "application/x-www-form-urlencoded; charset=utf-8"},
+            {"x-amz-date", amz},
+            {"x-amz-security-token", signer->session_token}};
         struct sigv4_request req = {"POST", "/", NULL, 0, h, signer->session_token ? 4 : 3, hash};
         struct sigv4_credentials sc = {signer->access_key_id, signer->secret_access_key,
                                        signer->session_token};
@@ -1539,7 +1543,8 @@ struct credentials_wait *credentials_provider_wait(struct credentials_provider *
         return w;
     }
     if (!p->refreshing) {
-        if (!force && p->failures > 0 && p->timer_at_ms > now && !credentials_provider_resolved(p, now)) {
+        if (!force && p->failures > 0 && p->timer_at_ms > now &&
+            !credentials_provider_resolved(p, now)) {
             /* The last refresh failed and its retry is scheduled: do not
              * turn every request into an STS/IMDS call. */
             credentials_provider_current(p, now, err);

@@ -65,25 +65,25 @@ struct credentials_provider *credentials_provider_env_new(credentials_getenv_fn 
                                                           struct bgw_error *err);
 
 struct credentials_chain_options {
-    credentials_getenv_fn getenv_fn;      /* required */
-    credentials_clock_fn clock_fn;        /* NULL = the real wall clock */
-    const char *region;                   /* STS signing region and default endpoint */
-    const char *access_key_id;            /* explicit config, or NULL */
+    credentials_getenv_fn getenv_fn; /* required */
+    credentials_clock_fn clock_fn;   /* NULL = the real wall clock */
+    const char *region;              /* STS signing region and default endpoint */
+    const char *access_key_id;       /* explicit config, or NULL */
     const char *secret_access_key;
     const char *session_token;
-    const char *profile;                  /* config default profile, or NULL */
-    const char *container_host;           /* NULL = http://169.254.170.2 */
+    const char *profile;        /* config default profile, or NULL */
+    const char *container_host; /* NULL = http://169.254.170.2 */
     struct credentials_policy policy;
-    int64_t http_timeout_ms;              /* STS / container calls; 0 = 5000 */
-    int64_t imds_timeout_ms;              /* each IMDS call; 0 = 1000 */
-    const char *ca_file;                  /* NULL = system */
+    int64_t http_timeout_ms; /* STS / container calls; 0 = 5000 */
+    int64_t imds_timeout_ms; /* each IMDS call; 0 = 1000 */
+    const char *ca_file;     /* NULL = system */
 };
 
 /* Chooses the source (env and files only, no network). NULL with err when
  * the configuration is unusable (e.g. AWS_ACCESS_KEY_ID without a secret, a
  * named profile that does not exist, a role without a source). */
-struct credentials_provider *credentials_provider_chain_new(const struct credentials_chain_options *o,
-                                                            struct bgw_error *err);
+struct credentials_provider *
+credentials_provider_chain_new(const struct credentials_chain_options *o, struct bgw_error *err);
 /* Gives a provider whose source fetches over the network its loop. Needed
  * before credentials_provider_wait for such sources. 0 or -1. */
 int credentials_provider_attach(struct credentials_provider *p, struct event_base *base);

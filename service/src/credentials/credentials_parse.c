@@ -81,7 +81,8 @@ static char *s_xml_text(const char *p, size_t len, const char *name)
         static const struct {
             const char *ent;
             char c;
-        } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+        } ents[] = {
+            {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
         bool done = false;
         for (size_t k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
             if (el == strlen(ents[k].ent) && memcmp(a + i, ents[k].ent, el) == 0) {
@@ -95,7 +96,7 @@ static char *s_xml_text(const char *p, size_t len, const char *name)
             bool hex = a[i + 2] == 'x' || a[i + 2] == 'X';
             for (size_t k = i + (hex ? 3 : 2); k < i + el - 1; k++) {
                 char ch = a[k];
-                int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                int d = ch >= '0' && ch <= '9'          ? ch - '0'
                         : hex && ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
                         : hex && ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
                                                         : -1;
@@ -119,8 +120,8 @@ static char *s_xml_text(const char *p, size_t len, const char *name)
     size_t s = 0;
     while (out[s] == ' ' || out[s] == '\n' || out[s] == '\r' || out[s] == '\t')
         s++;
-    while (o > s && (out[o - 1] == ' ' || out[o - 1] == '\n' || out[o - 1] == '\r' ||
-                     out[o - 1] == '\t'))
+    while (o > s &&
+           (out[o - 1] == ' ' || out[o - 1] == '\n' || out[o - 1] == '\r' || out[o - 1] == '\t'))
         out[--o] = '\0';
     if (s)
         memmove(out, out + s, o - s + 1);
@@ -185,8 +186,9 @@ int credentials_parse_sts_xml(const char *body, size_t len, struct credentials *
         !*out->access_key_id || !*out->secret_access_key || !*out->session_token ||
         !s_printable(out->access_key_id) || strlen(out->access_key_id) > 128 ||
         !s_printable(out->session_token)) {
-        snprintf(why, why_len, "STS reply: AccessKeyId, SecretAccessKey, SessionToken or "
-                               "Expiration missing or malformed");
+        snprintf(why, why_len,
+                 "STS reply: AccessKeyId, SecretAccessKey, SessionToken or "
+                 "Expiration missing or malformed");
         goto fail;
     }
     if (s_expiration(exp, &out->expires_at_ms) != 0) {
@@ -247,8 +249,9 @@ int credentials_parse_json(const char *body, size_t len, struct credentials *out
     out->session_token = s_json_str(root, "Token");
     if (!out->access_key_id || !out->secret_access_key || !s_printable(out->access_key_id) ||
         strlen(out->access_key_id) > 128) {
-        snprintf(why, why_len, "credentials reply: AccessKeyId or SecretAccessKey missing or "
-                               "malformed");
+        snprintf(why, why_len,
+                 "credentials reply: AccessKeyId or SecretAccessKey missing or "
+                 "malformed");
         goto cleanup;
     }
     if (out->session_token && !s_printable(out->session_token)) {
@@ -257,7 +260,8 @@ int credentials_parse_json(const char *body, size_t len, struct credentials *out
     }
     json_t *exp = json_object_get(root, "Expiration");
     if (exp && !json_is_null(exp)) {
-        if (!json_is_string(exp) || s_expiration(json_string_value(exp), &out->expires_at_ms) != 0) {
+        if (!json_is_string(exp) ||
+            s_expiration(json_string_value(exp), &out->expires_at_ms) != 0) {
             snprintf(why, why_len, "credentials reply: Expiration is not an ISO 8601 time");
             goto cleanup;
         }

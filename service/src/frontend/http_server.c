@@ -65,23 +65,23 @@ struct s_conn {
     struct http_server *s;
     struct s_conn *prev, *next;
     evutil_socket_t fd;
-    struct event *rev, *wev;  /* plain: readable, writable (only while out is not empty) */
-    struct evbuffer *out;     /* plain: the part of replies the socket did not take */
-    struct bufferevent *bev;  /* TLS */
+    struct event *rev, *wev; /* plain: readable, writable (only while out is not empty) */
+    struct evbuffer *out;    /* plain: the part of replies the socket did not take */
+    struct bufferevent *bev; /* TLS */
     struct event *timer;
-    int64_t deadline_ms;      /* 0: none (a request is with the frontend) */
+    int64_t deadline_ms; /* 0: none (a request is with the frontend) */
     struct sockaddr_storage peer;
-    bool in_flight;   /* req is with the frontend */
-    bool processing;  /* s_process is on the stack */
-    bool dead;        /* closed; freed once nothing refers to it */
-    bool eof;         /* the client will send nothing more */
-    bool close_after; /* close once the queued replies are written */
-    bool reading;     /* plain: rev is added */
-    bool reply_failed; /* the reply's fields did not fit */
-    size_t pending;   /* replies queued, not fully written (counted in s->n_unsent) */
-    size_t head_len;  /* the head of req at in[0..head_len) */
+    bool in_flight;     /* req is with the frontend */
+    bool processing;    /* s_process is on the stack */
+    bool dead;          /* closed; freed once nothing refers to it */
+    bool eof;           /* the client will send nothing more */
+    bool close_after;   /* close once the queued replies are written */
+    bool reading;       /* plain: rev is added */
+    bool reply_failed;  /* the reply's fields did not fit */
+    size_t pending;     /* replies queued, not fully written (counted in s->n_unsent) */
+    size_t head_len;    /* the head of req at in[0..head_len) */
     uint64_t body_left; /* body bytes of the last request still to discard */
-    size_t scan;      /* http1_head_length's resume point */
+    size_t scan;        /* http1_head_length's resume point */
     struct http_request req;
     struct buf reply;
     size_t in_len, in_cap;
@@ -128,25 +128,44 @@ static size_t s_u64(char *out, uint64_t v)
 static const char *s_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 499: return "Client Closed Request";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 499:
+        return "Client Closed Request";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
     }
 }
 
@@ -284,8 +303,8 @@ static void s_tls_pull(struct s_conn *c)
 {
     if (!c->bev || c->in_len == c->in_cap)
         return;
-    int n = evbuffer_remove(bufferevent_get_input(c->bev), c->in + c->in_len,
-                            c->in_cap - c->in_len);
+    int n =
+        evbuffer_remove(bufferevent_get_input(c->bev), c->in + c->in_len, c->in_cap - c->in_len);
     if (n > 0)
         c->in_len += (size_t)n;
 }
@@ -488,8 +507,8 @@ static int s_queue_body(struct evbuffer *o, const void *body, size_t len,
 }
 
 /* Writes head + body, on plain sockets directly when nothing is queued. */
-static void s_write(struct s_conn *c, const char *head, size_t hlen, const void *body,
-                    size_t blen, http_body_release_fn release, void *arg)
+static void s_write(struct s_conn *c, const char *head, size_t hlen, const void *body, size_t blen,
+                    http_body_release_fn release, void *arg)
 {
     struct http_server *s = c->s;
     if (c->bev) {
@@ -578,8 +597,7 @@ void http_response_send(struct http_request *r, int status, const void *body, si
         s_unref(c);
         return;
     }
-    bool no_body = r->head.method == HTTP1_M_HEAD || status == 204 || status == 304 ||
-                   status < 200;
+    bool no_body = r->head.method == HTTP1_M_HEAD || status == 204 || status == 304 || status < 200;
     bool keep = r->error == HTTP1_OK && r->head.keep_alive && !s->draining;
     struct buf *b = &c->reply;
     const char *date;

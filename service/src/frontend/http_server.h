@@ -38,7 +38,6 @@ struct event_base;
 struct http_server;
 struct http_request;
 
-
 /* Loop thread. req stays valid until http_response_send (which must be
  * called exactly once, now or on a later loop turn, even when the client
  * has gone meanwhile: the reply is then dropped quietly). */
@@ -51,9 +50,9 @@ typedef void (*http_body_release_fn)(const void *data, size_t len, void *arg);
 
 struct http_server_options {
     struct event_base *base;
-    const char *host; /* listen address (numeric or name), port below */
-    int port;         /* 0 = any */
-    SSL_CTX *ssl_ctx; /* borrowed, outlives the server; NULL = plain HTTP */
+    const char *host;        /* listen address (numeric or name), port below */
+    int port;                /* 0 = any */
+    SSL_CTX *ssl_ctx;        /* borrowed, outlives the server; NULL = plain HTTP */
     size_t max_header_bytes; /* request line + fields + empty line */
     size_t max_body_bytes;
     int64_t timeout_ms;

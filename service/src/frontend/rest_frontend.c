@@ -12,8 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "clock.h"
 #include "cache.h"
+#include "clock.h"
 #include "health.h"
 #include "http_server.h"
 #include "json_mapping.h"
@@ -25,7 +25,8 @@
 #define S_PATH_READY "/readyz"
 #define S_PATH_METRICS "/metrics"
 #define S_ALLOW "GET, HEAD, OPTIONS"
-#define S_ALLOW_HEADERS "authorization, x-api-key, content-type, x-request-id, cache-control, if-none-match"
+#define S_ALLOW_HEADERS                                                                            \
+    "authorization, x-api-key, content-type, x-request-id, cache-control, if-none-match"
 #define S_EXPOSE_HEADERS "retry-after, x-request-id, etag, age, warning, x-cache"
 #define S_JSON_TYPE "application/json; charset=utf-8"
 
@@ -270,8 +271,8 @@ static int s_peer_identity(struct http_request *req, struct peer_identity *out)
     return peer ? peer_identity_from_x509(out, peer) : 0;
 }
 
-static void s_handle_list(struct rest_frontend *fe, struct http_request *req,
-                          const char *query, const char *cors)
+static void s_handle_list(struct rest_frontend *fe, struct http_request *req, const char *query,
+                          const char *cors)
 {
     struct handler_call *c = handler_call_new(HANDLER_REST);
     struct s_pending *p = calloc(1, sizeof(*p));
@@ -395,7 +396,8 @@ static void s_on_request(void *arg, struct http_request *req)
         return;
     }
     if (strcmp(path, S_PATH_HEALTH) == 0 && get) {
-        const char *body = fe->draining ? "{\"status\":\"NOT_SERVING\"}" : "{\"status\":\"SERVING\"}";
+        const char *body =
+            fe->draining ? "{\"status\":\"NOT_SERVING\"}" : "{\"status\":\"SERVING\"}";
         s_send_json(req, fe->draining ? 503 : 200, body, strlen(body));
         return;
     }
@@ -404,7 +406,9 @@ static void s_on_request(void *arg, struct http_request *req)
         char body[160];
         snprintf(body, sizeof(body), "{\"status\":\"%s\",\"reason\":\"%s\"}",
                  ready ? "SERVING" : "NOT_SERVING",
-                 fe->draining ? "shutting down" : fe->health ? health_reason(fe->health) : "ready");
+                 fe->draining ? "shutting down"
+                 : fe->health ? health_reason(fe->health)
+                              : "ready");
         s_send_json(req, ready ? 200 : 503, body, strlen(body));
         return;
     }
@@ -412,8 +416,7 @@ static void s_on_request(void *arg, struct http_request *req)
     s_send_simple_error(req, BGW_ERR_NOT_FOUND, "no such resource; the API is GET " S_PATH_LIST);
 }
 
-struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
-                                        struct buf *err)
+struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts, struct buf *err)
 {
     const struct config *cfg = opts->cfg;
     char host[256];

@@ -7,9 +7,9 @@
  *   GET     /v1/model-import-jobs?<field>=...   proto3 JSON response
  *   OPTIONS /v1/model-import-jobs               CORS preflight
  *   GET     /healthz                             {"status":"SERVING"} (503 while draining)
- *   GET     /readyz                              {"status":"SERVING"} when ready (health.h), else 503 NOT_SERVING + reason
- *   GET     /metrics                             Prometheus text (no API key asked; off with
- *                                                http.metrics_enabled=false -> 404)
+ *   GET     /readyz                              {"status":"SERVING"} when ready (health.h), else
+ * 503 NOT_SERVING + reason GET     /metrics                             Prometheus text (no API key
+ * asked; off with http.metrics_enabled=false -> 404)
  *
  * Cached answers carry ETag, Cache-Control: private, max-age=<fresh s>, Age,
  * X-Cache and, when stale, Warning; If-None-Match matching the ETag -> 304.
@@ -55,8 +55,7 @@ struct rest_frontend_options {
     bool start_paused;           /* listen, accept only after rest_frontend_start */
 };
 
-struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts,
-                                        struct buf *err);
+struct rest_frontend *rest_frontend_new(const struct rest_frontend_options *opts, struct buf *err);
 int rest_frontend_port(const struct rest_frontend *f);
 /* Loop thread: use cfg's CORS settings for requests from now on (a config
  * reload). Listener, TLS and limits stay as created. cfg must stay alive

@@ -4,9 +4,9 @@
 #include "tls_server.h"
 
 #include <jansson.h>
-#include <time.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -141,8 +141,8 @@ bool tls_server_warn_expiry(const char *listener, const struct config_tls *t,
                             const struct tls_server_expiry *e, int64_t now_s, int64_t warn_s,
                             struct buf *text)
 {
-    bool expired = s_warn_one(listener, "certificate", t->cert_file, e->cert_not_after, now_s,
-                              warn_s, text);
+    bool expired =
+        s_warn_one(listener, "certificate", t->cert_file, e->cert_not_after, now_s, warn_s, text);
     if (t->client_ca_file[0])
         (void)s_warn_one(listener, "client CA", t->client_ca_file, e->ca_not_after, now_s, warn_s,
                          text);

@@ -141,8 +141,8 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
                (more ? buf_append_fast(b, "true", 4) : buf_append_fast(b, "false", 5));
     if (cr->x_cache)
         bad |= S_KEY(b, "\"cache\"") | s_str(b, cr->coalesced    ? "coalesced"
-                                                  : cr->shared_hit ? "hit"
-                                                                   : cr->x_cache);
+                                                : cr->shared_hit ? "hit"
+                                                                 : cr->x_cache);
     if (cr->from_view)
         bad |= S_KEY(b, "\"view\"") | buf_append_fast(b, "true", 4);
     if (err) {
@@ -155,8 +155,7 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
 
 /* The whole line in scratch, "}\n" included: 0, or -1 for no line. */
 static int s_line(struct buf *scratch, const struct handler_call *c,
-                  const struct jobs_response *resp, const struct bgw_error *err,
-                  int64_t latency_ms)
+                  const struct jobs_response *resp, const struct bgw_error *err, int64_t latency_ms)
 {
     enum log_level level = err && err->status == BGW_ERR_INTERNAL ? LOG_WARN : LOG_INFO;
     if (!log_enabled(level) || log_line_begin(scratch, level, "access") != 0)

@@ -34,8 +34,8 @@ struct handler_walk {
      * mint a token need it: not a cached answer's call). */
     char binding[TENANT_ID_MAX + 2 * POLICY_CANON_MAX + 4];
     bool have_binding;
-    char *cursor;      /* upstream cursor of the page being read; NULL = start */
-    uint32_t skip;     /* rows of that page already shown */
+    char *cursor;  /* upstream cursor of the page being read; NULL = start */
+    uint32_t skip; /* rows of that page already shown */
     struct jobs_response out;
     size_t out_cap;
     int pages;
@@ -229,8 +229,8 @@ enum bgw_status handler_prepare(const struct handler_ctx *ctx, struct handler_ca
         if (s_binding(call, w, err) != BGW_OK)
             return err->status;
         struct page_token t;
-        enum page_token_status ts = page_token_decode(&ctx->cfg->tokens, w->binding,
-                                                      call->req.next_token, now->wall_s, &t);
+        enum page_token_status ts =
+            page_token_decode(&ctx->cfg->tokens, w->binding, call->req.next_token, now->wall_s, &t);
         if (ts == PAGE_TOKEN_NOMEM)
             return bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
         if (ts == PAGE_TOKEN_EXPIRED)

@@ -49,12 +49,12 @@ typedef int (*handler_render_fn)(const struct jobs_response *resp, struct buf *o
 /* What the gateway tells the frontend about a cached answer (response
  * cache, page_cache.h). Set before reply; x_cache NULL = no cache info. */
 struct handler_cache_reply {
-    const char *x_cache;  /* static: "hit" | "miss" | "stale" | "bypass" | NULL */
-    int64_t age_s;        /* age of the answer */
-    int64_t max_age_s;    /* remaining freshness; < 0: say no-store */
-    char etag[20];        /* strong ETag of body, "" = none */
-    int warning;          /* 0, 110 (stale) or 111 (revalidation failed) */
-    bool not_modified;    /* REST: If-None-Match matched -> 304 */
+    const char *x_cache; /* static: "hit" | "miss" | "stale" | "bypass" | NULL */
+    int64_t age_s;       /* age of the answer */
+    int64_t max_age_s;   /* remaining freshness; < 0: say no-store */
+    char etag[20];       /* strong ETag of body, "" = none */
+    int warning;         /* 0, 110 (stale) or 111 (revalidation failed) */
+    bool not_modified;   /* REST: If-None-Match matched -> 304 */
     /* For the audit line: a miss that joined another call's upstream call;
      * and, when the answer came from a stored view (no response object),
      * what it held (items below). */
@@ -66,7 +66,7 @@ struct handler_cache_reply {
      * told "miss" with Age 0, so cache headers reveal nothing of what others
      * asked; the audit line still says "hit". */
     bool shared_hit;
-    const void *body;     /* the pre-rendered response (borrowed during reply), or NULL */
+    const void *body; /* the pre-rendered response (borrowed during reply), or NULL */
     size_t body_len;
     /* What keeps body alive past reply, for a frontend that sends the bytes
      * after reply returns instead of copying them: the stored view body
@@ -97,9 +97,9 @@ struct handler_call {
      * decode_error; the handler then answers with it (after
      * authentication). */
     bool decode_failed;
-    bool key_header_repeated; /* authorization or x-api-key came more than once */
-    char *authorization; /* heap copy of the header/metadata, wiped on free */
-    char *x_api_key;     /* heap copy, wiped on free */
+    bool key_header_repeated;       /* authorization or x-api-key came more than once */
+    char *authorization;            /* heap copy of the header/metadata, wiped on free */
+    char *x_api_key;                /* heap copy, wiped on free */
     struct peer_identity peer_cert; /* verified TLS client certificate's names, if any */
     struct jobs_request req;
     struct bgw_error decode_error;
@@ -108,7 +108,7 @@ struct handler_call {
 
     const struct tenant *tenant; /* set by handler_authenticate */
     enum auth_method auth_method;
-    int upstream_calls; /* owned by the gateway (below) */
+    int upstream_calls;        /* owned by the gateway (below) */
     struct handler_walk *walk; /* the paging state; handler.c's own */
 
     handler_reply_fn reply;

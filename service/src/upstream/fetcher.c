@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
 #include "bedrock_client.h"
+#include "clock.h"
 #include "log.h"
 #include "retry_policy.h"
 #include "token_bucket.h"
@@ -26,7 +26,7 @@
 enum s_state {
     S_NEW,
     S_WAIT_CREDS,
-    S_QUEUED,  /* waiting for admission (concurrency / rate) */
+    S_QUEUED, /* waiting for admission (concurrency / rate) */
     S_ON_WIRE,
     S_BACKOFF,
 };
@@ -62,7 +62,7 @@ struct fetcher_fetch {
     struct credentials_wait *cw;
     struct event *timer;
     int attempts;
-    int retry_cost;     /* quota paid for the retry in progress */
+    int retry_cost; /* quota paid for the retry in progress */
     bool probe;
     bool forced_refresh; /* the one forced credential refresh is used */
     uint64_t creds_generation;
@@ -487,10 +487,10 @@ static void s_on_http(void *arg, const struct upstream_response *r)
         }
         h->forced_refresh = true;
         log_event_limited(LOG_WARN, "credentials_rejected",
-                  json_pack("{s:s,s:s}", "error_type", etype, "action", "forced_refresh"));
+                          json_pack("{s:s,s:s}", "error_type", etype, "action", "forced_refresh"));
         struct bgw_error err;
-        h->cw = credentials_provider_wait(f->credentials, true, h->creds_generation,
-                                          s_on_refreshed, h, &err);
+        h->cw = credentials_provider_wait(f->credentials, true, h->creds_generation, s_on_refreshed,
+                                          h, &err);
         if (!h->cw) {
             s_fail(h);
             return;
@@ -519,9 +519,9 @@ static void s_on_http(void *arg, const struct upstream_response *r)
     }
     int cost = retry_quota_acquire(&f->quota, cls);
     if (cost == 0) {
-        log_event_limited(LOG_WARN, "retry_quota_exhausted",
-                  json_pack("{s:s,s:i}", "class", retry_class_str(cls), "available",
-                            f->quota.available));
+        log_event_limited(
+            LOG_WARN, "retry_quota_exhausted",
+            json_pack("{s:s,s:i}", "class", retry_class_str(cls), "available", f->quota.available));
         s_fail(h);
         return;
     }

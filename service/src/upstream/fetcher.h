@@ -24,8 +24,8 @@
 
 #include <stdint.h>
 
-#include "config.h"
 #include "breaker.h"
+#include "config.h"
 #include "credentials.h"
 #include "jobs.h"
 #include "status.h"
@@ -44,13 +44,13 @@ struct fetcher_options {
  * move page's contents out (leaving *page zeroed); whatever is left is freed
  * after it returns. */
 struct fetcher_result {
-    enum bgw_status status;          /* BGW_OK or the mapped error */
-    struct jobs_response *page;      /* when OK */
-    const struct bgw_error *err;      /* when not OK */
-    long http_status;                 /* last HTTP status seen, 0 if none */
-    int64_t upstream_ms;              /* time spent on the exchange */
-    int attempts;                     /* upstream HTTP exchanges made */
-    const char *transport_error;      /* curl's text for a transport failure, or NULL */
+    enum bgw_status status;      /* BGW_OK or the mapped error */
+    struct jobs_response *page;  /* when OK */
+    const struct bgw_error *err; /* when not OK */
+    long http_status;            /* last HTTP status seen, 0 if none */
+    int64_t upstream_ms;         /* time spent on the exchange */
+    int attempts;                /* upstream HTTP exchanges made */
+    const char *transport_error; /* curl's text for a transport failure, or NULL */
 };
 
 typedef void (*fetcher_cb)(void *arg, const struct fetcher_result *r);

@@ -441,8 +441,8 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
     }
     if (r->status != BGW_OK && f->background)
         log_event_limited(LOG_WARN, "cache_refresh_failed",
-                  json_pack("{s:s,s:i}", "code", bgw_status_grpc_name(r->status), "http_status",
-                            (int)r->http_status));
+                          json_pack("{s:s,s:i}", "code", bgw_status_grpc_name(r->status),
+                                    "http_status", (int)r->http_status));
     s_flight_free(pc, f);
 }
 
@@ -528,8 +528,10 @@ static void s_on_ready(evutil_socket_t fd, short what, void *arg)
         buf_reset(&pc->key);
         if (buf_append(&pc->key, h->key, h->key_len) != 0 ||
             s_miss(pc, h, &h->q, now_ms, &err) != 0)
-            s_deliver_error(h, err.status ? &err : &(struct bgw_error){.status = BGW_ERR_NOMEM,
-                                                                        .message = "out of memory"},
+            s_deliver_error(h,
+                            err.status ? &err
+                                       : &(struct bgw_error){.status = BGW_ERR_NOMEM,
+                                                             .message = "out of memory"},
                             NULL);
     }
 }
@@ -650,7 +652,8 @@ static int s_miss(struct page_cache *pc, struct page_cache_fetch *h, const struc
     pc->m->cache_misses++;
     if (h->ctl.no_cache)
         pc->m->cache_bypass++;
-    struct s_flight *f = h->ctl.no_cache ? NULL : s_flight_find(pc, pc->key.data, pc->key.len, hash);
+    struct s_flight *f =
+        h->ctl.no_cache ? NULL : s_flight_find(pc, pc->key.data, pc->key.len, hash);
     if (f) {
         pc->m->coalesced++;
         h->coalesced = true;
@@ -754,9 +757,9 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
         /* Refused before any upstream call (circuit breaker open, upstream
          * admission): an upstream failure like any other for
          * stale-if-error. */
-        struct cache_entry *stale =
-            s_stale_if_error(err->status) ? s_stale_for(pc, h, pc->key.data, pc->key.len, now_ms)
-                                          : NULL;
+        struct cache_entry *stale = s_stale_if_error(err->status)
+                                        ? s_stale_for(pc, h, pc->key.data, pc->key.len, now_ms)
+                                        : NULL;
         if (stale && !h->key && (h->key = malloc(pc->key.len + 1)) != NULL &&
             jobs_request_copy(q, &h->q) == 0) {
             memcpy(h->key, pc->key.data, pc->key.len + 1);

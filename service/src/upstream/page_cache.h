@@ -52,7 +52,7 @@ struct page_cache;
 struct page_cache_fetch;
 
 struct page_cache_options {
-    const struct config *cfg;                 /* cache.*, endpoint, region, page size */
+    const struct config *cfg; /* cache.*, endpoint, region, page size */
     struct event_base *base;
     struct fetcher *fetcher;                  /* outlives the page_cache */
     struct credentials_provider *credentials; /* the principal in the key */
@@ -73,12 +73,12 @@ struct page_cache_control {
 void page_cache_parse_control(const char *value, struct page_cache_control *out);
 
 enum page_cache_outcome {
-    PAGE_CACHE_HIT = 0,        /* fresh entry */
-    PAGE_CACHE_MISS,           /* waited for an upstream call (maybe a shared one) */
-    PAGE_CACHE_BYPASS,         /* no-cache: own upstream call */
+    PAGE_CACHE_HIT = 0,            /* fresh entry */
+    PAGE_CACHE_MISS,               /* waited for an upstream call (maybe a shared one) */
+    PAGE_CACHE_BYPASS,             /* no-cache: own upstream call */
     PAGE_CACHE_STALE_REVALIDATING, /* SWR */
-    PAGE_CACHE_STALE_ERROR,    /* SIE: refresh failed or deadline ran out */
-    PAGE_CACHE_PASS,           /* cache disabled */
+    PAGE_CACHE_STALE_ERROR,        /* SIE: refresh failed or deadline ran out */
+    PAGE_CACHE_PASS,               /* cache disabled */
 };
 const char *page_cache_outcome_str(enum page_cache_outcome o); /* "hit", "miss", ... */
 

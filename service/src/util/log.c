@@ -74,13 +74,27 @@ static int s_put_str(struct buf *b, const char *s, size_t n)
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t len = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';
@@ -134,7 +148,8 @@ static int s_put(struct buf *b, json_t *v, int depth)
         if (buf_append_char(b, '[') != 0)
             return -1;
         for (size_t i = 0; i < json_array_size(v); i++) {
-            if ((i && buf_append_char(b, ',') != 0) || s_put(b, json_array_get(v, i), depth + 1) != 0)
+            if ((i && buf_append_char(b, ',') != 0) ||
+                s_put(b, json_array_get(v, i), depth + 1) != 0)
                 return -1;
         }
         return buf_append_char(b, ']');
@@ -184,8 +199,8 @@ int log_append_fields(struct buf *b, json_t *fields)
         {
             if (!strcmp(k, "ts") || !strcmp(k, "level") || !strcmp(k, "event"))
                 continue;
-            bad |= buf_append_char(b, ',') | s_put_str(b, k, strlen(k)) |
-                   buf_append_char(b, ':') | s_put(b, x, 0);
+            bad |= buf_append_char(b, ',') | s_put_str(b, k, strlen(k)) | buf_append_char(b, ':') |
+                   s_put(b, x, 0);
         }
     }
     return bad ? -1 : 0;

@@ -154,8 +154,8 @@ static int s_parse(const char *s, int strict, struct bgw_time *out)
     if (off_h > 23 || off_m > 59)
         return -1;
 
-    int64_t secs = s_days_from_civil(year, mon, day) * S_SECONDS_PER_DAY + hour * 3600LL +
-                   min * 60LL + sec;
+    int64_t secs =
+        s_days_from_civil(year, mon, day) * S_SECONDS_PER_DAY + hour * 3600LL + min * 60LL + sec;
     secs -= (int64_t)off_sign * (off_h * 3600LL + off_m * 60LL);
     if (secs < S_MIN_SECONDS || secs > S_MAX_SECONDS)
         return -1;
@@ -228,8 +228,8 @@ int timeutil_format_rfc3339(struct bgw_time t, char *out, size_t out_len)
         snprintf(frac, sizeof(frac), ".%06d", (int)(t.nanos / 1000));
     else
         snprintf(frac, sizeof(frac), ".%09d", (int)t.nanos);
-    int n = snprintf(out, out_len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", (int)y, mon, d, h, mi, s,
-                     frac);
+    int n =
+        snprintf(out, out_len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", (int)y, mon, d, h, mi, s, frac);
     if (n < 0 || (size_t)n >= out_len)
         return -1;
     return n;
