@@ -89,7 +89,7 @@ static void test_restart_keys(void)
     CHECK(config_load_string(t2, "b.json", &s_env, &b, &err) == 0);
     CHECK(config_ref_restart_keys(&a, &a, &out) == 0 && out.len == 0);
     CHECK(config_ref_restart_keys(&a, &b, &out) == 6);
-    CHECK_STR(out.data, "grpc.listen, http.tls, aws.region, aws.endpoint, aws.timeout_ms, "
+    CHECK_STR(out.data, "grpc.listen, http.tls, aws.endpoint, aws.region, aws.timeout_ms, "
                         "gateway.log_level");
     /* Issue 5's sections are read once at start too. */
     struct config c;
@@ -104,7 +104,7 @@ static void test_restart_keys(void)
     CHECK(config_load_string(t3, "c.json", &s_env, &c, &err) == 0);
     buf_reset(&out);
     CHECK(config_ref_restart_keys(&a, &c, &out) == 3);
-    CHECK_STR(out.data, "gateway.shutdown_unready_ms, credentials, upstream");
+    CHECK_STR(out.data, "gateway.shutdown_unready_ms, credentials.profile, upstream.max_attempts");
     config_clean_up(&c);
     /* Issue 4: the response cache and the /metrics switch are built once. */
     const char *t4 = "{\"aws\":{\"region\":\"us-east-1\"},\"http\":{\"cors_allowed_origins\":["
@@ -114,7 +114,7 @@ static void test_restart_keys(void)
     CHECK(config_load_string(t4, "d.json", &s_env, &c, &err) == 0);
     buf_reset(&out);
     CHECK(config_ref_restart_keys(&a, &c, &out) == 2);
-    CHECK_STR(out.data, "http.metrics_enabled, cache");
+    CHECK_STR(out.data, "http.metrics_enabled, cache.ttl_ms");
     config_clean_up(&c);
     config_clean_up(&a);
     config_clean_up(&b);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "credentials.h"
 #include "gateway.h"
 #include "log.h"
@@ -19,6 +20,7 @@ static void s_usage(FILE *f)
 {
     fprintf(f, "usage: bedrockgw --config FILE     run the gateway\n"
                "       bedrockgw --check-config FILE  validate FILE and exit\n"
+               "       bedrockgw --config-reference   print the configuration keys (markdown)\n"
                "       bedrockgw --help | --version\n"
                "\n"
                "Credentials: the AWS chain (config, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/\n"
@@ -89,6 +91,16 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             s_usage(stdout);
             return 0;
+        }
+        if (strcmp(argv[i], "--config-reference") == 0) {
+            /* docs/configuration.md's table, from config_table */
+            struct buf ref;
+            buf_init(&ref, 0);
+            int bad = config_table_reference(&ref);
+            if (!bad)
+                fputs(ref.data, stdout);
+            buf_clean_up(&ref);
+            return bad ? 1 : 0;
         }
         if (strcmp(argv[i], "--version") == 0) {
             printf("bedrockgw %s\n", BGW_VERSION);

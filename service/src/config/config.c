@@ -3,6 +3,7 @@
  * See config.h. Only I/O: reading the file.
  */
 #include "config.h"
+#include "config_table.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -51,6 +52,36 @@ static int s_check_keys(struct s_ctx *c, json_t *obj, const char *path, const ch
         if (!ok) {
             char full[256];
             snprintf(full, sizeof(full), "%s%s%s", path, *path ? "." : "", k);
+            return s_fail(c, full, "unknown key");
+        }
+    }
+    return 0;
+}
+
+/* Unknown keys of obj (at path "" for the top level, or a section name)
+ * are errors; the known ones are those of config_table. */
+static int s_check_section(struct s_ctx *c, json_t *obj, const char *section)
+{
+    size_t sl = strlen(section);
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        (void)v;
+        size_t kl = strlen(k);
+        bool ok = false;
+        for (size_t i = 0; i < config_n_keys && !ok; i++) {
+            const char *p = config_keys[i].path;
+            if (sl) {
+                if (strncmp(p, section, sl) != 0 || p[sl] != '.')
+                    continue;
+                p += sl + 1;
+            }
+            ok = strncmp(p, k, kl) == 0 && (p[kl] == '\0' || p[kl] == '.');
+        }
+        if (!ok) {
+            char full[256];
+            snprintf(full, sizeof(full), "%s%s%s", section, sl ? "." : "", k);
             return s_fail(c, full, "unknown key");
         }
     }
@@ -160,6 +191,66 @@ static int s_listen(struct s_ctx *c, json_t *obj, const char *path, char *out, s
     return 0;
 }
 
+static int s_number(struct s_ctx *c, json_t *obj, const char *key, const char *path, double min,
+                    double max, double *out);
+
+/* Every scalar key of config_table present in root, into its field, with
+ * its type and range checked. Sections that are not objects are left to
+ * their own loaders (s_object reports them). */
+static int s_load_table(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    for (size_t i = 0; i < config_n_keys; i++) {
+        const struct config_key *k = &config_keys[i];
+        if (k->type == CK_CUSTOM)
+            continue;
+        const char *dot = strchr(k->path, '.');
+        char section[32];
+        snprintf(section, sizeof(section), "%.*s", (int)(dot - k->path), k->path);
+        json_t *sec = json_object_get(root, section);
+        if (!sec || !json_is_object(sec))
+            continue;
+        const char *name = dot + 1;
+        char *field = (char *)cfg + k->offset;
+        int64_t v64 = 0;
+        switch (k->type) {
+        case CK_INT:
+            v64 = *(int64_t *)(void *)field;
+            if (s_int(c, sec, name, k->path, k->min, k->max, &v64) != 0)
+                return -1;
+            *(int64_t *)(void *)field = v64;
+            break;
+        case CK_SIZE:
+            if (s_size(c, sec, name, k->path, k->min, k->max, (size_t *)(void *)field) != 0)
+                return -1;
+            break;
+        case CK_BOOL: {
+            json_t *b = json_object_get(sec, name);
+            if (b && !json_is_boolean(b))
+                return s_fail(c, k->path, "must be true or false");
+            if (b)
+                *(bool *)(void *)field = json_is_true(b);
+            break;
+        }
+        case CK_NUMBER:
+            if (s_number(c, sec, name, k->path, (double)k->min, (double)k->max,
+                         (double *)(void *)field) != 0)
+                return -1;
+            break;
+        case CK_STRING:
+            if (s_string(c, sec, name, k->path, field, k->size) != 0)
+                return -1;
+            break;
+        case CK_LISTEN:
+            if (s_listen(c, sec, k->path, field, k->size) != 0)
+                return -1;
+            break;
+        case CK_CUSTOM:
+            break;
+        }
+    }
+    return 0;
+}
+
 /* path: "grpc.tls" or "http.tls" */
 static int s_load_tls(struct s_ctx *c, json_t *parent, const char *path, struct config_tls *t)
 {
@@ -168,9 +259,6 @@ static int s_load_tls(struct s_ctx *c, json_t *parent, const char *path, struct 
         return 0;
     if (!json_is_object(o))
         return s_fail(c, path, "must be an object");
-    static const char *const keys[] = {"cert_file",           "key_file",
-                                       "client_ca_file",      "require_client_cert",
-                                       "expiry_warning_days", NULL};
     char kp[5][64];
     snprintf(kp[4], sizeof(kp[4]), "%s.expiry_warning_days", path);
     t->expiry_warning_days = CONFIG_DEFAULT_TLS_EXPIRY_WARNING_DAYS;
@@ -178,7 +266,7 @@ static int s_load_tls(struct s_ctx *c, json_t *parent, const char *path, struct 
     snprintf(kp[1], sizeof(kp[1]), "%s.key_file", path);
     snprintf(kp[2], sizeof(kp[2]), "%s.client_ca_file", path);
     snprintf(kp[3], sizeof(kp[3]), "%s.require_client_cert", path);
-    if (s_check_keys(c, o, path, keys) != 0 ||
+    if (s_check_section(c, o, path) != 0 ||
         s_string(c, o, "cert_file", kp[0], t->cert_file, sizeof(t->cert_file)) != 0 ||
         s_string(c, o, "key_file", kp[1], t->key_file, sizeof(t->key_file)) != 0 ||
         s_string(c, o, "client_ca_file", kp[2], t->client_ca_file, sizeof(t->client_ca_file)) !=
@@ -205,44 +293,9 @@ static int s_load_grpc(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!g)
         return 0;
-    static const char *const keys[] = {"listen",
-                                       "max_message_bytes",
-                                       "tls",
-                                       "max_concurrent_streams",
-                                       "max_header_list_bytes",
-                                       "max_connections",
-                                       "idle_timeout_ms",
-                                       "max_connection_age_ms",
-                                       "max_connection_age_grace_ms",
-                                       "max_resets_per_s",
-                                       "max_pings_per_s",
-                                       "max_continuations",
-                                       NULL};
-    if (s_check_keys(c, g, "grpc", keys) != 0 ||
-        s_load_tls(c, g, "grpc.tls", &cfg->grpc_tls) != 0 ||
-        s_listen(c, g, "grpc.listen", cfg->grpc_listen, sizeof(cfg->grpc_listen)) != 0 ||
-        s_size(c, g, "max_message_bytes", "grpc.max_message_bytes", 1024, 16 << 20,
-               &cfg->grpc_max_message_bytes) != 0 ||
-        s_size(c, g, "max_concurrent_streams", "grpc.max_concurrent_streams", 1, 100000,
-               &cfg->grpc_max_concurrent_streams) != 0 ||
-        s_size(c, g, "max_header_list_bytes", "grpc.max_header_list_bytes", 1024, 1 << 20,
-               &cfg->grpc_max_header_list_bytes) != 0 ||
-        s_size(c, g, "max_connections", "grpc.max_connections", 1, 1 << 20,
-               &cfg->grpc_max_connections) != 0 ||
-        s_int(c, g, "idle_timeout_ms", "grpc.idle_timeout_ms", 0, 86400000,
-              &cfg->grpc_idle_timeout_ms) != 0 ||
-        s_int(c, g, "max_connection_age_ms", "grpc.max_connection_age_ms", 0, 604800000,
-              &cfg->grpc_max_connection_age_ms) != 0 ||
-        s_int(c, g, "max_connection_age_grace_ms", "grpc.max_connection_age_grace_ms", 0, 3600000,
-              &cfg->grpc_max_connection_age_grace_ms) != 0 ||
-        s_size(c, g, "max_resets_per_s", "grpc.max_resets_per_s", 1, 100000,
-               &cfg->grpc_max_resets_per_s) != 0 ||
-        s_size(c, g, "max_pings_per_s", "grpc.max_pings_per_s", 0, 10000,
-               &cfg->grpc_max_pings_per_s) != 0 ||
-        s_size(c, g, "max_continuations", "grpc.max_continuations", 1, 1000,
-               &cfg->grpc_max_continuations) != 0)
-        return -1;
-    return 0;
+    return s_check_section(c, g, "grpc") != 0 || s_load_tls(c, g, "grpc.tls", &cfg->grpc_tls) != 0
+               ? -1
+               : 0;
 }
 
 static int s_origin_ok(const char *o)
@@ -268,41 +321,8 @@ static int s_load_http(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!h)
         return 0;
-    static const char *const keys[] = {"listen",
-                                       "cors_allowed_origins",
-                                       "cors_allow_credentials",
-                                       "cors_max_age_s",
-                                       "max_header_bytes",
-                                       "max_body_bytes",
-                                       "timeout_ms",
-                                       "tls",
-                                       "metrics_enabled",
-                                       "max_connections",
-                                       NULL};
-    if (s_check_keys(c, h, "http", keys) != 0 ||
-        s_load_tls(c, h, "http.tls", &cfg->http_tls) != 0 ||
-        s_listen(c, h, "http.listen", cfg->http_listen, sizeof(cfg->http_listen)) != 0 ||
-        s_size(c, h, "max_header_bytes", "http.max_header_bytes", 1024, 1 << 20,
-               &cfg->http_max_header_bytes) != 0 ||
-        s_size(c, h, "max_body_bytes", "http.max_body_bytes", 0, 1 << 20,
-               &cfg->http_max_body_bytes) != 0 ||
-        s_int(c, h, "timeout_ms", "http.timeout_ms", 100, 3600000, &cfg->http_timeout_ms) != 0 ||
-        s_size(c, h, "max_connections", "http.max_connections", 1, 1 << 20,
-               &cfg->http_max_connections) != 0 ||
-        s_int(c, h, "cors_max_age_s", "http.cors_max_age_s", 0, 86400, &cfg->cors_max_age_s) != 0)
+    if (s_check_section(c, h, "http") != 0 || s_load_tls(c, h, "http.tls", &cfg->http_tls) != 0)
         return -1;
-    json_t *me = json_object_get(h, "metrics_enabled");
-    if (me) {
-        if (!json_is_boolean(me))
-            return s_fail(c, "http.metrics_enabled", "must be true or false");
-        cfg->http_metrics_enabled = json_is_true(me);
-    }
-    json_t *cred = json_object_get(h, "cors_allow_credentials");
-    if (cred) {
-        if (!json_is_boolean(cred))
-            return s_fail(c, "http.cors_allow_credentials", "must be true or false");
-        cfg->cors_allow_credentials = json_is_true(cred);
-    }
     json_t *origins = json_object_get(h, "cors_allowed_origins");
     if (!origins)
         return 0;
@@ -346,19 +366,8 @@ static int s_load_aws(struct s_ctx *c, json_t *root, const struct config_env *en
     if (s_object(c, root, "aws", "aws", &a) != 0)
         return -1;
     if (a) {
-        static const char *const keys[] = {
-            "region",  "endpoint", "timeout_ms", "connect_timeout_ms", "max_response_bytes",
-            "ca_file", NULL};
-        if (s_check_keys(c, a, "aws", keys) != 0 ||
-            s_string(c, a, "region", "aws.region", cfg->region, sizeof(cfg->region)) != 0 ||
-            s_string(c, a, "endpoint", "aws.endpoint", endpoint, sizeof(endpoint)) != 0 ||
-            s_string(c, a, "ca_file", "aws.ca_file", cfg->ca_file, sizeof(cfg->ca_file)) != 0 ||
-            s_int(c, a, "timeout_ms", "aws.timeout_ms", 100, 600000, &cfg->upstream_timeout_ms) !=
-                0 ||
-            s_int(c, a, "connect_timeout_ms", "aws.connect_timeout_ms", 100, 60000,
-                  &cfg->upstream_connect_timeout_ms) != 0 ||
-            s_size(c, a, "max_response_bytes", "aws.max_response_bytes", 4096, 256 << 20,
-                   &cfg->upstream_max_body_bytes) != 0)
+        if (s_check_section(c, a, "aws") != 0 ||
+            s_string(c, a, "endpoint", "aws.endpoint", endpoint, sizeof(endpoint)) != 0)
             return -1;
     }
     const char *region_key = "aws.region";
@@ -417,25 +426,7 @@ static int s_load_gateway(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!g)
         return 0;
-    static const char *const keys[] = {"default_page_size",
-                                       "max_inflight",
-                                       "shutdown_grace_ms",
-                                       "log_level",
-                                       "max_upstream_calls_per_request",
-                                       "shutdown_unready_ms",
-                                       NULL};
-    if (s_check_keys(c, g, "gateway", keys) != 0 ||
-        s_int(c, g, "default_page_size", "gateway.default_page_size", 1, 1000,
-              &cfg->default_page_size) != 0 ||
-        s_size(c, g, "max_inflight", "gateway.max_inflight", 1, 1000000, &cfg->max_inflight) != 0 ||
-        s_int(c, g, "shutdown_grace_ms", "gateway.shutdown_grace_ms", 0, 600000,
-              &cfg->shutdown_grace_ms) != 0 ||
-        s_string(c, g, "log_level", "gateway.log_level", cfg->log_level, sizeof(cfg->log_level)) !=
-            0 ||
-        s_int(c, g, "max_upstream_calls_per_request", "gateway.max_upstream_calls_per_request", 1,
-              1000, &cfg->max_upstream_calls) != 0 ||
-        s_int(c, g, "shutdown_unready_ms", "gateway.shutdown_unready_ms", 0, 600000,
-              &cfg->shutdown_unready_ms) != 0)
+    if (s_check_section(c, g, "gateway") != 0)
         return -1;
     if (strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
         strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error"))
@@ -450,32 +441,7 @@ static int s_load_cache(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!o)
         return 0;
-    static const char *const keys[] = {"enabled",
-                                       "ttl_ms",
-                                       "swr_ms",
-                                       "sie_ms",
-                                       "max_bytes",
-                                       "max_entry_bytes",
-                                       "share_across_tenants",
-                                       NULL};
-    json_t *en = json_object_get(o, "enabled");
-    if (en && !json_is_boolean(en))
-        return s_fail(c, "cache.enabled", "must be true or false");
-    if (en)
-        cfg->cache.enabled = json_is_true(en);
-    json_t *share = json_object_get(o, "share_across_tenants");
-    if (share && !json_is_boolean(share))
-        return s_fail(c, "cache.share_across_tenants", "must be true or false");
-    if (share)
-        cfg->cache.share_across_tenants = json_is_true(share);
-    if (s_check_keys(c, o, "cache", keys) != 0 ||
-        s_int(c, o, "ttl_ms", "cache.ttl_ms", 1, 86400000, &cfg->cache.ttl_ms) != 0 ||
-        s_int(c, o, "swr_ms", "cache.swr_ms", 0, 86400000, &cfg->cache.swr_ms) != 0 ||
-        s_int(c, o, "sie_ms", "cache.sie_ms", 0, 86400000, &cfg->cache.sie_ms) != 0 ||
-        s_size(c, o, "max_bytes", "cache.max_bytes", 4096, (int64_t)1 << 40,
-               &cfg->cache.max_bytes) != 0 ||
-        s_size(c, o, "max_entry_bytes", "cache.max_entry_bytes", 1024, (int64_t)1 << 40,
-               &cfg->cache.max_entry_bytes) != 0)
+    if (s_check_section(c, o, "cache") != 0)
         return -1;
     if (cfg->cache.max_entry_bytes > cfg->cache.max_bytes)
         return s_fail(c, "cache.max_entry_bytes", "must not exceed cache.max_bytes");
@@ -559,16 +525,7 @@ static int s_load_tokens(struct s_ctx *c, json_t *root, struct config *cfg)
     if (s_object(c, root, "tokens", "tokens", &t) != 0)
         return -1;
     if (t) {
-        static const char *const keys[] = {"secret",
-                                           "secret_file",
-                                           "secret_env",
-                                           "previous_secret",
-                                           "previous_secret_file",
-                                           "previous_secret_env",
-                                           "ttl_s",
-                                           NULL};
-        if (s_check_keys(c, t, "tokens", keys) != 0 ||
-            s_int(c, t, "ttl_s", "tokens.ttl_s", 1, 30 * 86400, &cfg->tokens.ttl_s) != 0 ||
+        if (s_check_section(c, t, "tokens") != 0 ||
             s_token_secret(c, t, "secret", cfg->tokens.secret, &cfg->tokens.secret_len) != 0 ||
             s_token_secret(c, t, "previous_secret", cfg->tokens.previous,
                            &cfg->tokens.previous_len) != 0)
@@ -607,33 +564,7 @@ static int s_load_credentials(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!o)
         return 0;
-    static const char *const keys[] = {
-        "access_key_id",  "secret_access_key", "session_token",     "profile",
-        "container_host", "refresh_margin_ms", "refresh_jitter_ms", "retry_base_ms",
-        "retry_max_ms",   "timeout_ms",        "imds_timeout_ms",   NULL};
-    if (s_check_keys(c, o, "credentials", keys) != 0 ||
-        s_string(c, o, "access_key_id", "credentials.access_key_id", cfg->cred_access_key_id,
-                 sizeof(cfg->cred_access_key_id)) != 0 ||
-        s_string(c, o, "secret_access_key", "credentials.secret_access_key",
-                 cfg->cred_secret_access_key, sizeof(cfg->cred_secret_access_key)) != 0 ||
-        s_string(c, o, "session_token", "credentials.session_token", cfg->cred_session_token,
-                 sizeof(cfg->cred_session_token)) != 0 ||
-        s_string(c, o, "profile", "credentials.profile", cfg->cred_profile,
-                 sizeof(cfg->cred_profile)) != 0 ||
-        s_string(c, o, "container_host", "credentials.container_host", cfg->cred_container_host,
-                 sizeof(cfg->cred_container_host)) != 0 ||
-        s_int(c, o, "refresh_margin_ms", "credentials.refresh_margin_ms", 0, 3600000,
-              &cfg->cred_refresh_margin_ms) != 0 ||
-        s_int(c, o, "refresh_jitter_ms", "credentials.refresh_jitter_ms", 0, 3600000,
-              &cfg->cred_refresh_jitter_ms) != 0 ||
-        s_int(c, o, "retry_base_ms", "credentials.retry_base_ms", 10, 600000,
-              &cfg->cred_retry_base_ms) != 0 ||
-        s_int(c, o, "retry_max_ms", "credentials.retry_max_ms", 10, 3600000,
-              &cfg->cred_retry_max_ms) != 0 ||
-        s_int(c, o, "timeout_ms", "credentials.timeout_ms", 100, 60000, &cfg->cred_timeout_ms) !=
-            0 ||
-        s_int(c, o, "imds_timeout_ms", "credentials.imds_timeout_ms", 100, 60000,
-              &cfg->cred_imds_timeout_ms) != 0)
+    if (s_check_section(c, o, "credentials") != 0)
         return -1;
     if (!cfg->cred_access_key_id[0] != !cfg->cred_secret_access_key[0])
         return s_fail(c, "credentials.access_key_id",
@@ -653,41 +584,7 @@ static int s_load_upstream(struct s_ctx *c, json_t *root, struct config *cfg)
         return -1;
     if (!o)
         return 0;
-    static const char *const keys[] = {"max_attempts",
-                                       "retry_base_ms",
-                                       "retry_throttle_base_ms",
-                                       "retry_max_backoff_ms",
-                                       "max_retry_after_ms",
-                                       "retry_quota",
-                                       "max_concurrency",
-                                       "rate_per_s",
-                                       "burst",
-                                       "queue_wait_ms",
-                                       "breaker_threshold",
-                                       "breaker_cooldown_ms",
-                                       NULL};
-    if (s_check_keys(c, o, "upstream", keys) != 0 ||
-        s_int(c, o, "max_attempts", "upstream.max_attempts", 1, 10, &cfg->max_attempts) != 0 ||
-        s_int(c, o, "retry_base_ms", "upstream.retry_base_ms", 0, 60000, &cfg->retry_base_ms) !=
-            0 ||
-        s_int(c, o, "retry_throttle_base_ms", "upstream.retry_throttle_base_ms", 0, 60000,
-              &cfg->retry_throttle_base_ms) != 0 ||
-        s_int(c, o, "retry_max_backoff_ms", "upstream.retry_max_backoff_ms", 0, 300000,
-              &cfg->retry_max_backoff_ms) != 0 ||
-        s_int(c, o, "max_retry_after_ms", "upstream.max_retry_after_ms", 0, 300000,
-              &cfg->max_retry_after_ms) != 0 ||
-        s_int(c, o, "retry_quota", "upstream.retry_quota", 0, 1000000, &cfg->retry_quota) != 0 ||
-        s_size(c, o, "max_concurrency", "upstream.max_concurrency", 1, 100000,
-               &cfg->upstream_max_concurrency) != 0 ||
-        s_number(c, o, "rate_per_s", "upstream.rate_per_s", 0, 1e6, &cfg->upstream_rate_per_s) !=
-            0 ||
-        s_number(c, o, "burst", "upstream.burst", 1, 1e6, &cfg->upstream_burst) != 0 ||
-        s_int(c, o, "queue_wait_ms", "upstream.queue_wait_ms", 0, 60000,
-              &cfg->upstream_queue_wait_ms) != 0 ||
-        s_int(c, o, "breaker_threshold", "upstream.breaker_threshold", 0, 1000,
-              &cfg->breaker_threshold) != 0 ||
-        s_int(c, o, "breaker_cooldown_ms", "upstream.breaker_cooldown_ms", 10, 3600000,
-              &cfg->breaker_cooldown_ms) != 0)
+    if (s_check_section(c, o, "upstream") != 0)
         return -1;
     if (!json_object_get(o, "burst") && cfg->upstream_rate_per_s > 0)
         cfg->upstream_burst = cfg->upstream_rate_per_s < 1 ? 1 : cfg->upstream_rate_per_s;
@@ -889,56 +786,30 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
 static void s_defaults(struct config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    snprintf(cfg->grpc_listen, sizeof(cfg->grpc_listen), "%s", CONFIG_DEFAULT_GRPC_LISTEN);
-    snprintf(cfg->http_listen, sizeof(cfg->http_listen), "%s", CONFIG_DEFAULT_HTTP_LISTEN);
-    cfg->grpc_max_message_bytes = CONFIG_DEFAULT_GRPC_MAX_MESSAGE_BYTES;
-    cfg->grpc_max_concurrent_streams = CONFIG_DEFAULT_GRPC_MAX_CONCURRENT_STREAMS;
-    cfg->grpc_max_header_list_bytes = CONFIG_DEFAULT_GRPC_MAX_HEADER_LIST_BYTES;
-    cfg->grpc_max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
-    cfg->grpc_idle_timeout_ms = CONFIG_DEFAULT_GRPC_IDLE_TIMEOUT_MS;
-    cfg->grpc_max_connection_age_grace_ms = CONFIG_DEFAULT_GRPC_MAX_AGE_GRACE_MS;
-    cfg->grpc_max_resets_per_s = CONFIG_DEFAULT_GRPC_MAX_RESETS_PER_S;
-    cfg->grpc_max_pings_per_s = CONFIG_DEFAULT_GRPC_MAX_PINGS_PER_S;
-    cfg->grpc_max_continuations = CONFIG_DEFAULT_GRPC_MAX_CONTINUATIONS;
-    cfg->http_max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
-    cfg->cors_max_age_s = CONFIG_DEFAULT_CORS_MAX_AGE_S;
-    cfg->http_max_header_bytes = CONFIG_DEFAULT_HTTP_MAX_HEADER_BYTES;
-    cfg->http_max_body_bytes = CONFIG_DEFAULT_HTTP_MAX_BODY_BYTES;
-    cfg->http_timeout_ms = CONFIG_DEFAULT_HTTP_TIMEOUT_MS;
-    cfg->upstream_timeout_ms = CONFIG_DEFAULT_UPSTREAM_TIMEOUT_MS;
-    cfg->upstream_connect_timeout_ms = CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
-    cfg->upstream_max_body_bytes = CONFIG_DEFAULT_MAX_UPSTREAM_BODY;
-    cfg->default_page_size = CONFIG_DEFAULT_PAGE_SIZE;
-    cfg->max_inflight = CONFIG_DEFAULT_MAX_INFLIGHT;
-    cfg->shutdown_grace_ms = CONFIG_DEFAULT_SHUTDOWN_GRACE_MS;
-    cfg->shutdown_unready_ms = CONFIG_DEFAULT_SHUTDOWN_UNREADY_MS;
-    cfg->max_upstream_calls = CONFIG_DEFAULT_MAX_UPSTREAM_CALLS;
-    cfg->tokens.ttl_s = PAGE_TOKEN_DEFAULT_TTL_S;
-    snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
-    cfg->http_metrics_enabled = true;
-    cfg->cache.enabled = true;
-    cfg->cache.share_across_tenants = true;
-    cfg->cache.ttl_ms = CACHE_DEFAULT_TTL_MS;
-    cfg->cache.swr_ms = CACHE_DEFAULT_SWR_MS;
-    cfg->cache.sie_ms = CACHE_DEFAULT_SIE_MS;
-    cfg->cache.max_bytes = CACHE_DEFAULT_MAX_BYTES;
-    cfg->cache.max_entry_bytes = CACHE_DEFAULT_MAX_ENTRY_BYTES;
-    cfg->cred_refresh_margin_ms = CONFIG_DEFAULT_CRED_REFRESH_MARGIN_MS;
-    cfg->cred_refresh_jitter_ms = CONFIG_DEFAULT_CRED_REFRESH_JITTER_MS;
-    cfg->cred_retry_base_ms = CONFIG_DEFAULT_CRED_RETRY_BASE_MS;
-    cfg->cred_retry_max_ms = CONFIG_DEFAULT_CRED_RETRY_MAX_MS;
-    cfg->cred_timeout_ms = CONFIG_DEFAULT_CRED_TIMEOUT_MS;
-    cfg->cred_imds_timeout_ms = CONFIG_DEFAULT_CRED_IMDS_TIMEOUT_MS;
-    cfg->max_attempts = CONFIG_DEFAULT_MAX_ATTEMPTS;
-    cfg->retry_base_ms = CONFIG_DEFAULT_RETRY_BASE_MS;
-    cfg->retry_throttle_base_ms = CONFIG_DEFAULT_RETRY_THROTTLE_BASE_MS;
-    cfg->retry_max_backoff_ms = CONFIG_DEFAULT_RETRY_MAX_BACKOFF_MS;
-    cfg->max_retry_after_ms = CONFIG_DEFAULT_MAX_RETRY_AFTER_MS;
-    cfg->retry_quota = CONFIG_DEFAULT_RETRY_QUOTA;
-    cfg->upstream_max_concurrency = CONFIG_DEFAULT_UPSTREAM_MAX_CONCURRENCY;
-    cfg->upstream_queue_wait_ms = CONFIG_DEFAULT_UPSTREAM_QUEUE_WAIT_MS;
-    cfg->breaker_threshold = CONFIG_DEFAULT_BREAKER_THRESHOLD;
-    cfg->breaker_cooldown_ms = CONFIG_DEFAULT_BREAKER_COOLDOWN_MS;
+    for (size_t i = 0; i < config_n_keys; i++) {
+        const struct config_key *k = &config_keys[i];
+        char *field = (char *)cfg + k->offset;
+        switch (k->type) {
+        case CK_INT:
+            *(int64_t *)(void *)field = k->def;
+            break;
+        case CK_SIZE:
+            *(size_t *)(void *)field = (size_t)k->def;
+            break;
+        case CK_BOOL:
+            *(bool *)(void *)field = k->def != 0;
+            break;
+        case CK_NUMBER:
+            *(double *)(void *)field = (double)k->def;
+            break;
+        case CK_STRING:
+        case CK_LISTEN:
+            snprintf(field, k->size, "%s", k->def_str ? k->def_str : "");
+            break;
+        case CK_CUSTOM:
+            break;
+        }
+    }
 }
 
 int config_load_string(const char *json_text, const char *name, const struct config_env *env,
@@ -953,18 +824,16 @@ int config_load_string(const char *json_text, const char *name, const struct con
         return -1;
     }
     int rc = -1;
-    static const char *const keys[] = {"grpc",  "http",    "aws",         "gateway",  "tokens",
-                                       "cache", "tenants", "credentials", "upstream", NULL};
     if (!json_is_object(root)) {
         s_fail(&c, "(top level)", "must be a JSON object");
         goto cleanup;
     }
-    if (s_check_keys(&c, root, "", keys) != 0 || s_load_grpc(&c, root, out) != 0 ||
-        s_load_http(&c, root, out) != 0 || s_load_aws(&c, root, env, out) != 0 ||
-        s_load_gateway(&c, root, out) != 0 || s_load_tokens(&c, root, out) != 0 ||
-        s_load_cache(&c, root, out) != 0 || s_load_tenants(&c, root, out) != 0 ||
-        s_check_mtls_listeners(&c, out) != 0 || s_load_credentials(&c, root, out) != 0 ||
-        s_load_upstream(&c, root, out) != 0)
+    if (s_check_section(&c, root, "") != 0 || s_load_table(&c, root, out) != 0 ||
+        s_load_grpc(&c, root, out) != 0 || s_load_http(&c, root, out) != 0 ||
+        s_load_aws(&c, root, env, out) != 0 || s_load_gateway(&c, root, out) != 0 ||
+        s_load_tokens(&c, root, out) != 0 || s_load_cache(&c, root, out) != 0 ||
+        s_load_tenants(&c, root, out) != 0 || s_check_mtls_listeners(&c, out) != 0 ||
+        s_load_credentials(&c, root, out) != 0 || s_load_upstream(&c, root, out) != 0)
         goto cleanup;
     rc = 0;
 cleanup:
