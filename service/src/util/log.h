@@ -1,7 +1,7 @@
 /*
  * log - one JSON object per line on stderr (the gateway's access and event
- * log). Safe from any thread: each line is written with one fwrite under
- * stdio's lock. Callers must never pass secrets (keys, tokens, signatures):
+ * log). Loop thread only (the gateway has one thread); whole lines go out
+ * in one fwrite and a flush. Callers must never pass secrets (keys, tokens, signatures):
  * the log carries only ids, counts and outcomes.
  */
 #ifndef BGW_LOG_H
@@ -40,14 +40,14 @@ void log_set_limit_window_ms(int64_t ms);
  *       log_line_write(b);
  *   }
  * log_line_begin resets b and writes {"ts":...,"level":...,"event":...;
- * log_line_write closes the object and writes the line (one fwrite under
- * stdio's lock). Each returns/acts like log_event: 0, or -1 when b is full. */
+ * log_line_write closes the object and writes the line (one fwrite). Each returns/acts like
+ * log_event: 0, or -1 when b is full. */
 bool log_enabled(enum log_level level);
 int log_line_begin(struct buf *b, enum log_level level, const char *event);
 void log_line_write(struct buf *b);
 /* log_line_write in two steps, for a caller that batches lines: close the
- * line (0, or -1 when b is full), and write whole lines (one fwrite under
- * stdio's lock, then a flush). */
+ * line (0, or -1 when b is full), and write whole lines (one fwrite, then a
+ * flush). */
 int log_line_end(struct buf *b);
 void log_write_lines(const char *data, size_t len);
 /* A JSON string (quotes included, escaped as every log line is), an integer. */

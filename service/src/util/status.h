@@ -40,7 +40,7 @@ int bgw_status_http(enum bgw_status s);
 #define BGW_ERROR_MESSAGE_MAX 512
 #define BGW_ERROR_FIELD_MAX 64
 
-/* Caller-owned, fixed size, no heap: cheap to copy between threads. */
+/* Caller-owned, fixed size, no heap: cheap to copy. */
 struct bgw_error {
     enum bgw_status status;
     char message[BGW_ERROR_MESSAGE_MAX];
