@@ -7,8 +7,56 @@
 #include "retry_policy.h"
 #include "test_util.h"
 
+/* retry_plan: every way a failed attempt ends or continues, no I/O. */
+static void test_plan(void)
+{
+    struct retry_plan_input in = {
+        .cls = RETRY_TRANSIENT,
+        .attempts = 1,
+        .max_attempts = 3,
+        .credentials_refreshable = true,
+        .backoff_ms = 80,
+        .retry_after_ms = -1,
+        .max_retry_after_ms = 5000,
+        .now_ms = 1000,
+        .deadline_ms = 0,
+        .min_attempt_ms = 50,
+        .deadline_margin_ms = 20,
+    };
+    int64_t d = -1;
+    CHECK(retry_plan(&in, &d) == RETRY_AFTER_DELAY && d == 80);
+    in.retry_after_ms = 300; /* a longer Retry-After wins */
+    CHECK(retry_plan(&in, &d) == RETRY_AFTER_DELAY && d == 300);
+    in.retry_after_ms = 10; /* a shorter one does not shorten the backoff */
+    CHECK(retry_plan(&in, &d) == RETRY_AFTER_DELAY && d == 80);
+    in.retry_after_ms = 6000; /* beyond what we wait: the client is told */
+    CHECK(retry_plan(&in, &d) == RETRY_GIVE_UP && d == 0);
+    in.retry_after_ms = -1;
+    in.deadline_ms = 1000 + 80 + 50 + 20; /* exactly no room left */
+    CHECK(retry_plan(&in, &d) == RETRY_GIVE_UP);
+    in.deadline_ms += 1;
+    CHECK(retry_plan(&in, &d) == RETRY_AFTER_DELAY);
+    in.deadline_ms = 0;
+    in.attempts = 3; /* all attempts used */
+    CHECK(retry_plan(&in, &d) == RETRY_GIVE_UP);
+    in.attempts = 1;
+    in.cls = RETRY_NONE; /* a 4xx a retry cannot fix */
+    CHECK(retry_plan(&in, &d) == RETRY_GIVE_UP);
+    in.cls = RETRY_CREDENTIALS; /* refresh once, if the source can */
+    CHECK(retry_plan(&in, &d) == RETRY_REFRESH_CREDENTIALS);
+    in.forced_refresh_done = true;
+    CHECK(retry_plan(&in, &d) == RETRY_GIVE_UP);
+    in.forced_refresh_done = false;
+    in.credentials_refreshable = false;
+    CHECK(retry_plan(&in, &d) == RETRY_GIVE_UP);
+    in.cls = RETRY_THROTTLE;
+    in.max_attempts = 1; /* retries off */
+    CHECK(retry_plan(&in, &d) == RETRY_GIVE_UP);
+}
+
 int main(void)
 {
+    test_plan();
     CHECK(retry_classify(0, 200, NULL) == RETRY_NONE);
     CHECK(retry_classify(0, 429, NULL) == RETRY_THROTTLE);
     CHECK(retry_classify(0, 400, "ThrottlingException") == RETRY_THROTTLE);

@@ -285,13 +285,6 @@ void bedrock_http_request_clean_up(struct bedrock_http_request *r)
     memset(r, 0, sizeof(*r));
 }
 
-static int s_kv_cmp(const void *a, const void *b)
-{
-    const struct sigv4_kv *x = a;
-    const struct sigv4_kv *y = b;
-    return strcmp(x->name, y->name);
-}
-
 /* Appends "name: value" as a new heap header line of out. */
 static int s_add_header(struct bedrock_http_request *out, const char *name, const char *value)
 {
@@ -310,177 +303,248 @@ static int s_add_header(struct bedrock_http_request *out, const char *name, cons
     return 0;
 }
 
-enum bgw_status bedrock_build_list_request(const struct jobs_request *req,
-                                           const struct bedrock_request_options *opts,
-                                           struct bedrock_http_request *out, struct bgw_error *err)
+/* Room for the formatted query values of one request. */
+struct s_qvals {
+    char after[TIMEUTIL_FMT_MAX];
+    char before[TIMEUTIL_FMT_MAX];
+    char max[24];
+};
+
+/* One upstream query parameter: its value for req (decoded; NULL = not
+ * sent), or NULL with err set when req holds something Bedrock cannot be
+ * asked. */
+typedef const char *(*s_qval_fn)(const struct jobs_request *req,
+                                 const struct bedrock_request_options *opts, struct s_qvals *v,
+                                 struct bgw_error *err);
+
+static const char *s_q_after(const struct jobs_request *req,
+                             const struct bedrock_request_options *opts, struct s_qvals *v,
+                             struct bgw_error *err)
 {
-    enum bgw_status rc = BGW_ERR_INTERNAL;
-    struct buf path, url, auth;
-    char after_s[TIMEUTIL_FMT_MAX];
-    char before_s[TIMEUTIL_FMT_MAX];
-    char max_s[24];
+    (void)opts;
+    if (!req->has_creation_time_after)
+        return NULL;
+    if (timeutil_format_rfc3339(req->creation_time_after, v->after, sizeof(v->after)) < 0)
+        bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "creationTimeAfter",
+                      "creationTimeAfter is out of range");
+    return err->status ? NULL : v->after;
+}
+
+static const char *s_q_before(const struct jobs_request *req,
+                              const struct bedrock_request_options *opts, struct s_qvals *v,
+                              struct bgw_error *err)
+{
+    (void)opts;
+    if (!req->has_creation_time_before)
+        return NULL;
+    if (timeutil_format_rfc3339(req->creation_time_before, v->before, sizeof(v->before)) < 0)
+        bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "creationTimeBefore",
+                      "creationTimeBefore is out of range");
+    return err->status ? NULL : v->before;
+}
+
+/* An enum parameter: its Bedrock spelling, or an error naming field. */
+static const char *s_q_enum(int value, const char *(*bedrock)(int), const char *field,
+                            struct bgw_error *err)
+{
+    if (value == 0)
+        return NULL;
+    const char *s = bedrock(value);
+    if (!s)
+        bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, field, "%s has an unknown value", field);
+    return s;
+}
+
+static const char *s_q_status(const struct jobs_request *req,
+                              const struct bedrock_request_options *opts, struct s_qvals *v,
+                              struct bgw_error *err)
+{
+    (void)opts;
+    (void)v;
+    return s_q_enum(req->status_equals, jobs_status_bedrock, "statusEquals", err);
+}
+
+static const char *s_q_sort_by(const struct jobs_request *req,
+                               const struct bedrock_request_options *opts, struct s_qvals *v,
+                               struct bgw_error *err)
+{
+    (void)opts;
+    (void)v;
+    return s_q_enum(req->sort_by, jobs_sort_by_bedrock, "sortBy", err);
+}
+
+static const char *s_q_sort_order(const struct jobs_request *req,
+                                  const struct bedrock_request_options *opts, struct s_qvals *v,
+                                  struct bgw_error *err)
+{
+    (void)opts;
+    (void)v;
+    return s_q_enum(req->sort_order, jobs_sort_order_bedrock, "sortOrder", err);
+}
+
+static const char *s_q_name(const struct jobs_request *req,
+                            const struct bedrock_request_options *opts, struct s_qvals *v,
+                            struct bgw_error *err)
+{
+    (void)opts;
+    (void)v;
+    (void)err;
+    return req->name_contains;
+}
+
+static const char *s_q_token(const struct jobs_request *req,
+                             const struct bedrock_request_options *opts, struct s_qvals *v,
+                             struct bgw_error *err)
+{
+    (void)opts;
+    (void)v;
+    (void)err;
+    return req->next_token;
+}
+
+static const char *s_q_max(const struct jobs_request *req,
+                           const struct bedrock_request_options *opts, struct s_qvals *v,
+                           struct bgw_error *err)
+{
+    (void)err;
+    if (!req->has_max_results && opts->default_max_results <= 0)
+        return NULL;
+    int64_t n = req->has_max_results ? req->max_results : opts->default_max_results;
+    snprintf(v->max, sizeof(v->max), "%lld", (long long)n);
+    return v->max;
+}
+
+/* ListModelImportJobs' query parameters, in canonical (sorted) order: the
+ * names are distinct and need no encoding, so the raw order is the
+ * encoded, byte-wise order SigV4 wants. */
+static const struct {
+    const char *name;
+    s_qval_fn value;
+} s_list_query[] = {
+    {"creationTimeAfter", s_q_after}, {"creationTimeBefore", s_q_before}, {"maxResults", s_q_max},
+    {"nameContains", s_q_name},       {"nextToken", s_q_token},           {"sortBy", s_q_sort_by},
+    {"sortOrder", s_q_sort_order},    {"statusEquals", s_q_status},
+};
+#define S_N_LIST_QUERY (sizeof(s_list_query) / sizeof(s_list_query[0]))
+
+/* The query of req (values decoded) into query[]; BGW_OK or err's status. */
+static enum bgw_status s_list_query_of(const struct jobs_request *req,
+                                       const struct bedrock_request_options *opts,
+                                       struct s_qvals *vals, struct sigv4_kv *query, size_t *n,
+                                       struct bgw_error *err)
+{
+    *n = 0;
+    for (size_t i = 0; i < S_N_LIST_QUERY; i++) {
+        const char *v = s_list_query[i].value(req, opts, vals, err);
+        if (err->status)
+            return err->status;
+        if (v)
+            query[(*n)++] = (struct sigv4_kv){s_list_query[i].name, v};
+    }
+    return BGW_OK;
+}
+
+/* endpoint + operation path + the encoded query. 0 or -1 (memory). */
+static int s_list_url(const struct bedrock_endpoint *ep, const struct sigv4_kv *query, size_t n,
+                      struct buf *url)
+{
+    if (bedrock_endpoint_format(ep, url) != 0 || buf_append_str(url, S_OPERATION_PATH) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (buf_append_char(url, i == 0 ? '?' : '&') != 0 ||
+            sigv4_uri_encode(query[i].name, strlen(query[i].name), false, url) != 0 ||
+            buf_append_char(url, '=') != 0 ||
+            sigv4_uri_encode(query[i].value, strlen(query[i].value), false, url) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Signs GET path?query with host/x-amz-date(/x-amz-security-token) and fills
+ * out's headers. BGW_OK or err's status. */
+static enum bgw_status s_sign_list(const struct bedrock_request_options *opts, const char *path,
+                                   const struct sigv4_kv *query, size_t n_query,
+                                   struct bedrock_http_request *out, struct bgw_error *err)
+{
+    const struct sigv4_credentials *creds = opts->credentials;
+    bool have_token = creds->session_token && creds->session_token[0] != '\0';
     char amz_date[17];
     char host[300];
-    struct sigv4_kv query[8];
-    size_t n_query = 0;
-    struct sigv4_kv headers[3];
-    struct sigv4_request sreq;
-    struct sigv4_options sopts;
-    const struct sigv4_credentials *creds = NULL;
-    bool have_token = false;
-
-    buf_init(&path, 0);
-    buf_init(&url, S_URL_MAX);
-    buf_init(&auth, 0);
-    if (out)
-        memset(out, 0, sizeof(*out));
-    if (err)
-        bgw_error_clear(err);
-
-    if (!req || !opts || !out || !err || !opts->endpoint || !opts->region || !opts->credentials ||
-        !opts->credentials->access_key_id || !opts->credentials->secret_access_key) {
-        if (err)
-            bgw_error_set(err, BGW_ERR_INTERNAL, NULL,
-                          "upstream request: missing endpoint, region or credentials");
-        goto cleanup;
-    }
-    creds = opts->credentials;
-    have_token = creds->session_token && creds->session_token[0] != '\0';
-
-    /* Query parameters, values decoded; the signer encodes and sorts them and
-     * the URL below is built from the same sorted, encoded list. */
-    if (req->has_creation_time_after) {
-        if (timeutil_format_rfc3339(req->creation_time_after, after_s, sizeof(after_s)) < 0) {
-            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "creationTimeAfter",
-                          "creationTimeAfter is out of range");
-            goto cleanup;
-        }
-        query[n_query++] = (struct sigv4_kv){"creationTimeAfter", after_s};
-    }
-    if (req->has_creation_time_before) {
-        if (timeutil_format_rfc3339(req->creation_time_before, before_s, sizeof(before_s)) < 0) {
-            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "creationTimeBefore",
-                          "creationTimeBefore is out of range");
-            goto cleanup;
-        }
-        query[n_query++] = (struct sigv4_kv){"creationTimeBefore", before_s};
-    }
-    if (req->status_equals != 0) {
-        const char *v = jobs_status_bedrock(req->status_equals);
-        if (!v) {
-            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "statusEquals",
-                          "statusEquals has an unknown value");
-            goto cleanup;
-        }
-        query[n_query++] = (struct sigv4_kv){"statusEquals", v};
-    }
-    if (req->name_contains) {
-        query[n_query++] = (struct sigv4_kv){"nameContains", req->name_contains};
-    }
-    if (req->has_max_results || opts->default_max_results > 0) {
-        int64_t v = req->has_max_results ? req->max_results : opts->default_max_results;
-        snprintf(max_s, sizeof(max_s), "%lld", (long long)v);
-        query[n_query++] = (struct sigv4_kv){"maxResults", max_s};
-    }
-    if (req->next_token) {
-        query[n_query++] = (struct sigv4_kv){"nextToken", req->next_token};
-    }
-    if (req->sort_by != 0) {
-        const char *v = jobs_sort_by_bedrock(req->sort_by);
-        if (!v) {
-            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "sortBy", "sortBy has an unknown value");
-            goto cleanup;
-        }
-        query[n_query++] = (struct sigv4_kv){"sortBy", v};
-    }
-    if (req->sort_order != 0) {
-        const char *v = jobs_sort_order_bedrock(req->sort_order);
-        if (!v) {
-            bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "sortOrder",
-                          "sortOrder has an unknown value");
-            goto cleanup;
-        }
-        query[n_query++] = (struct sigv4_kv){"sortOrder", v};
-    }
-    /* The names are distinct and need no encoding, so sorting by the raw
-     * name is the canonical (encoded, byte-wise) order. */
-    qsort(query, n_query, sizeof(query[0]), s_kv_cmp);
-
-    if (buf_append_str(&path, opts->endpoint->base_path) != 0 ||
-        buf_append_str(&path, S_OPERATION_PATH) != 0)
-        goto nomem;
-
-    if (bedrock_endpoint_format(opts->endpoint, &url) != 0 ||
-        buf_append_str(&url, S_OPERATION_PATH) != 0)
-        goto nomem;
-    for (size_t i = 0; i < n_query; i++) {
-        if (buf_append_char(&url, i == 0 ? '?' : '&') != 0 ||
-            sigv4_uri_encode(query[i].name, strlen(query[i].name), false, &url) != 0 ||
-            buf_append_char(&url, '=') != 0 ||
-            sigv4_uri_encode(query[i].value, strlen(query[i].value), false, &url) != 0)
-            goto nomem;
-    }
-
-    if (bedrock_endpoint_host_header(opts->endpoint, host, sizeof(host)) < 0) {
-        bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream request: endpoint host too long");
-        goto cleanup;
-    }
-    if (sigv4_amz_date(opts->now_s, amz_date) != 0) {
-        bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream request: signing time out of range");
-        goto cleanup;
-    }
-
-    headers[0] = (struct sigv4_kv){"host", host};
-    headers[1] = (struct sigv4_kv){"x-amz-date", amz_date};
-    headers[2] = (struct sigv4_kv){"x-amz-security-token", have_token ? creds->session_token : ""};
-    sreq = (struct sigv4_request){
+    if (bedrock_endpoint_host_header(opts->endpoint, host, sizeof(host)) < 0)
+        return bgw_error_set(err, BGW_ERR_INTERNAL, NULL,
+                             "upstream request: endpoint host too long");
+    if (sigv4_amz_date(opts->now_s, amz_date) != 0)
+        return bgw_error_set(err, BGW_ERR_INTERNAL, NULL,
+                             "upstream request: signing time out of range");
+    struct sigv4_kv headers[3] = {
+        {"host", host},
+        {"x-amz-date", amz_date},
+        {"x-amz-security-token", have_token ? creds->session_token : ""},
+    };
+    struct sigv4_request sreq = {
         .method = "GET",
-        .path = path.data,
+        .path = path,
         .query = query,
         .n_query = n_query,
         .headers = headers,
         .n_headers = have_token ? 3 : 2,
         .payload_sha256_hex = NULL,
     };
-    sopts = (struct sigv4_options){
+    struct sigv4_options sopts = {
         .region = opts->region,
         .service = S_SIGNING_SERVICE,
         .epoch_s = opts->now_s,
         .normalize_path = true,
     };
-    if (sigv4_sign_headers(&sreq, creds, &sopts, &auth, NULL, NULL) != 0) {
-        bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream request: signing failed");
-        goto cleanup;
+    struct buf auth;
+    buf_init(&auth, 0);
+    enum bgw_status rc = BGW_OK;
+    if (sigv4_sign_headers(&sreq, creds, &sopts, &auth, NULL, NULL) != 0)
+        rc = bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream request: signing failed");
+    else if (s_add_header(out, "host", host) != 0 ||
+             s_add_header(out, "x-amz-date", amz_date) != 0 ||
+             (have_token && s_add_header(out, "x-amz-security-token", creds->session_token) != 0) ||
+             s_add_header(out, "accept", "application/json") != 0 ||
+             s_add_header(out, "authorization", auth.data) != 0)
+        rc = bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory building the upstream request");
+    buf_clean_up_secure(&auth);
+    return rc;
+}
+
+enum bgw_status bedrock_build_list_request(const struct jobs_request *req,
+                                           const struct bedrock_request_options *opts,
+                                           struct bedrock_http_request *out, struct bgw_error *err)
+{
+    if (out)
+        memset(out, 0, sizeof(*out));
+    if (err)
+        bgw_error_clear(err);
+    if (!req || !opts || !out || !err || !opts->endpoint || !opts->region || !opts->credentials ||
+        !opts->credentials->access_key_id || !opts->credentials->secret_access_key) {
+        if (err)
+            bgw_error_set(err, BGW_ERR_INTERNAL, NULL,
+                          "upstream request: missing endpoint, region or credentials");
+        return BGW_ERR_INTERNAL;
     }
-
-    if (s_add_header(out, "host", host) != 0 || s_add_header(out, "x-amz-date", amz_date) != 0)
-        goto nomem;
-    if (have_token && s_add_header(out, "x-amz-security-token", creds->session_token) != 0)
-        goto nomem;
-    if (s_add_header(out, "accept", "application/json") != 0 ||
-        s_add_header(out, "authorization", auth.data) != 0)
-        goto nomem;
-    out->url = buf_detach(&url);
-    if (!out->url)
-        goto nomem;
-
-    rc = BGW_OK;
-    goto cleanup;
-
-nomem:
-    bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory building the upstream request");
-    rc = BGW_ERR_NOMEM;
-cleanup:
-    if (rc != BGW_OK) {
-        if (out)
-            bedrock_http_request_clean_up(out);
-        if (err && err->status == BGW_OK)
-            bgw_error_set(err, BGW_ERR_INTERNAL, NULL, "upstream request: invalid options");
-        rc = err ? err->status : rc;
-    }
+    struct s_qvals vals;
+    struct sigv4_kv query[S_N_LIST_QUERY];
+    size_t n_query = 0;
+    struct buf path, url;
+    buf_init(&path, 0);
+    buf_init(&url, S_URL_MAX);
+    enum bgw_status rc = s_list_query_of(req, opts, &vals, query, &n_query, err);
+    if (rc == BGW_OK && (buf_append_str(&path, opts->endpoint->base_path) != 0 ||
+                         buf_append_str(&path, S_OPERATION_PATH) != 0 ||
+                         s_list_url(opts->endpoint, query, n_query, &url) != 0))
+        rc = bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory building the upstream request");
+    if (rc == BGW_OK)
+        rc = s_sign_list(opts, path.data, query, n_query, out, err);
+    if (rc == BGW_OK && !(out->url = buf_detach(&url)))
+        rc = bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory building the upstream request");
+    if (rc != BGW_OK)
+        bedrock_http_request_clean_up(out);
     buf_clean_up(&path);
     buf_clean_up_secure(&url);
-    buf_clean_up_secure(&auth);
     return rc;
 }
 

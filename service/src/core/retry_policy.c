@@ -165,3 +165,25 @@ int64_t retry_after_ms(const char *value, int64_t now_ms)
         return 0;
     return d > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS : d;
 }
+
+enum retry_decision retry_plan(const struct retry_plan_input *in, int64_t *delay_ms)
+{
+    *delay_ms = 0;
+    if (in->cls == RETRY_CREDENTIALS)
+        return !in->forced_refresh_done && in->credentials_refreshable ? RETRY_REFRESH_CREDENTIALS
+                                                                       : RETRY_GIVE_UP;
+    if (in->cls == RETRY_NONE || in->attempts >= in->max_attempts)
+        return RETRY_GIVE_UP;
+    int64_t delay = in->backoff_ms;
+    if (in->retry_after_ms >= 0) {
+        if (in->retry_after_ms > in->max_retry_after_ms)
+            return RETRY_GIVE_UP;
+        if (in->retry_after_ms > delay)
+            delay = in->retry_after_ms;
+    }
+    if (in->deadline_ms > 0 &&
+        in->now_ms + delay + in->min_attempt_ms >= in->deadline_ms - in->deadline_margin_ms)
+        return RETRY_GIVE_UP;
+    *delay_ms = delay;
+    return RETRY_AFTER_DELAY;
+}

@@ -68,4 +68,31 @@ int64_t retry_backoff_ms(const struct retry_backoff *b, int retry, enum retry_cl
 #define RETRY_AFTER_MAX_MS 86400000LL
 int64_t retry_after_ms(const char *value, int64_t now_ms);
 
+/* What to do after a failed attempt, decided without I/O: give up, retry
+ * after *delay_ms, or refresh the credentials first (once per call). */
+enum retry_decision {
+    RETRY_GIVE_UP = 0,
+    RETRY_AFTER_DELAY,
+    RETRY_REFRESH_CREDENTIALS,
+};
+
+struct retry_plan_input {
+    enum retry_class cls;
+    int attempts;     /* made so far (>= 1) */
+    int max_attempts; /* per call, the first included */
+    bool forced_refresh_done;
+    bool credentials_refreshable;
+    int64_t backoff_ms;         /* this retry's jittered backoff (retry_backoff_ms) */
+    int64_t retry_after_ms;     /* the server's Retry-After, or -1 */
+    int64_t max_retry_after_ms; /* a longer Retry-After: give up, the client is told */
+    int64_t now_ms;
+    int64_t deadline_ms;        /* 0 = none */
+    int64_t min_attempt_ms;     /* an attempt needs at least this much time left */
+    int64_t deadline_margin_ms; /* kept free before the deadline */
+};
+
+/* The decision for in; *delay_ms is set for RETRY_AFTER_DELAY (the longer
+ * of the backoff and Retry-After). The retry quota is the caller's. */
+enum retry_decision retry_plan(const struct retry_plan_input *in, int64_t *delay_ms);
+
 #endif

@@ -417,20 +417,13 @@ static void s_on_refreshed(void *arg, const struct credentials *c, const struct 
     s_next(h);
 }
 
-static void s_on_http(void *arg, const struct upstream_response *r)
+/* What one exchange came to: the page (BGW_OK) or h->last_err's status. */
+static enum bgw_status s_read_outcome(struct fetcher_fetch *h, const struct upstream_response *r,
+                                      struct jobs_response *page)
 {
-    struct fetcher_fetch *h = arg;
-    struct fetcher *f = h->f;
-    h->req = NULL;
-    f->on_wire--;
-    h->upstream_ms += r->elapsed_ms;
-    int64_t now = clock_mono_ms();
-    struct jobs_response page;
-    memset(&page, 0, sizeof(page));
     bgw_error_clear(&h->last_err);
     h->have_err = true;
     enum bgw_status st;
-    int outcome = r->outcome == UPSTREAM_OK ? 0 : r->outcome == UPSTREAM_TIMEOUT ? 1 : 2;
     switch (r->outcome) {
     case UPSTREAM_TIMEOUT:
         st = bgw_error_set(&h->last_err, BGW_ERR_DEADLINE_EXCEEDED, NULL,
@@ -449,10 +442,57 @@ static void s_on_http(void *arg, const struct upstream_response *r)
                                            .body = r->body,
                                            .body_len = r->body_len,
                                            .now_ms = clock_wall_ms()};
-        st = bedrock_parse_list_response(&hr, &page, &h->last_err);
+        st = bedrock_parse_list_response(&hr, page, &h->last_err);
         break;
     }
     }
+    return st;
+}
+
+/* The breaker learns the outcome (a state change is logged). */
+static void s_record_outcome(struct fetcher_fetch *h, enum retry_class cls, int64_t now)
+{
+    struct fetcher *f = h->f;
+    bool was_open = breaker_state_at(&f->breaker, now) != BREAKER_CLOSED;
+    if (breaker_record(&f->breaker, !retry_class_is_failure(cls), h->probe, now)) {
+        enum breaker_state bs = breaker_state_at(&f->breaker, now);
+        if (bs != BREAKER_CLOSED || was_open)
+            log_event(bs == BREAKER_CLOSED ? LOG_INFO : LOG_WARN, "circuit_breaker",
+                      json_pack("{s:s,s:I}", "state", breaker_state_str(bs), "cooldown_ms",
+                                (json_int_t)f->breaker.cooldown_ms));
+    }
+}
+
+/* A Bedrock 403 of the stale-credentials class: one forced refresh, then
+ * the same call again (s_on_refreshed). */
+static void s_refresh_then_retry(struct fetcher_fetch *h, const char *etype)
+{
+    struct fetcher *f = h->f;
+    h->forced_refresh = true;
+    log_event_limited(LOG_WARN, "credentials_rejected",
+                      json_pack("{s:s,s:s}", "error_type", etype, "action", "forced_refresh"));
+    struct bgw_error err;
+    h->cw = credentials_provider_wait(f->credentials, true, h->creds_generation, s_on_refreshed, h,
+                                      &err);
+    if (!h->cw) {
+        s_fail(h);
+        return;
+    }
+    h->state = S_WAIT_CREDS;
+}
+
+static void s_on_http(void *arg, const struct upstream_response *r)
+{
+    struct fetcher_fetch *h = arg;
+    struct fetcher *f = h->f;
+    h->req = NULL;
+    f->on_wire--;
+    h->upstream_ms += r->elapsed_ms;
+    int64_t now = clock_mono_ms();
+    struct jobs_response page;
+    memset(&page, 0, sizeof(page));
+    enum bgw_status st = s_read_outcome(h, r, &page);
+    int outcome = r->outcome == UPSTREAM_OK ? 0 : r->outcome == UPSTREAM_TIMEOUT ? 1 : 2;
     h->http_status = r->outcome == UPSTREAM_OK ? r->status : 0;
     h->transport_error = r->outcome == UPSTREAM_OK ? NULL : r->transport_error;
     char etype[128];
@@ -462,14 +502,7 @@ static void s_on_http(void *arg, const struct upstream_response *r)
         cls = RETRY_TRANSIENT;
     if (st == BGW_OK)
         cls = RETRY_NONE;
-    bool was_open = breaker_state_at(&f->breaker, now) != BREAKER_CLOSED;
-    if (breaker_record(&f->breaker, !retry_class_is_failure(cls), h->probe, now)) {
-        enum breaker_state bs = breaker_state_at(&f->breaker, now);
-        if (bs != BREAKER_CLOSED || was_open)
-            log_event(bs == BREAKER_CLOSED ? LOG_INFO : LOG_WARN, "circuit_breaker",
-                      json_pack("{s:s,s:I}", "state", breaker_state_str(bs), "cooldown_ms",
-                                (json_int_t)f->breaker.cooldown_ms));
-    }
+    s_record_outcome(h, cls, now);
     h->probe = false;
     s_pump(f);
 
@@ -480,42 +513,31 @@ static void s_on_http(void *arg, const struct upstream_response *r)
         return;
     }
     jobs_response_clean_up(&page);
-    if (cls == RETRY_CREDENTIALS) {
-        if (h->forced_refresh || !credentials_provider_refreshable(f->credentials)) {
-            s_fail(h);
-            return;
-        }
-        h->forced_refresh = true;
-        log_event_limited(LOG_WARN, "credentials_rejected",
-                          json_pack("{s:s,s:s}", "error_type", etype, "action", "forced_refresh"));
-        struct bgw_error err;
-        h->cw = credentials_provider_wait(f->credentials, true, h->creds_generation, s_on_refreshed,
-                                          h, &err);
-        if (!h->cw) {
-            s_fail(h);
-            return;
-        }
-        h->state = S_WAIT_CREDS;
-        return;
-    }
-    if (cls == RETRY_NONE || h->attempts >= f->cfg->max_attempts) {
+    struct retry_plan_input pi = {
+        .cls = cls,
+        .attempts = h->attempts,
+        .max_attempts = (int)f->cfg->max_attempts,
+        .forced_refresh_done = h->forced_refresh,
+        .credentials_refreshable = credentials_provider_refreshable(f->credentials),
+        .backoff_ms = retry_backoff_ms(&f->backoff, h->attempts, cls, clock_jitter_u32()),
+        .retry_after_ms =
+            r->outcome == UPSTREAM_OK ? retry_after_ms(r->retry_after, clock_wall_ms()) : -1,
+        .max_retry_after_ms = f->cfg->max_retry_after_ms,
+        .now_ms = now,
+        .deadline_ms = h->deadline_ms,
+        .min_attempt_ms = S_MIN_ATTEMPT_MS,
+        .deadline_margin_ms = S_DEADLINE_MARGIN_MS,
+    };
+    int64_t delay = 0;
+    switch (retry_plan(&pi, &delay)) {
+    case RETRY_GIVE_UP:
         s_fail(h);
         return;
-    }
-    int64_t delay = retry_backoff_ms(&f->backoff, h->attempts, cls, clock_jitter_u32());
-    int64_t ra = r->outcome == UPSTREAM_OK ? retry_after_ms(r->retry_after, clock_wall_ms()) : -1;
-    if (ra >= 0) {
-        if (ra > f->cfg->max_retry_after_ms) {
-            s_fail(h); /* the client is told when to come back instead */
-            return;
-        }
-        if (ra > delay)
-            delay = ra;
-    }
-    if (h->deadline_ms > 0 &&
-        now + delay + S_MIN_ATTEMPT_MS >= h->deadline_ms - S_DEADLINE_MARGIN_MS) {
-        s_fail(h);
+    case RETRY_REFRESH_CREDENTIALS:
+        s_refresh_then_retry(h, etype);
         return;
+    case RETRY_AFTER_DELAY:
+        break;
     }
     int cost = retry_quota_acquire(&f->quota, cls);
     if (cost == 0) {
