@@ -103,15 +103,9 @@ static int s_parse_port(const char *p, size_t len, int *port_out, char *err_msg,
     return 0;
 }
 
-int bedrock_endpoint_parse(const char *url, struct bedrock_endpoint *out, char *err_msg,
-                           size_t err_len)
+/* The whole URL: printable ASCII without blanks, no query or fragment. */
+static int s_check_url_chars(const char *url, char *err_msg, size_t err_len)
 {
-    struct bedrock_endpoint ep;
-    memset(&ep, 0, sizeof(ep));
-    if (err_msg && err_len > 0)
-        err_msg[0] = '\0';
-    if (!url || !out)
-        return s_fail(err_msg, err_len, "endpoint URL is missing");
     if (url[0] == '\0')
         return s_fail(err_msg, err_len, "endpoint URL is empty");
     for (const char *c = url; *c; c++) {
@@ -124,32 +118,23 @@ int bedrock_endpoint_parse(const char *url, struct bedrock_endpoint *out, char *
         return s_fail(err_msg, err_len, "endpoint URL must not contain a query ('?')");
     if (strchr(url, '#'))
         return s_fail(err_msg, err_len, "endpoint URL must not contain a fragment ('#')");
+    return 0;
+}
 
-    const char *rest;
-    if (strncasecmp(url, "https://", 8) == 0) {
-        snprintf(ep.scheme, sizeof(ep.scheme), "https");
-        rest = url + 8;
-    } else if (strncasecmp(url, "http://", 7) == 0) {
-        snprintf(ep.scheme, sizeof(ep.scheme), "http");
-        rest = url + 7;
-    } else {
-        return s_fail(err_msg, err_len, "endpoint URL must start with http:// or https://");
-    }
-
-    size_t auth_len = strcspn(rest, "/");
-    const char *path = rest + auth_len;
+/* The authority [host or [v6]][:port] of len bytes at rest into ep. */
+static int s_parse_authority(const char *rest, size_t auth_len, struct bedrock_endpoint *ep,
+                             char *err_msg, size_t err_len)
+{
     if (memchr(rest, '@', auth_len))
         return s_fail(err_msg, err_len, "endpoint URL must not contain user info ('@')");
     if (auth_len == 0)
         return s_fail(err_msg, err_len, "endpoint URL has no host");
-
-    /* host and optional port */
-    const char *host;
-    size_t host_len;
+    const char *host = rest;
+    size_t host_len = auth_len;
     const char *port_p = NULL;
     size_t port_len = 0;
-    bool ipv6 = false;
-    if (rest[0] == '[') {
+    bool ipv6 = rest[0] == '[';
+    if (ipv6) {
         const char *close = memchr(rest, ']', auth_len);
         if (!close)
             return s_fail(err_msg, err_len, "endpoint URL has an unterminated IPv6 literal");
@@ -162,41 +147,64 @@ int bedrock_endpoint_parse(const char *url, struct bedrock_endpoint *out, char *
             port_p = rest + after + 1;
             port_len = auth_len - after - 1;
         }
-        ipv6 = true;
     } else {
         const char *colon = memchr(rest, ':', auth_len);
-        host = rest;
-        host_len = colon ? (size_t)(colon - rest) : auth_len;
         if (colon) {
+            host_len = (size_t)(colon - rest);
             port_p = colon + 1;
             port_len = auth_len - host_len - 1;
         }
     }
     if (host_len == 0)
         return s_fail(err_msg, err_len, "endpoint URL has no host");
-    if (host_len >= sizeof(ep.host))
+    if (host_len >= sizeof(ep->host))
         return s_fail(err_msg, err_len, "endpoint URL host is too long");
-    memcpy(ep.host, host, host_len);
-    ep.host[host_len] = '\0';
+    memcpy(ep->host, host, host_len);
+    ep->host[host_len] = '\0';
     if (ipv6) {
         unsigned char addr[16];
-        if (inet_pton(AF_INET6, ep.host, addr) != 1)
+        if (inet_pton(AF_INET6, ep->host, addr) != 1)
             return s_fail(err_msg, err_len, "endpoint URL has an invalid IPv6 literal");
     } else {
         for (size_t i = 0; i < host_len; i++) {
-            unsigned char c = (unsigned char)ep.host[i];
+            unsigned char c = (unsigned char)ep->host[i];
             if (!(isalnum(c) || c == '-' || c == '.' || c == '_'))
                 return s_fail(err_msg, err_len,
                               "endpoint URL host may contain only letters, digits, '-', '.' "
                               "and '_'");
-            ep.host[i] = (char)tolower(c);
+            ep->host[i] = (char)tolower(c);
         }
-        if (ep.host[0] == '.' || ep.host[0] == '-')
+        if (ep->host[0] == '.' || ep->host[0] == '-')
             return s_fail(err_msg, err_len, "endpoint URL host is not a valid name");
     }
-    if (port_p && s_parse_port(port_p, port_len, &ep.port, err_msg, err_len) != 0)
-        return -1;
+    return port_p ? s_parse_port(port_p, port_len, &ep->port, err_msg, err_len) : 0;
+}
 
+int bedrock_endpoint_parse(const char *url, struct bedrock_endpoint *out, char *err_msg,
+                           size_t err_len)
+{
+    struct bedrock_endpoint ep;
+    memset(&ep, 0, sizeof(ep));
+    if (err_msg && err_len > 0)
+        err_msg[0] = '\0';
+    if (!url || !out)
+        return s_fail(err_msg, err_len, "endpoint URL is missing");
+    if (s_check_url_chars(url, err_msg, err_len) != 0)
+        return -1;
+    const char *rest;
+    if (strncasecmp(url, "https://", 8) == 0) {
+        snprintf(ep.scheme, sizeof(ep.scheme), "https");
+        rest = url + 8;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        snprintf(ep.scheme, sizeof(ep.scheme), "http");
+        rest = url + 7;
+    } else {
+        return s_fail(err_msg, err_len, "endpoint URL must start with http:// or https://");
+    }
+    size_t auth_len = strcspn(rest, "/");
+    const char *path = rest + auth_len;
+    if (s_parse_authority(rest, auth_len, &ep, err_msg, err_len) != 0)
+        return -1;
     /* optional base path, trailing slashes dropped */
     size_t path_len = strlen(path);
     while (path_len > 0 && path[path_len - 1] == '/')
@@ -209,7 +217,6 @@ int bedrock_endpoint_parse(const char *url, struct bedrock_endpoint *out, char *
         memcpy(ep.base_path, path, path_len);
         ep.base_path[path_len] = '\0';
     }
-
     *out = ep;
     return 0;
 }

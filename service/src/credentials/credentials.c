@@ -279,175 +279,217 @@ static bool s_prof_exists(const struct s_files *f, const char *profile)
 
 /* Resolves profile name into static keys or a role chain. 1 = resolved, 0 =
  * the profile holds no credentials, -1 = error (err set). */
+/* One profile's own values (secrets wiped by s_prof_vals_wipe). */
+struct s_prof_vals {
+    char akid[S_VAL], secret[S_VAL], token[S_VAL], role[S_VAL];
+    int has_akid, has_secret, has_token, has_role;
+};
+
+static void s_prof_vals_wipe(struct s_prof_vals *v)
+{
+    OPENSSL_cleanse(v->secret, sizeof(v->secret));
+    OPENSSL_cleanse(v->token, sizeof(v->token));
+}
+
+/* The profile's keys as the base of a role chain (first ones found win). */
+static void s_base_keys(struct credentials_provider *p, const struct s_prof_vals *v)
+{
+    if (p->base_creds.access_key_id)
+        return;
+    p->base_creds.access_key_id = strdup(v->akid);
+    p->base_creds.secret_access_key = strdup(v->secret);
+    p->base_creds.session_token = v->has_token == 1 ? strdup(v->token) : NULL;
+}
+
+/* credential_source = Environment | Ec2InstanceMetadata | EcsContainer */
+static int s_credential_source(struct credentials_provider *p, const char *name, const char *cs,
+                               struct bgw_error *err)
+{
+    if (strcmp(cs, "Environment") == 0) {
+        p->chain_base = BASE_KEYS;
+        p->base_env = true;
+    } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
+        p->chain_base = BASE_IMDS;
+    } else if (strcmp(cs, "EcsContainer") == 0) {
+        p->chain_base = BASE_CONTAINER;
+    } else {
+        bool shown = *cs != '\0';
+        for (const char *c = cs; *c; c++)
+            shown = shown && (unsigned char)*c >= 0x20 && (unsigned char)*c <= 0x7e;
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS profile \"%.64s\": credential_source%s%s%s must be "
+                      "Environment, Ec2InstanceMetadata or EcsContainer",
+                      name, shown ? " \"" : "", shown ? cs : "", shown ? "\"" : "");
+        return -1;
+    }
+    snprintf(p->base_profile, sizeof(p->base_profile), "%.128s", name);
+    return 0;
+}
+
+static int s_profile(struct credentials_provider *p, const struct s_files *f, const char *name,
+                     int depth, struct bgw_error *err);
+
+/* source_profile = other (recursively) or the profile itself (its keys). */
+static int s_source_profile(struct credentials_provider *p, const struct s_files *f,
+                            const char *name, const char *source, int depth,
+                            const struct s_prof_vals *v, struct bgw_error *err)
+{
+    if (strcmp(source, name) == 0) {
+        if (v->has_akid != 1 || v->has_secret != 1) {
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                          "AWS profile \"%.64s\": source_profile is itself but it has no keys",
+                          name);
+            return -1;
+        }
+        s_base_keys(p, v);
+        return 0;
+    }
+    if (!s_prof_exists(f, source)) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS profile \"%.64s\": source_profile \"%.64s\" does not exist", name,
+                      source);
+        return -1;
+    }
+    int r = s_profile(p, f, source, depth + 1, err);
+    if (r == 0)
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS profile \"%.64s\": source_profile \"%.64s\" has no credentials", name,
+                      source);
+    return r > 0 ? 0 : -1;
+}
+
+/* Where a role profile's base credentials come from: exactly one of
+ * source_profile, credential_source or web_identity_token_file. */
+static int s_role_source(struct credentials_provider *p, const struct s_files *f, const char *name,
+                         int depth, const struct s_prof_vals *v, struct bgw_error *err)
+{
+    char source[S_VAL], cs[64], wit[S_VAL];
+    int has_source = s_prof_get(f, name, "source_profile", source, sizeof(source));
+    int has_cs = s_prof_get(f, name, "credential_source", cs, sizeof(cs));
+    int has_wit = s_prof_get(f, name, "web_identity_token_file", wit, sizeof(wit));
+    if (has_source < 0 || has_cs < 0 || has_wit < 0) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile \"%.64s\": %s is too long", name,
+                      has_source < 0 ? "source_profile"
+                      : has_cs < 0   ? "credential_source"
+                                     : "web_identity_token_file");
+        return -1;
+    }
+    if (has_source == 1 && has_cs == 1) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS profile \"%.64s\": role_arn with both source_profile and "
+                      "credential_source (use one)",
+                      name);
+        return -1;
+    }
+    if (has_wit == 1 && (has_source == 1 || has_cs == 1)) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS profile \"%.64s\": role_arn with both web_identity_token_file and "
+                      "%s (use one)",
+                      name, has_source == 1 ? "source_profile" : "credential_source");
+        return -1;
+    }
+    if (has_wit == 1) {
+        /* AssumeRoleWithWebIdentity for this profile's role: the chain's
+         * first link (roles[0], appended by the caller). */
+        if (!*wit) {
+            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                          "AWS profile \"%.64s\": web_identity_token_file is empty", name);
+            return -1;
+        }
+        p->chain_base = BASE_WEB_IDENTITY;
+        free(p->token_file);
+        p->token_file = strdup(wit);
+        snprintf(p->token_what, sizeof(p->token_what),
+                 "web_identity_token_file of AWS profile \"%.64s\"", name);
+        return 0;
+    }
+    if (has_cs == 1)
+        return s_credential_source(p, name, cs, err);
+    if (has_source != 1) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS profile \"%.64s\": role_arn needs source_profile, "
+                      "credential_source or web_identity_token_file",
+                      name);
+        return -1;
+    }
+    return s_source_profile(p, f, name, source, depth, v, err);
+}
+
+/* The profile's role as the chain's next link. 0 or -1. */
+static int s_add_role(struct credentials_provider *p, const struct s_files *f, const char *name,
+                      const char *role, struct bgw_error *err)
+{
+    if (p->n_roles >= S_MAX_ROLES) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile role chain too deep");
+        return -1;
+    }
+    struct s_role *r = &p->roles[p->n_roles++];
+    r->arn = strdup(role);
+    char v[S_VAL];
+    if (s_prof_get(f, name, "role_session_name", v, sizeof(v)) == 1)
+        r->session_name = strdup(v);
+    if (s_prof_get(f, name, "external_id", v, sizeof(v)) == 1)
+        r->external_id = strdup(v);
+    if (s_prof_get(f, name, "duration_seconds", v, sizeof(v)) == 1)
+        r->duration_s = strtol(v, NULL, 10);
+    p->src = SRC_ASSUME_ROLE;
+    return 0;
+}
+
+/* A profile's static keys: the credentials (depth 0) or a chain's base. */
+static int s_profile_keys(struct credentials_provider *p, const char *name, int depth,
+                          const struct s_prof_vals *v, struct bgw_error *err)
+{
+    if (v->has_secret != 1) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS profile \"%.64s\": aws_access_key_id without "
+                      "aws_secret_access_key",
+                      name);
+        return -1;
+    }
+    if (depth > 0) {
+        s_base_keys(p, v);
+        return 1;
+    }
+    p->src = SRC_PROFILE;
+    if (s_set_static(p, v->akid, v->secret, v->has_token == 1 ? v->token : NULL) != 0) {
+        bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
+        return -1;
+    }
+    return 1;
+}
+
+/* Profile name (depth: how far down a source_profile chain): 1 when it
+ * provides credentials (or a role chain), 0 when it holds none, -1 with
+ * err. */
 static int s_profile(struct credentials_provider *p, const struct s_files *f, const char *name,
                      int depth, struct bgw_error *err)
 {
-    char akid[S_VAL], secret[S_VAL], token[S_VAL], role[S_VAL], source[S_VAL];
-    int rc = 0;
     if (depth > S_MAX_ROLES) {
         bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
                       "AWS profile \"%.64s\": role chain deeper than %d (or a cycle)", name,
                       S_MAX_ROLES);
         return -1;
     }
-    int has_role = s_prof_get(f, name, "role_arn", role, sizeof(role));
-    int has_akid = s_prof_get(f, name, "aws_access_key_id", akid, sizeof(akid));
-    int has_secret = s_prof_get(f, name, "aws_secret_access_key", secret, sizeof(secret));
-    int has_token = s_prof_get(f, name, "aws_session_token", token, sizeof(token));
-    if (has_role < 0 || has_akid < 0 || has_secret < 0 || has_token < 0) {
+    struct s_prof_vals v;
+    v.has_role = s_prof_get(f, name, "role_arn", v.role, sizeof(v.role));
+    v.has_akid = s_prof_get(f, name, "aws_access_key_id", v.akid, sizeof(v.akid));
+    v.has_secret = s_prof_get(f, name, "aws_secret_access_key", v.secret, sizeof(v.secret));
+    v.has_token = s_prof_get(f, name, "aws_session_token", v.token, sizeof(v.token));
+    int rc = 0;
+    if (v.has_role < 0 || v.has_akid < 0 || v.has_secret < 0 || v.has_token < 0) {
         bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile \"%.64s\": a value is too long",
                       name);
         rc = -1;
-        goto cleanup;
+    } else if (v.has_role == 1 && (depth == 0 || v.has_akid != 1)) {
+        rc = s_role_source(p, f, name, depth, &v, err) == 0 &&
+                     s_add_role(p, f, name, v.role, err) == 0
+                 ? 1
+                 : -1;
+    } else if (v.has_akid == 1) {
+        rc = s_profile_keys(p, name, depth, &v, err);
     }
-    if (has_role == 1 && (depth == 0 || has_akid != 1)) {
-        char cs[64], wit[S_VAL];
-        int has_source = s_prof_get(f, name, "source_profile", source, sizeof(source));
-        int has_cs = s_prof_get(f, name, "credential_source", cs, sizeof(cs));
-        int has_wit = s_prof_get(f, name, "web_identity_token_file", wit, sizeof(wit));
-        if (has_source < 0 || has_cs < 0 || has_wit < 0) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile \"%.64s\": %s is too long",
-                          name,
-                          has_source < 0 ? "source_profile"
-                          : has_cs < 0   ? "credential_source"
-                                         : "web_identity_token_file");
-            rc = -1;
-            goto cleanup;
-        }
-        if (has_source == 1 && has_cs == 1) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "AWS profile \"%.64s\": role_arn with both source_profile and "
-                          "credential_source (use one)",
-                          name);
-            rc = -1;
-            goto cleanup;
-        }
-        if (has_wit == 1 && (has_source == 1 || has_cs == 1)) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "AWS profile \"%.64s\": role_arn with both web_identity_token_file and "
-                          "%s (use one)",
-                          name, has_source == 1 ? "source_profile" : "credential_source");
-            rc = -1;
-            goto cleanup;
-        }
-        if (has_wit == 1) {
-            /* AssumeRoleWithWebIdentity for this profile's role: the chain's
-             * first link (roles[0], appended below). */
-            if (!*wit) {
-                bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                              "AWS profile \"%.64s\": web_identity_token_file is empty", name);
-                rc = -1;
-                goto cleanup;
-            }
-            p->chain_base = BASE_WEB_IDENTITY;
-            free(p->token_file);
-            p->token_file = strdup(wit);
-            snprintf(p->token_what, sizeof(p->token_what),
-                     "web_identity_token_file of AWS profile \"%.64s\"", name);
-        } else if (has_cs == 1) {
-            if (strcmp(cs, "Environment") == 0) {
-                p->chain_base = BASE_KEYS;
-                p->base_env = true;
-            } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
-                p->chain_base = BASE_IMDS;
-            } else if (strcmp(cs, "EcsContainer") == 0) {
-                p->chain_base = BASE_CONTAINER;
-            } else {
-                bool shown = *cs != '\0';
-                for (const char *c = cs; *c; c++)
-                    shown = shown && (unsigned char)*c >= 0x20 && (unsigned char)*c <= 0x7e;
-                bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                              "AWS profile \"%.64s\": credential_source%s%s%s must be "
-                              "Environment, Ec2InstanceMetadata or EcsContainer",
-                              name, shown ? " \"" : "", shown ? cs : "", shown ? "\"" : "");
-                rc = -1;
-                goto cleanup;
-            }
-            snprintf(p->base_profile, sizeof(p->base_profile), "%.128s", name);
-        } else if (has_source != 1) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "AWS profile \"%.64s\": role_arn needs source_profile, "
-                          "credential_source or web_identity_token_file",
-                          name);
-            rc = -1;
-            goto cleanup;
-        } else if (strcmp(source, name) == 0) {
-            /* the profile's own keys are the source */
-            if (has_akid != 1 || has_secret != 1) {
-                bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                              "AWS profile \"%.64s\": source_profile is itself but it has no keys",
-                              name);
-                rc = -1;
-                goto cleanup;
-            }
-            if (!p->base_creds.access_key_id) {
-                p->base_creds.access_key_id = strdup(akid);
-                p->base_creds.secret_access_key = strdup(secret);
-                p->base_creds.session_token = has_token == 1 ? strdup(token) : NULL;
-            }
-        } else {
-            if (!s_prof_exists(f, source)) {
-                bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                              "AWS profile \"%.64s\": source_profile \"%.64s\" does not exist",
-                              name, source);
-                rc = -1;
-                goto cleanup;
-            }
-            int r = s_profile(p, f, source, depth + 1, err);
-            if (r <= 0) {
-                if (r == 0)
-                    bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                                  "AWS profile \"%.64s\": source_profile \"%.64s\" has no "
-                                  "credentials",
-                                  name, source);
-                rc = -1;
-                goto cleanup;
-            }
-        }
-        if (p->n_roles >= S_MAX_ROLES) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile role chain too deep");
-            rc = -1;
-            goto cleanup;
-        }
-        struct s_role *r = &p->roles[p->n_roles++];
-        r->arn = strdup(role);
-        char v[S_VAL];
-        if (s_prof_get(f, name, "role_session_name", v, sizeof(v)) == 1)
-            r->session_name = strdup(v);
-        if (s_prof_get(f, name, "external_id", v, sizeof(v)) == 1)
-            r->external_id = strdup(v);
-        if (s_prof_get(f, name, "duration_seconds", v, sizeof(v)) == 1)
-            r->duration_s = strtol(v, NULL, 10);
-        p->src = SRC_ASSUME_ROLE;
-        rc = 1;
-        goto cleanup;
-    }
-    if (has_akid == 1) {
-        if (has_secret != 1) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "AWS profile \"%.64s\": aws_access_key_id without "
-                          "aws_secret_access_key",
-                          name);
-            rc = -1;
-            goto cleanup;
-        }
-        if (depth == 0) {
-            p->src = SRC_PROFILE;
-            if (s_set_static(p, akid, secret, has_token == 1 ? token : NULL) != 0) {
-                bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
-                rc = -1;
-                goto cleanup;
-            }
-        } else if (!p->base_creds.access_key_id) {
-            p->base_creds.access_key_id = strdup(akid);
-            p->base_creds.secret_access_key = strdup(secret);
-            p->base_creds.session_token = has_token == 1 ? strdup(token) : NULL;
-        }
-        rc = 1;
-    }
-cleanup:
-    OPENSSL_cleanse(secret, sizeof(secret));
-    OPENSSL_cleanse(token, sizeof(token));
+    s_prof_vals_wipe(&v);
     return rc;
 }
 
@@ -673,6 +715,187 @@ static int s_base_setup(struct credentials_provider *p, const struct credentials
     return 0;
 }
 
+static int s_nomem(struct bgw_error *err)
+{
+    bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory reading credentials");
+    return -1;
+}
+
+/* The links of the chain after explicit config and the environment. Each
+ * sets p up and returns 1 when it provides the credentials, returns 0 to
+ * pass to the next link, or -1 with err. */
+typedef int (*s_link_fn)(struct credentials_provider *p, const struct credentials_chain_options *o,
+                         credentials_getenv_fn env, struct s_files *files, struct bgw_error *err);
+
+/* The detail line of an assume-role chain from a profile. */
+static void s_role_detail(struct credentials_provider *p, const char *profile)
+{
+    static const char *const base_names[] = {[BASE_KEYS] = "keys",
+                                             [BASE_WEB_IDENTITY] = "web identity token file",
+                                             [BASE_CONTAINER] = "EcsContainer",
+                                             [BASE_IMDS] = "Ec2InstanceMetadata"};
+    const char *base_name = p->base_env ? "Environment" : base_names[p->chain_base];
+    const char *where = p->chain_base == BASE_CONTAINER ? p->container_url
+                        : p->chain_base == BASE_IMDS    ? p->imds_url
+                                                        : NULL;
+    snprintf(p->detail, sizeof(p->detail), "profile %s, role %s via STS %s, source %s%s%s%s",
+             profile, p->roles[p->n_roles - 1].arn, p->sts_url, base_name, where ? " (" : "",
+             where ? where : "", where ? ")" : "");
+}
+
+/* An assume-role profile: its base credentials and STS endpoint ready. */
+static int s_role_setup(struct credentials_provider *p, const struct credentials_chain_options *o,
+                        credentials_getenv_fn env, const char *profile, struct bgw_error *err)
+{
+    if (s_base_setup(p, o, env, err) != 0)
+        return -1;
+    if (p->chain_base == BASE_KEYS &&
+        (!p->base_creds.access_key_id || !p->base_creds.secret_access_key))
+        return s_nomem(err);
+    if (p->chain_base == BASE_WEB_IDENTITY && !p->token_file)
+        return s_nomem(err);
+    for (int i = 0; i < p->n_roles; i++) {
+        if (!p->roles[i].arn)
+            return s_nomem(err);
+    }
+    if (s_sts_endpoint(p, env, err) != 0)
+        return -1;
+    if (p->chain_base == BASE_WEB_IDENTITY && p->n_roles == 1)
+        p->src = SRC_WEB_IDENTITY; /* one AssumeRoleWithWebIdentity */
+    s_role_detail(p, profile);
+    return 0;
+}
+
+/* 3. the shared credentials/config files (AWS_PROFILE, the config's
+ * profile, or "default"; a named profile must exist and hold credentials) */
+static int s_link_profile(struct credentials_provider *p, const struct credentials_chain_options *o,
+                          credentials_getenv_fn env, struct s_files *files, struct bgw_error *err)
+{
+    s_files_load(env, files);
+    const char *profile = env("AWS_PROFILE");
+    bool named = true;
+    if (s_blank(profile))
+        profile = o->profile;
+    if (s_blank(profile)) {
+        profile = "default";
+        named = false;
+    }
+    if (strlen(profile) > 128) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile name too long");
+        return -1;
+    }
+    bool exists = s_prof_exists(files, profile);
+    if (named && !exists) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS profile \"%s\" not found in the shared credentials/config files",
+                      profile);
+        return -1;
+    }
+    if (!exists)
+        return 0;
+    int r = s_profile(p, files, profile, 0, err);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        if (!named)
+            return 0;
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile \"%s\" has no credentials",
+                      profile);
+        return -1;
+    }
+    if (p->src == SRC_ASSUME_ROLE)
+        return s_role_setup(p, o, env, profile, err) == 0 ? 1 : -1;
+    snprintf(p->detail, sizeof(p->detail), "profile %s", profile);
+    return 1;
+}
+
+/* 4. web identity (EKS IRSA): a token file and a role */
+static int s_link_web_identity(struct credentials_provider *p,
+                               const struct credentials_chain_options *o, credentials_getenv_fn env,
+                               struct s_files *files, struct bgw_error *err)
+{
+    (void)o;
+    (void)files;
+    const char *tf = env("AWS_WEB_IDENTITY_TOKEN_FILE");
+    const char *ra = env("AWS_ROLE_ARN");
+    if (s_blank(tf) && s_blank(ra))
+        return 0;
+    if (s_blank(tf) || s_blank(ra)) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN go together");
+        return -1;
+    }
+    p->src = SRC_WEB_IDENTITY;
+    p->token_file = strdup(tf);
+    snprintf(p->token_what, sizeof(p->token_what), "AWS_WEB_IDENTITY_TOKEN_FILE");
+    p->roles[0].arn = strdup(ra);
+    p->roles[0].session_name = s_dup(env("AWS_ROLE_SESSION_NAME"));
+    p->n_roles = 1;
+    if (!p->token_file || !p->roles[0].arn)
+        return s_nomem(err);
+    if (s_sts_endpoint(p, env, err) != 0)
+        return -1;
+    snprintf(p->detail, sizeof(p->detail), "role %s via STS %s", ra, p->sts_url);
+    return 1;
+}
+
+/* 5. the container endpoint (ECS, EKS Pod Identity) */
+static int s_link_container(struct credentials_provider *p,
+                            const struct credentials_chain_options *o, credentials_getenv_fn env,
+                            struct s_files *files, struct bgw_error *err)
+{
+    (void)files;
+    int r = s_container_setup(p, o, env, err);
+    if (r <= 0)
+        return r;
+    p->src = SRC_CONTAINER;
+    snprintf(p->detail, sizeof(p->detail), "%s%s", p->container_url,
+             p->container_token_file ? " (token file)"
+             : p->container_token    ? " (token)"
+                                     : "");
+    return 1;
+}
+
+/* 6. instance metadata (IMDSv2), the last resort */
+static int s_link_imds(struct credentials_provider *p, const struct credentials_chain_options *o,
+                       credentials_getenv_fn env, struct s_files *files, struct bgw_error *err)
+{
+    (void)o;
+    (void)files;
+    int r = s_imds_setup(p, env, err);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
+                      "no AWS credentials: none in config, environment (AWS_ACCESS_KEY_ID), "
+                      "shared files, web identity or container variables, and instance "
+                      "metadata is disabled");
+        return -1;
+    }
+    snprintf(p->detail, sizeof(p->detail),
+             "%s (nothing in config, environment AWS_ACCESS_KEY_ID, shared files, web identity "
+             "or container variables)",
+             p->imds_url);
+    return 1;
+}
+
+/* The options every source shares. 0, or -1 (memory). */
+static int s_chain_finish(struct credentials_provider *p, const struct credentials_chain_options *o)
+{
+    if (o->clock_fn)
+        p->clock_fn = o->clock_fn;
+    if (o->policy.margin_ms > 0 || o->policy.retry_base_ms > 0)
+        p->policy = o->policy;
+    if (o->http_timeout_ms > 0)
+        p->http_timeout_ms = o->http_timeout_ms;
+    if (o->imds_timeout_ms > 0)
+        p->imds_timeout_ms = o->imds_timeout_ms;
+    if (o->ca_file && *o->ca_file && !(p->ca_file = strdup(o->ca_file)))
+        return -1;
+    p->creds.source = s_names[p->src];
+    return 0;
+}
+
 struct credentials_provider *
 credentials_provider_chain_new(const struct credentials_chain_options *o, struct bgw_error *err)
 {
@@ -690,160 +913,38 @@ credentials_provider_chain_new(const struct credentials_chain_options *o, struct
             return NULL;
         }
         p = s_new(SRC_CONFIG);
-        if (!p || s_set_static(p, o->access_key_id, o->secret_access_key, o->session_token) != 0)
-            goto nomem;
+        if (!p || s_set_static(p, o->access_key_id, o->secret_access_key, o->session_token) != 0) {
+            s_nomem(err);
+            goto fail;
+        }
         snprintf(p->detail, sizeof(p->detail), "config file");
-        goto done;
-    }
-    /* 2. environment, unless the named profile's role uses it as its
-     * credential_source */
-    if ((!s_blank(env("AWS_ACCESS_KEY_ID")) || !s_blank(env("AWS_SECRET_ACCESS_KEY"))) &&
-        !s_env_is_role_source(env, o))
+    } else if ((!s_blank(env("AWS_ACCESS_KEY_ID")) || !s_blank(env("AWS_SECRET_ACCESS_KEY"))) &&
+               !s_env_is_role_source(env, o)) {
+        /* 2. environment, unless the named profile's role uses it as its
+         * credential_source */
         return credentials_provider_env_new(env, err);
-
-    p = s_new(SRC_IMDS);
-    if (!p)
-        goto nomem;
-    snprintf(p->region, sizeof(p->region), "%s", o->region ? o->region : "us-east-1");
-
-    /* 3. shared files */
-    {
-        s_files_load(env, &files);
-        const char *profile = env("AWS_PROFILE");
-        bool named = true;
-        if (s_blank(profile))
-            profile = o->profile;
-        if (s_blank(profile)) {
-            profile = "default";
-            named = false;
-        }
-        if (strlen(profile) > 128) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL, "AWS profile name too long");
+    } else {
+        static const s_link_fn links[] = {s_link_profile, s_link_web_identity, s_link_container,
+                                          s_link_imds};
+        p = s_new(SRC_IMDS);
+        if (!p) {
+            s_nomem(err);
             goto fail;
         }
-        bool exists = s_prof_exists(&files, profile);
-        if (named && !exists) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "AWS profile \"%s\" not found in the shared credentials/config files",
-                          profile);
-            goto fail;
-        }
-        if (exists) {
-            int r = s_profile(p, &files, profile, 0, err);
-            if (r < 0)
-                goto fail;
-            if (r > 0) {
-                if (p->src == SRC_ASSUME_ROLE) {
-                    if (s_base_setup(p, o, env, err) != 0)
-                        goto fail;
-                    if (p->chain_base == BASE_KEYS &&
-                        (!p->base_creds.access_key_id || !p->base_creds.secret_access_key))
-                        goto nomem;
-                    if (p->chain_base == BASE_WEB_IDENTITY && !p->token_file)
-                        goto nomem;
-                    for (int i = 0; i < p->n_roles; i++) {
-                        if (!p->roles[i].arn)
-                            goto nomem;
-                    }
-                    if (s_sts_endpoint(p, env, err) != 0)
-                        goto fail;
-                    static const char *const base_names[] = {[BASE_KEYS] = "keys",
-                                                             [BASE_WEB_IDENTITY] =
-                                                                 "web identity token file",
-                                                             [BASE_CONTAINER] = "EcsContainer",
-                                                             [BASE_IMDS] = "Ec2InstanceMetadata"};
-                    const char *base_name = p->base_env ? "Environment" : base_names[p->chain_base];
-                    const char *where = p->chain_base == BASE_CONTAINER ? p->container_url
-                                        : p->chain_base == BASE_IMDS    ? p->imds_url
-                                                                        : NULL;
-                    if (p->chain_base == BASE_WEB_IDENTITY && p->n_roles == 1)
-                        p->src = SRC_WEB_IDENTITY; /* one AssumeRoleWithWebIdentity */
-                    snprintf(p->detail, sizeof(p->detail),
-                             "profile %s, role %s via STS %s, source %s%s%s%s", profile,
-                             p->roles[p->n_roles - 1].arn, p->sts_url, base_name, where ? " (" : "",
-                             where ? where : "", where ? ")" : "");
-                } else {
-                    snprintf(p->detail, sizeof(p->detail), "profile %s", profile);
-                }
-                goto done;
-            }
-            if (named) {
-                bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                              "AWS profile \"%s\" has no credentials", profile);
-                goto fail;
-            }
-        }
-    }
-    /* 4. web identity */
-    const char *tf = env("AWS_WEB_IDENTITY_TOKEN_FILE");
-    const char *ra = env("AWS_ROLE_ARN");
-    if (!s_blank(tf) || !s_blank(ra)) {
-        if (s_blank(tf) || s_blank(ra)) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN go together");
-            goto fail;
-        }
-        p->src = SRC_WEB_IDENTITY;
-        p->token_file = strdup(tf);
-        snprintf(p->token_what, sizeof(p->token_what), "AWS_WEB_IDENTITY_TOKEN_FILE");
-        p->roles[0].arn = strdup(ra);
-        p->roles[0].session_name = s_dup(env("AWS_ROLE_SESSION_NAME"));
-        p->n_roles = 1;
-        if (!p->token_file || !p->roles[0].arn)
-            goto nomem;
-        if (s_sts_endpoint(p, env, err) != 0)
-            goto fail;
-        snprintf(p->detail, sizeof(p->detail), "role %s via STS %s", ra, p->sts_url);
-        goto done;
-    }
-    /* 5. container */
-    {
-        int r = s_container_setup(p, o, env, err);
+        snprintf(p->region, sizeof(p->region), "%s", o->region ? o->region : "us-east-1");
+        int r = 0;
+        for (size_t i = 0; i < sizeof(links) / sizeof(links[0]) && r == 0; i++)
+            r = links[i](p, o, env, &files, err);
         if (r < 0)
             goto fail;
-        if (r > 0) {
-            p->src = SRC_CONTAINER;
-            snprintf(p->detail, sizeof(p->detail), "%s%s", p->container_url,
-                     p->container_token_file ? " (token file)"
-                     : p->container_token    ? " (token)"
-                                             : "");
-            goto done;
-        }
     }
-    /* 6. instance metadata */
-    {
-        int r = s_imds_setup(p, env, err);
-        if (r < 0)
-            goto fail;
-        if (r == 0) {
-            bgw_error_set(err, BGW_ERR_UNAVAILABLE, NULL,
-                          "no AWS credentials: none in config, environment (AWS_ACCESS_KEY_ID), "
-                          "shared files, web identity or container variables, and instance "
-                          "metadata is disabled");
-            goto fail;
-        }
+    if (s_chain_finish(p, o) != 0) {
+        s_nomem(err);
+        goto fail;
     }
-    snprintf(p->detail, sizeof(p->detail),
-             "%s (nothing in config, environment AWS_ACCESS_KEY_ID, shared files, web identity "
-             "or container variables)",
-             p->imds_url);
-done:
-    if (o->clock_fn)
-        p->clock_fn = o->clock_fn;
-    if (o->policy.margin_ms > 0 || o->policy.retry_base_ms > 0)
-        p->policy = o->policy;
-    if (o->http_timeout_ms > 0)
-        p->http_timeout_ms = o->http_timeout_ms;
-    if (o->imds_timeout_ms > 0)
-        p->imds_timeout_ms = o->imds_timeout_ms;
-    if (o->ca_file && *o->ca_file && !(p->ca_file = strdup(o->ca_file)))
-        goto nomem;
-    p->creds.source = s_names[p->src];
     s_free_text(&files.creds);
     s_free_text(&files.config);
     return p;
-nomem:
-    bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory reading credentials");
 fail:
     s_free_text(&files.creds);
     s_free_text(&files.config);

@@ -211,9 +211,13 @@ static int s_peer_identity(struct h2_stream *st, struct peer_identity *out)
     return peer ? peer_identity_from_x509(out, peer) : 0;
 }
 
-static void s_on_stream(void *arg, struct h2_stream *st)
+/* The request's transport-level checks (method, content-type, sizes,
+ * framing, path): false when st has been answered (an error, or the health
+ * check), true with the message (*msg may be NULL: none sent) for
+ * ListModelImportJobs. */
+static bool s_checked_call(struct grpc_frontend *fe, struct h2_stream *st, const uint8_t **msg_out,
+                           size_t *msg_len_out, enum grpc_wire_frame *fr_out)
 {
-    struct grpc_frontend *fe = arg;
     const char *method = h2_stream_header(st, ":method");
     const char *path = h2_stream_header(st, ":path");
     if (!method || strcmp(method, "POST") != 0) {
@@ -221,26 +225,26 @@ static void s_on_stream(void *arg, struct h2_stream *st)
                     &(struct bgw_error){.status = BGW_ERR_UNIMPLEMENTED,
                                         .message = "gRPC calls are POST requests"},
                     NULL, false);
-        return;
+        return false;
     }
     if (!s_grpc_type(h2_stream_header(st, "content-type"))) {
         s_fail_http(st, "415",
                     &(struct bgw_error){.status = BGW_ERR_INTERNAL,
                                         .message = "content-type must be application/grpc"},
                     NULL, false);
-        return;
+        return false;
     }
     if (h2_stream_headers_too_large(st)) {
         s_fail(st, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
                "request metadata larger than grpc.max_header_list_bytes%s", "");
-        return;
+        return false;
     }
     if (h2_stream_body_too_large(st)) {
         char n[24];
         snprintf(n, sizeof(n), "%zu", fe->max_message_bytes);
         s_fail(st, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
                "request message larger than grpc.max_message_bytes (%s)", n);
-        return;
+        return false;
     }
     size_t body_len;
     const uint8_t *body = h2_stream_body(st, &body_len);
@@ -257,31 +261,45 @@ static void s_on_stream(void *arg, struct h2_stream *st)
             bgw_error_set(&e, BGW_ERR_UNIMPLEMENTED, NULL,
                           "grpc-encoding %.64s is not supported (identity only)", enc);
         s_fail_http(st, "200", &e, NULL, true);
-        return;
+        return false;
     }
     if (fr == GRPC_WIRE_MANY) {
         s_fail(st, BGW_ERR_INTERNAL, NULL, "more than one request message on a unary call%s", "");
-        return;
+        return false;
     }
     if (fr == GRPC_WIRE_TRUNCATED || fr == GRPC_WIRE_BAD_FLAG) {
         s_fail(st, BGW_ERR_INTERNAL, NULL, "malformed gRPC message framing%s", "");
-        return;
+        return false;
     }
     if (msg_len > fe->max_message_bytes) {
         char n[24];
         snprintf(n, sizeof(n), "%zu", fe->max_message_bytes);
         s_fail(st, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
                "request message larger than grpc.max_message_bytes (%s)", n);
-        return;
+        return false;
     }
     if (strcmp(path ? path : "", S_METHOD_HEALTH) == 0) {
         s_health(fe, st);
-        return;
+        return false;
     }
     if (strcmp(path ? path : "", S_METHOD_LIST) != 0) {
         s_fail(st, BGW_ERR_UNIMPLEMENTED, NULL, "unknown method %.200s", path ? path : "");
-        return;
+        return false;
     }
+    *msg_out = msg;
+    *msg_len_out = msg_len;
+    *fr_out = fr;
+    return true;
+}
+
+static void s_on_stream(void *arg, struct h2_stream *st)
+{
+    struct grpc_frontend *fe = arg;
+    const uint8_t *msg = NULL;
+    size_t msg_len = 0;
+    enum grpc_wire_frame fr;
+    if (!s_checked_call(fe, st, &msg, &msg_len, &fr))
+        return;
     int64_t now = clock_mono_ms();
     int64_t deadline = 0;
     const char *timeout = h2_stream_header(st, "grpc-timeout");
