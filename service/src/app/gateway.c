@@ -756,7 +756,13 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         buf_append_str(err, "cannot create the upstream HTTP client");
         goto fail;
     }
-    struct page_cache_options pco = {g->cfg, g->base, g->fetcher, opts->credentials, &g->metrics};
+    struct page_cache_options pco = {
+        .cfg = g->cfg,
+        .base = g->base,
+        .fetcher = g->fetcher,
+        .credentials = opts->credentials,
+        .metrics = &g->metrics,
+    };
     g->pcache = page_cache_new(&pco);
     if (!g->pcache) {
         buf_append_str(err, "cannot create the response cache");

@@ -66,6 +66,11 @@ struct page_cache {
     const struct config *cfg;
     struct event_base *base;
     struct fetcher *fetcher;
+    struct fetcher_fetch *(*fetch)(void *ctx, const struct jobs_request *q, int64_t deadline_ms,
+                                   fetcher_cb cb, void *arg, struct bgw_error *err);
+    void (*cancel)(void *ctx, struct fetcher_fetch *h);
+    void *fetch_ctx;
+    int64_t (*mono_ms)(void);
     struct credentials_provider *credentials;
     struct metrics *m;
     struct cache *cache; /* NULL when disabled */
@@ -80,6 +85,27 @@ struct page_cache {
     char identity[1024];
     char identity_akid[256];
 };
+
+static int64_t s_now(const struct page_cache *pc)
+{
+    return pc->mono_ms();
+}
+
+static struct fetcher_fetch *s_fetch(struct page_cache *pc, const struct jobs_request *q,
+                                     int64_t deadline_ms, fetcher_cb cb, void *arg,
+                                     struct bgw_error *err)
+{
+    return pc->fetch ? pc->fetch(pc->fetch_ctx, q, deadline_ms, cb, arg, err)
+                     : fetcher_fetch_page(pc->fetcher, q, deadline_ms, cb, arg, err);
+}
+
+static void s_cancel(struct page_cache *pc, struct fetcher_fetch *h)
+{
+    if (pc->cancel)
+        pc->cancel(pc->fetch_ctx, h);
+    else
+        fetcher_cancel(h);
+}
 
 const char *page_cache_outcome_str(enum page_cache_outcome o)
 {
@@ -275,7 +301,7 @@ static struct s_flight *s_flight_start(struct page_cache *pc, const struct jobs_
     s_list_init(&f->waiters);
     /* No deadline: the call serves every waiter, each with its own timer;
      * aws.timeout_ms bounds it. */
-    f->fetch = fetcher_fetch_page(pc->fetcher, q, 0, s_on_flight_done, f, err);
+    f->fetch = s_fetch(pc, q, 0, s_on_flight_done, f, err);
     if (!f->fetch) {
         free(key);
         free(f);
@@ -378,7 +404,7 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
     f->fetch = NULL;
     s_flight_unregister(pc, f);
     s_count_upstream(pc, r);
-    int64_t now_ms = clock_mono_ms();
+    int64_t now_ms = s_now(pc);
     struct cache_entry *e = NULL;
     if (r->status == BGW_OK) {
         enum cache_state st;
@@ -457,7 +483,7 @@ static void s_on_deadline(evutil_socket_t fd, short what, void *arg)
     struct page_cache *pc = h->pc;
     s_list_del(h);
     f->n_waiters--;
-    int64_t now_ms = clock_mono_ms();
+    int64_t now_ms = s_now(pc);
     struct cache_entry *stale = s_stale_for(pc, h, f->key, f->key_len, now_ms);
     if (stale) {
         pc->m->stale[METRICS_STALE_TIMEOUT]++;
@@ -512,7 +538,7 @@ static void s_on_ready(evutil_socket_t fd, short what, void *arg)
         batch.prev->next = &batch;
         s_list_init(&pc->ready);
     }
-    int64_t now_ms = clock_mono_ms();
+    int64_t now_ms = s_now(pc);
     while (batch.next != &batch) {
         struct page_cache_fetch *h = batch.next;
         s_list_del(h);
@@ -541,7 +567,7 @@ static void s_on_sweep(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct page_cache *pc = arg;
-    cache_sweep(pc->cache, clock_mono_ms(), S_SWEEP_WORK);
+    cache_sweep(pc->cache, s_now(pc), S_SWEEP_WORK);
 }
 
 /* --- pass-through (cache disabled) --------------------------------------- */
@@ -580,6 +606,10 @@ struct page_cache *page_cache_new(const struct page_cache_options *opts)
     pc->cfg = opts->cfg;
     pc->base = opts->base;
     pc->fetcher = opts->fetcher;
+    pc->fetch = opts->fetch;
+    pc->cancel = opts->cancel;
+    pc->fetch_ctx = opts->fetch_ctx;
+    pc->mono_ms = opts->mono_ms ? opts->mono_ms : clock_mono_ms;
     pc->credentials = opts->credentials;
     pc->m = opts->metrics;
     s_list_init(&pc->ready);
@@ -616,7 +646,7 @@ void page_cache_destroy(struct page_cache *pc)
             s_list_del(h);
             s_handle_free(h);
         }
-        fetcher_cancel(f->fetch);
+        s_cancel(pc, f->fetch);
         s_flight_free(pc, f);
     }
     while (pc->ready.next != &pc->ready) {
@@ -627,7 +657,7 @@ void page_cache_destroy(struct page_cache *pc)
     while (pc->pass.next != &pc->pass) {
         struct page_cache_fetch *h = pc->pass.next;
         s_list_del(h);
-        fetcher_cancel(h->pass);
+        s_cancel(pc, h->pass);
         s_handle_free(h);
     }
     if (pc->ready_ev)
@@ -705,7 +735,7 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
 
     if (!pc->cache) {
         h->kind = S_PASS;
-        h->pass = fetcher_fetch_page(pc->fetcher, q, deadline_ms, s_on_pass, h, err);
+        h->pass = s_fetch(pc, q, deadline_ms, s_on_pass, h, err);
         if (!h->pass) {
             free(h);
             return NULL;
@@ -714,7 +744,7 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
         return h;
     }
 
-    int64_t now_ms = clock_mono_ms();
+    int64_t now_ms = s_now(pc);
     if (s_build_key(pc, q, ctl ? ctl->partition : NULL, err) != 0) {
         free(h);
         return NULL;
@@ -780,7 +810,7 @@ void page_cache_cancel(struct page_cache_fetch *h)
     if (!h)
         return;
     if (h->kind == S_PASS && h->pass)
-        fetcher_cancel(h->pass);
+        s_cancel(h->pc, h->pass);
     if (h->kind == S_WAITING && h->flight)
         h->flight->n_waiters--;
     s_list_del(h);

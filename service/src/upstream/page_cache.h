@@ -57,6 +57,14 @@ struct page_cache_options {
     struct fetcher *fetcher;                  /* outlives the page_cache */
     struct credentials_provider *credentials; /* the principal in the key */
     struct metrics *metrics;                  /* outlives the page_cache */
+    /* Seams for unit tests (NULL: the real ones): the upstream calls made
+     * instead of fetcher_fetch_page / fetcher_cancel on fetcher, and the
+     * monotonic clock. */
+    struct fetcher_fetch *(*fetch)(void *ctx, const struct jobs_request *q, int64_t deadline_ms,
+                                   fetcher_cb cb, void *arg, struct bgw_error *err);
+    void (*cancel)(void *ctx, struct fetcher_fetch *h);
+    void *fetch_ctx;
+    int64_t (*mono_ms)(void);
 };
 
 /* What the client asked of the cache (Cache-Control). */
