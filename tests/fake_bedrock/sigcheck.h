@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "query.h"
-#include "sigv4.h"
+#include "sigv4_testutil.h"
 
 struct sigcheck_config {
     const char *access_key_id;

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "sigv4.h"
+#include "sigv4_testutil.h"
 
 static void s_check_field(const struct sigv4_auth_header *h, const char *f)
 {

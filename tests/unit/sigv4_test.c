@@ -9,7 +9,7 @@
  * Exits 0 on pass, 1 on any mismatch (with expected/got printed), 2 on a
  * usage or data error. Reads only the files it is pointed at.
  */
-#include "sigv4.h"
+#include "sigv4_testutil.h"
 
 #include <jansson.h>
 #include <stdio.h>
