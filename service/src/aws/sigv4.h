@@ -1,7 +1,8 @@
 /*
  * sigv4 - AWS Signature Version 4, in stages that can each be tested:
  *   canonical request -> string to sign -> signing key -> signature ->
- *   Authorization header (or presigned query parameters).
+ *   Authorization header (presigning and parsing an Authorization header,
+ *   which only the tests and the emulator need, are in tests/common).
  *
  * The signer is handed the time (epoch seconds) and a plain description of
  * the request; it never reads the clock, never sees a CURL handle and does
