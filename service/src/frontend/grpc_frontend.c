@@ -4,6 +4,7 @@
  */
 #include "grpc_frontend.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,13 +80,20 @@ static void s_fail_http(struct h2_stream *st, const char *http_status, const str
     buf_clean_up(&details);
 }
 
-static void s_fail(struct h2_stream *st, enum bgw_status status, const char *request_id,
-                   const char *fmt, const char *arg)
+/* A trailers-only error answer with a formatted message. Ends st. */
+static void s_fail(struct h2_stream *st, enum bgw_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_fail(struct h2_stream *st, enum bgw_status status, const char *fmt, ...)
 {
     struct bgw_error e;
     bgw_error_clear(&e);
-    bgw_error_set(&e, status, NULL, fmt, arg);
-    s_fail_http(st, "200", &e, request_id, false);
+    e.status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof(e.message), fmt, ap);
+    va_end(ap);
+    s_fail_http(st, "200", &e, NULL, false);
 }
 
 static void s_release_view(const void *data, size_t len, void *hold)
@@ -200,17 +208,6 @@ static void s_health(struct grpc_frontend *fe, struct h2_stream *st)
     s_send_ok(st, "", msg, sizeof(msg), NULL, NULL, NULL);
 }
 
-/* The verified client certificate's names (TLS with a client CA). 0, or
- * -1 on allocation failure. */
-static int s_peer_identity(struct h2_stream *st, struct peer_identity *out)
-{
-    SSL *ssl = h2_stream_ssl(st);
-    if (!ssl)
-        return 0;
-    X509 *peer = tls_server_verified_peer(ssl);
-    return peer ? peer_identity_from_x509(out, peer) : 0;
-}
-
 /* The request's transport-level checks (method, content-type, sizes,
  * framing, path): false when st has been answered (an error, or the health
  * check), true with the message (*msg may be NULL: none sent) for
@@ -235,15 +232,13 @@ static bool s_checked_call(struct grpc_frontend *fe, struct h2_stream *st, const
         return false;
     }
     if (h2_stream_headers_too_large(st)) {
-        s_fail(st, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
-               "request metadata larger than grpc.max_header_list_bytes%s", "");
+        s_fail(st, BGW_ERR_RESOURCE_EXHAUSTED,
+               "request metadata larger than grpc.max_header_list_bytes");
         return false;
     }
-    if (h2_stream_body_too_large(st)) {
-        char n[24];
-        snprintf(n, sizeof(n), "%zu", fe->max_message_bytes);
-        s_fail(st, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
-               "request message larger than grpc.max_message_bytes (%s)", n);
+    if (h2_stream_body_too_large(st)) { /* one framed message can only be larger */
+        s_fail(st, BGW_ERR_RESOURCE_EXHAUSTED,
+               "request message larger than grpc.max_message_bytes (%zu)", fe->max_message_bytes);
         return false;
     }
     size_t body_len;
@@ -264,18 +259,11 @@ static bool s_checked_call(struct grpc_frontend *fe, struct h2_stream *st, const
         return false;
     }
     if (fr == GRPC_WIRE_MANY) {
-        s_fail(st, BGW_ERR_INTERNAL, NULL, "more than one request message on a unary call%s", "");
+        s_fail(st, BGW_ERR_INTERNAL, "more than one request message on a unary call");
         return false;
     }
     if (fr == GRPC_WIRE_TRUNCATED || fr == GRPC_WIRE_BAD_FLAG) {
-        s_fail(st, BGW_ERR_INTERNAL, NULL, "malformed gRPC message framing%s", "");
-        return false;
-    }
-    if (msg_len > fe->max_message_bytes) {
-        char n[24];
-        snprintf(n, sizeof(n), "%zu", fe->max_message_bytes);
-        s_fail(st, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
-               "request message larger than grpc.max_message_bytes (%s)", n);
+        s_fail(st, BGW_ERR_INTERNAL, "malformed gRPC message framing");
         return false;
     }
     if (strcmp(path ? path : "", S_METHOD_HEALTH) == 0) {
@@ -283,7 +271,7 @@ static bool s_checked_call(struct grpc_frontend *fe, struct h2_stream *st, const
         return false;
     }
     if (strcmp(path ? path : "", S_METHOD_LIST) != 0) {
-        s_fail(st, BGW_ERR_UNIMPLEMENTED, NULL, "unknown method %.200s", path ? path : "");
+        s_fail(st, BGW_ERR_UNIMPLEMENTED, "unknown method %.200s", path ? path : "");
         return false;
     }
     *msg_out = msg;
@@ -306,18 +294,18 @@ static void s_on_stream(void *arg, struct h2_stream *st)
     if (timeout) {
         int64_t ms = grpc_wire_timeout_ms(timeout);
         if (ms < 0) {
-            s_fail(st, BGW_ERR_INTERNAL, NULL, "malformed grpc-timeout %.32s", timeout);
+            s_fail(st, BGW_ERR_INTERNAL, "malformed grpc-timeout %.32s", timeout);
             return;
         }
         if (ms == 0) { /* e.g. "1n": already over */
-            s_fail(st, BGW_ERR_DEADLINE_EXCEEDED, NULL, "deadline exceeded before the call%s", "");
+            s_fail(st, BGW_ERR_DEADLINE_EXCEEDED, "deadline exceeded before the call");
             return;
         }
         deadline = now + ms;
     }
     struct handler_call *c = handler_call_new(HANDLER_GRPC);
     if (!c) {
-        s_fail(st, BGW_ERR_NOMEM, NULL, "out of memory%s", "");
+        s_fail(st, BGW_ERR_NOMEM, "out of memory");
         return;
     }
     c->received_ms = now;
@@ -335,7 +323,7 @@ static void s_on_stream(void *arg, struct h2_stream *st)
     } else if (grpc_codec_decode_request(msg, msg_len, &c->req, &c->decode_error) != BGW_OK) {
         c->decode_failed = true;
     }
-    if (s_peer_identity(st, &c->peer_cert) != 0 && !c->decode_failed) {
+    if (tls_server_peer_identity(h2_stream_ssl(st), &c->peer_cert) != 0 && !c->decode_failed) {
         c->decode_failed = true;
         bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
     }
@@ -377,7 +365,8 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
         .max_connections = cfg->grpc_max_connections,
         .max_concurrent_streams = (uint32_t)cfg->grpc_max_concurrent_streams,
         .max_header_list_bytes = (uint32_t)cfg->grpc_max_header_list_bytes,
-        .max_body_bytes = cfg->grpc_max_message_bytes,
+        /* one message and its prefix: a larger body is too large */
+        .max_body_bytes = cfg->grpc_max_message_bytes + GRPC_WIRE_PREFIX,
         .max_resets_per_s = (uint32_t)cfg->grpc_max_resets_per_s,
         .max_pings_per_s = (uint32_t)cfg->grpc_max_pings_per_s,
         .max_continuations = cfg->grpc_max_continuations,

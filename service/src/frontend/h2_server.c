@@ -530,7 +530,7 @@ static int s_on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const
     struct h2_stream *st = s_stream(c, id);
     if (!st || st->delivered || st->body_too_large)
         return 0;
-    if (st->body.len + len > c->s->o.max_body_bytes + 5) { /* + the gRPC prefix */
+    if (st->body.len + len > c->s->o.max_body_bytes) {
         st->body_too_large = true;
         s_arena_free(&st->body);
         s_arena_init(&st->body, st->body_inline, sizeof(st->body_inline));

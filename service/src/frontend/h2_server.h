@@ -55,7 +55,7 @@ struct h2_server_options {
     size_t max_connections;
     uint32_t max_concurrent_streams;
     uint32_t max_header_list_bytes;
-    size_t max_body_bytes;
+    size_t max_body_bytes; /* a request body kept, at most (larger: body_too_large) */
     uint32_t max_resets_per_s;
     uint32_t max_pings_per_s;
     size_t max_continuations;

@@ -260,17 +260,6 @@ static int s_dup_headers(const struct http1_request *in, struct handler_call *c)
     return rc;
 }
 
-/* The verified client certificate's names, when this is a TLS connection
- * that has one. 0, or -1 on allocation failure. */
-static int s_peer_identity(struct http_request *req, struct peer_identity *out)
-{
-    SSL *ssl = http_request_ssl(req);
-    if (!ssl)
-        return 0;
-    X509 *peer = tls_server_verified_peer(ssl);
-    return peer ? peer_identity_from_x509(out, peer) : 0;
-}
-
 static void s_handle_list(struct rest_frontend *fe, struct http_request *req, const char *query,
                           const char *cors)
 {
@@ -296,7 +285,7 @@ static void s_handle_list(struct rest_frontend *fe, struct http_request *req, co
     /* A header copy that failed was NULL before too (strdup) */
     (void)s_dup_headers(http_request_head(req), c);
     c->render = json_mapping_render_response;
-    if (s_peer_identity(req, &c->peer_cert) != 0) {
+    if (tls_server_peer_identity(http_request_ssl(req), &c->peer_cert) != 0) {
         c->decode_failed = true;
         bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
     }

@@ -162,3 +162,9 @@ X509 *tls_server_verified_peer(SSL *ssl)
         return NULL;
     return peer;
 }
+
+int tls_server_peer_identity(SSL *ssl, struct peer_identity *out)
+{
+    X509 *peer = tls_server_verified_peer(ssl);
+    return peer ? peer_identity_from_x509(out, peer) : 0;
+}

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "peer_identity.h"
 
 /* A new SSL_CTX (the caller frees it with SSL_CTX_free), or NULL with
  * "<key_prefix>.<key>: <problem>" appended to err (e.g. "http.tls.key_file:
@@ -43,6 +44,11 @@ void tls_server_expiry(SSL_CTX *ctx, struct tls_server_expiry *out);
 bool tls_server_warn_expiry(const char *listener, const struct config_tls *t,
                             const struct tls_server_expiry *e, int64_t now_s, int64_t warn_s,
                             struct buf *text);
+
+/* The names of ssl's verified client certificate into out (nothing when
+ * ssl is NULL or holds none). 0, or -1 when memory runs out. Both
+ * listeners use it, so both transports see the same names. */
+int tls_server_peer_identity(SSL *ssl, struct peer_identity *out);
 
 /* The verified client certificate of ssl, or NULL (none presented, or it did
  * not verify). Borrowed from ssl. */
