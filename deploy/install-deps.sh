@@ -8,7 +8,7 @@ PKGS="build-essential cmake pkg-config
 libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev protobuf-compiler
 libcurl4-openssl-dev libssl-dev libjansson-dev libevent-dev
 python3 python3-grpcio python3-protobuf curl jq openssl ca-certificates clang libclang-rt-14-dev
-libnghttp2-dev nghttp2-client chromium python3-h2 clang-format"
+libnghttp2-dev nghttp2-client libhiredis-dev redis-server chromium python3-h2 clang-format"
 
 # Node.js and npm for the interop tests (any install of them will do)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -7,7 +7,7 @@ import os
 import re
 import sys
 
-LAYERS = ["util", "core", "aws", "config", "credentials", "upstream", "pipeline", "frontend", "app"]
+LAYERS = ["util", "core", "aws", "config", "credentials", "fleet", "upstream", "pipeline", "frontend", "app"]
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "service", "src")
 
 

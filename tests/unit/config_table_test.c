@@ -11,8 +11,8 @@
 #include "config_table.h"
 #include "test_util.h"
 
-static const char *const s_sections[] = {"grpc",   "http",    "aws",         "gateway", "cache",
-                                         "tokens", "tenants", "credentials", "upstream"};
+static const char *const s_sections[] = {"grpc",   "http",    "aws",         "gateway",  "cache",
+                                         "tokens", "tenants", "credentials", "upstream", "redis"};
 
 int main(void)
 {

@@ -32,7 +32,8 @@
 
 /* One call waiting on Bedrock; also the upstream callback's argument. */
 struct s_link {
-    int pages; /* upstream pages this call has taken in */
+    int pages;                /* upstream pages this call has taken in */
+    struct fleet_op *rate_op; /* asking the fleet-wide tenant bucket */
     struct s_link *prev, *next;
     struct handler_call *call;
     struct gateway *g;
@@ -49,6 +50,7 @@ struct gateway {
     struct event *sighup;
     struct event_base *base;
     struct fetcher *fetcher;
+    struct fleet *fleet;       /* NULL: single replica (no redis.url) */
     struct page_cache *pcache; /* the page source: cache in front of the fetcher */
     struct metrics metrics;
     struct grpc_frontend *grpc;
@@ -161,23 +163,42 @@ static struct handler_ctx s_ctx(const struct gateway *g, const struct handler_ca
     return ctx;
 }
 
-/* The tenant's token bucket (c authenticated against g->current). */
-static enum bgw_status s_rate_limit(struct gateway *g, const struct handler_call *c,
-                                    struct bgw_error *err)
+static enum bgw_status s_rate_refused(const struct handler_call *c, int64_t wait_ms,
+                                      struct bgw_error *err)
 {
-    const struct tenant_table *tt = &g->current->cfg->tenants;
-    size_t i = (size_t)(c->tenant - tt->tenants);
-    int64_t wait_ms = 0;
-    if (i >= tt->n_tenants)
-        return BGW_OK;
-    bool ok = ratelimit_take(&g->buckets[i], &c->tenant->rate_limit, clock_mono_ms(), &wait_ms);
-    if (ok)
-        return BGW_OK;
     bgw_error_set(err, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
                   "rate limit exceeded for tenant %s: retry after %lld ms", c->tenant->id,
                   (long long)wait_ms);
     err->retry_after_s = ratelimit_retry_after_s(wait_ms);
     return err->status;
+}
+
+/* The tenant's local token bucket (c authenticated against the config
+ * snapshot it holds; a call that raced a reload is not limited here).
+ * With a fleet this is the stand-in while Redis is unavailable: the limit
+ * over redis.fallback_replicas. */
+static enum bgw_status s_rate_limit(struct gateway *g, const struct handler_call *c,
+                                    struct bgw_error *err)
+{
+    if (c->config_ref != g->current || !c->tenant || c->tenant->rate_limit.rate_mrps == 0)
+        return BGW_OK;
+    const struct tenant_table *tt = &g->current->cfg->tenants;
+    size_t i = (size_t)(c->tenant - tt->tenants);
+    int64_t wait_ms = 0;
+    if (i >= tt->n_tenants)
+        return BGW_OK;
+    struct ratelimit_limit lim = c->tenant->rate_limit;
+    if (g->fleet && g->cfg->redis.fallback_replicas > 1) {
+        lim.rate_mrps /= g->cfg->redis.fallback_replicas;
+        lim.burst /= g->cfg->redis.fallback_replicas;
+        if (lim.rate_mrps < 1)
+            lim.rate_mrps = 1;
+        if (lim.burst < 1)
+            lim.burst = 1;
+    }
+    if (ratelimit_take(&g->buckets[i], &lim, clock_mono_ms(), &wait_ms))
+        return BGW_OK;
+    return s_rate_refused(c, wait_ms, err);
 }
 
 static void s_track(struct gateway *g, struct handler_call *c, struct s_link *l)
@@ -376,6 +397,9 @@ static void s_on_page(void *arg, const struct page_cache_result *r)
     s_maybe_exit(g);
 }
 
+static void s_admitted(struct gateway *g, struct handler_call *c);
+static void s_on_rate(void *arg, enum fleet_take_result r, int64_t wait_ms);
+
 static void s_submit(void *arg, struct handler_call *c)
 {
     struct gateway *g = arg;
@@ -396,10 +420,60 @@ static void s_submit(void *arg, struct handler_call *c)
     }
     c->config_ref = config_ref_acquire(g->current);
     struct handler_ctx ctx = s_ctx(g, c);
-    if (handler_authenticate(&ctx, c, &err) != BGW_OK || s_rate_limit(g, c, &err) != BGW_OK) {
+    if (handler_authenticate(&ctx, c, &err) != BGW_OK) {
         s_finish(g, c, NULL, &err);
         return;
     }
+    if (g->fleet && c->tenant && c->tenant->rate_limit.rate_mrps > 0) {
+        /* the fleet-wide bucket first; the call is tracked meanwhile */
+        struct s_link *l = calloc(1, sizeof(*l));
+        if (l) {
+            l->g = g;
+            l->call = c;
+            s_track(g, c, l);
+            const struct ratelimit_limit *rl = &c->tenant->rate_limit;
+            l->rate_op =
+                fleet_take(g->fleet, "tenant", c->tenant->id, (double)rl->rate_mrps / 1000.0,
+                           (double)rl->burst, s_on_rate, l);
+            if (l->rate_op)
+                return;
+            s_untrack(g, c); /* Redis unavailable: the local bucket */
+        }
+    }
+    if (s_rate_limit(g, c, &err) != BGW_OK) {
+        s_finish(g, c, NULL, &err);
+        return;
+    }
+    s_admitted(g, c);
+}
+
+/* The fleet-wide tenant bucket answered. */
+static void s_on_rate(void *arg, enum fleet_take_result r, int64_t wait_ms)
+{
+    struct s_link *l = arg;
+    struct gateway *g = l->g;
+    struct handler_call *c = l->call;
+    l->rate_op = NULL;
+    s_untrack(g, c); /* frees l */
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    if (r == FLEET_REFUSED || (r == FLEET_TAKE_UNAVAILABLE && s_rate_limit(g, c, &err) != BGW_OK)) {
+        if (r == FLEET_REFUSED)
+            s_rate_refused(c, wait_ms, &err);
+        s_finish(g, c, NULL, &err);
+        s_maybe_exit(g);
+        return;
+    }
+    s_admitted(g, c);
+    s_maybe_exit(g);
+}
+
+/* Authenticated and within its rate: on to the handler and upstream. */
+static void s_admitted(struct gateway *g, struct handler_call *c)
+{
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    struct handler_ctx ctx = s_ctx(g, c);
     struct jobs_request q;
     enum handler_next next;
     struct handler_now now = {clock_mono_ms(), s_wall_s()};
@@ -422,6 +496,7 @@ static void s_submit(void *arg, struct handler_call *c)
     l->g = g;
     l->call = c;
     l->pages = 0;
+    l->rate_op = NULL;
     s_track(g, c, l);
     int rc = s_fetch(g, c, l, &q, &err);
     jobs_request_clean_up(&q);
@@ -440,6 +515,8 @@ static int s_metrics(void *arg, struct buf *out)
     if (core)
         cache_get_stats(core, &cs);
     int bad = metrics_render(&g->metrics, core ? &cs : NULL, out);
+    if (g->fleet)
+        bad |= fleet_metrics_render(g->fleet, out);
     if (!g->tls_on[0] && !g->tls_on[1])
         return bad;
     int64_t now = clock_wall_ms() / 1000;
@@ -534,6 +611,8 @@ static void s_on_grace(evutil_socket_t fd, short what, void *arg)
             g->n_inflight);
     while (g->inflight.next != &g->inflight) {
         struct handler_call *c = g->inflight.next->call;
+        fleet_op_cancel(g->inflight.next->rate_op);
+        g->inflight.next->rate_op = NULL;
         page_cache_cancel(c->upstream);
         c->upstream = NULL;
         s_untrack(g, c);
@@ -750,7 +829,16 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         buf_append_str(err, "cannot set up the credentials provider");
         goto fail;
     }
-    struct fetcher_options fo = {g->cfg, g->base, opts->credentials};
+    if (g->cfg->redis.url[0]) {
+        char why[200];
+        struct fleet_options flo = {g->base, g->cfg};
+        g->fleet = fleet_new(&flo, why, sizeof(why));
+        if (!g->fleet) {
+            buf_appendf(err, "redis: %s", why);
+            goto fail;
+        }
+    }
+    struct fetcher_options fo = {g->cfg, g->base, opts->credentials, g->fleet};
     g->fetcher = fetcher_new(&fo);
     if (!g->fetcher) {
         buf_append_str(err, "cannot create the upstream HTTP client");
@@ -762,6 +850,7 @@ struct gateway *gateway_new(const struct gateway_options *opts, struct buf *err)
         .fetcher = g->fetcher,
         .credentials = opts->credentials,
         .metrics = &g->metrics,
+        .fleet = g->fleet,
     };
     g->pcache = page_cache_new(&pco);
     if (!g->pcache) {
@@ -909,6 +998,7 @@ void gateway_destroy(struct gateway *g)
     rest_frontend_destroy(g->rest);
     page_cache_destroy(g->pcache);
     fetcher_destroy(g->fetcher);
+    fleet_destroy(g->fleet);
     credentials_provider_detach(g->credentials);
     if (g->sigterm)
         event_free(g->sigterm);

@@ -557,6 +557,71 @@ static int s_number(struct s_ctx *c, json_t *obj, const char *key, const char *p
     return 0;
 }
 
+/* redis.*: the scalars came through the table; here the URL's shape, the
+ * password's source and what Redis needs of the rest. */
+static int s_load_redis(struct s_ctx *c, json_t *root, struct config *cfg)
+{
+    json_t *o;
+    if (s_object(c, root, "redis", "redis", &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    if (s_check_section(c, o, "redis") != 0)
+        return -1;
+    struct config_redis *r = &cfg->redis;
+    json_t *pf = json_object_get(o, "password_file"), *pe = json_object_get(o, "password_env");
+    if (!r->url[0]) {
+        if (json_object_size(o) == 0)
+            return 0;
+        return s_fail(c, "redis.url", "is required when other redis.* keys are given");
+    }
+    char why[160];
+    if (redis_url_parse(r->url, &r->parsed, why, sizeof(why)) != 0)
+        return s_fail(c, "redis.url", "%s", why);
+    if (pf && pe)
+        return s_fail(c, "redis.password_file", "give only one of password_file and password_env");
+    if ((pf || pe) && r->parsed.password[0])
+        return s_fail(c, pf ? "redis.password_file" : "redis.password_env",
+                      "the URL carries a password too: give it in one place");
+    if (pf || pe) {
+        const char *path = pf ? "redis.password_file" : "redis.password_env";
+        json_t *v = pf ? pf : pe;
+        if (!json_is_string(v) || json_string_length(v) == 0)
+            return s_fail(c, path, "must be a non-empty string");
+        const char *sv = json_string_value(v);
+        if (pe) {
+            const char *e = getenv(sv);
+            if (!e || !*e)
+                return s_fail(c, path, "environment variable %s is not set", sv);
+            if (strlen(e) >= sizeof(r->password))
+                return s_fail(c, path, "the password is too long");
+            snprintf(r->password, sizeof(r->password), "%s", e);
+        } else {
+            FILE *f = fopen(sv, "rb");
+            if (!f)
+                return s_fail(c, path, "cannot open %s: %s", sv, strerror(errno));
+            size_t len = fread(r->password, 1, sizeof(r->password) - 1, f);
+            int more = fgetc(f);
+            fclose(f);
+            r->password[len] = '\0';
+            while (len > 0 && (r->password[len - 1] == '\n' || r->password[len - 1] == '\r'))
+                r->password[--len] = '\0';
+            if (more != EOF || len == 0 || strlen(r->password) != len) {
+                OPENSSL_cleanse(r->password, sizeof(r->password));
+                return s_fail(c, path, "%s must hold one password (1 to %zu bytes, no NUL)", sv,
+                              sizeof(r->password) - 1);
+            }
+        }
+    }
+    if (r->parsed.transport != REDIS_TLS && r->ca_file[0])
+        return s_fail(c, "redis.ca_file", "applies to rediss:// URLs only");
+    if (cfg->tokens_ephemeral)
+        return s_fail(c, "redis.url",
+                      "needs tokens.secret (the same on every replica): shared values are "
+                      "authenticated with a key derived from it");
+    return 0;
+}
+
 static int s_load_credentials(struct s_ctx *c, json_t *root, struct config *cfg)
 {
     json_t *o;
@@ -832,8 +897,9 @@ int config_load_string(const char *json_text, const char *name, const struct con
         s_load_grpc(&c, root, out) != 0 || s_load_http(&c, root, out) != 0 ||
         s_load_aws(&c, root, env, out) != 0 || s_load_gateway(&c, root, out) != 0 ||
         s_load_tokens(&c, root, out) != 0 || s_load_cache(&c, root, out) != 0 ||
-        s_load_tenants(&c, root, out) != 0 || s_check_mtls_listeners(&c, out) != 0 ||
-        s_load_credentials(&c, root, out) != 0 || s_load_upstream(&c, root, out) != 0)
+        s_load_redis(&c, root, out) != 0 || s_load_tenants(&c, root, out) != 0 ||
+        s_check_mtls_listeners(&c, out) != 0 || s_load_credentials(&c, root, out) != 0 ||
+        s_load_upstream(&c, root, out) != 0)
         goto cleanup;
     rc = 0;
 cleanup:
@@ -885,6 +951,9 @@ void config_clean_up(struct config *c)
     c->n_cors_origins = 0;
     tenant_table_clean_up(&c->tenants);
     page_token_keys_clean_up(&c->tokens);
+    OPENSSL_cleanse(c->redis.password, sizeof(c->redis.password));
+    OPENSSL_cleanse(c->redis.parsed.password, sizeof(c->redis.parsed.password));
+    OPENSSL_cleanse(c->redis.url, sizeof(c->redis.url));
     c->tokens_ephemeral = false;
     OPENSSL_cleanse(c->cred_secret_access_key, sizeof(c->cred_secret_access_key));
     OPENSSL_cleanse(c->cred_session_token, sizeof(c->cred_session_token));

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "page_token.h"
+#include "redis_url.h"
 #include "tenant.h"
 
 /* Defaults for every limit (docs/configuration.md). */
@@ -96,6 +97,19 @@ struct config_cache {
     bool share_across_tenants;
 };
 
+/* redis.* (fleet.h): the state replicas share. url "" = single replica. */
+struct config_redis {
+    char url[1024];
+    struct redis_url parsed;
+    char password[512]; /* redis.password_file / password_env; wiped on clean-up */
+    char ca_file[512];
+    char key_prefix[128];
+    int64_t timeout_ms;
+    int64_t connect_timeout_ms;
+    int64_t lease_ms;
+    int64_t fallback_replicas;
+};
+
 struct config {
     char grpc_listen[300];
     struct config_tls grpc_tls;
@@ -146,6 +160,7 @@ struct config {
     bool tokens_ephemeral;
 
     struct config_cache cache;
+    struct config_redis redis;
 
     struct tenant_table tenants;
 

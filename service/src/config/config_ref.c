@@ -95,6 +95,9 @@ int config_ref_restart_keys(const struct config *a, const struct config *b, stru
             } else if (strncmp(k->path, "http.tls.", 9) == 0 && !tls_done[1]) {
                 tls_done[1] = true;
                 s_note(out, &n, !s_tls_eq(&a->http_tls, &b->http_tls), "http.tls");
+            } else if (strcmp(k->path, "redis.password_file") == 0) {
+                s_note(out, &n, strcmp(a->redis.password, b->redis.password) != 0,
+                       "redis.password");
             } else if (strcmp(k->path, "aws.endpoint") == 0) {
                 s_note(out, &n, strcmp(a->endpoint_url, b->endpoint_url) != 0, k->path);
             }

@@ -27,6 +27,7 @@ enum s_state {
     S_NEW,
     S_WAIT_CREDS,
     S_QUEUED, /* waiting for admission (concurrency / rate) */
+    S_FLEET,  /* asking the fleet-wide upstream bucket (Redis) for a token */
     S_ON_WIRE,
     S_BACKOFF,
 };
@@ -46,6 +47,8 @@ struct fetcher {
     size_t on_wire;
     struct fetcher_fetch *q_head, *q_tail; /* admission FIFO */
     struct event *pump_timer;
+    struct fleet *fleet;   /* NULL: the local bucket is the budget */
+    char budget_name[600]; /* the fleet bucket: endpoint and region */
 };
 
 struct fetcher_fetch {
@@ -71,6 +74,13 @@ struct fetcher_fetch {
     const char *transport_error;
     struct bgw_error last_err;
     bool have_err;
+    /* The fleet-wide budget: a token taken from Redis for the next
+     * exchange (the local bucket is then skipped), the request for one in
+     * flight, and since when this exchange waits for admission. */
+    bool fleet_token;
+    bool fleet_local; /* Redis was unavailable for this exchange */
+    struct fleet_op *fleet_op;
+    int64_t admit_since_ms;
 };
 
 static void s_on_pump(evutil_socket_t fd, short what, void *arg);
@@ -83,7 +93,9 @@ struct fetcher *fetcher_new(const struct fetcher_options *opts)
     f->cfg = opts->cfg;
     f->base = opts->base;
     f->credentials = opts->credentials;
+    f->fleet = opts->fleet;
     const struct config *c = f->cfg;
+    snprintf(f->budget_name, sizeof(f->budget_name), "%s|%s", c->endpoint_url, c->region);
     struct upstream_http_options uo = {
         .connect_timeout_ms = c->upstream_connect_timeout_ms,
         .max_body_bytes = c->upstream_max_body_bytes,
@@ -102,7 +114,11 @@ struct fetcher *fetcher_new(const struct fetcher_options *opts)
     f->backoff.base_ms = c->retry_base_ms;
     f->backoff.throttle_base_ms = c->retry_throttle_base_ms;
     f->backoff.max_ms = c->retry_max_backoff_ms;
-    token_bucket_init(&f->bucket, c->upstream_rate_per_s, c->upstream_burst, now);
+    /* With a fleet, the local bucket stands in only while Redis is
+     * unavailable: its share is the budget over redis.fallback_replicas. */
+    double share = f->fleet ? (double)c->redis.fallback_replicas : 1.0;
+    double burst = c->upstream_burst / share;
+    token_bucket_init(&f->bucket, c->upstream_rate_per_s / share, burst < 1 ? 1 : burst, now);
     return f;
 }
 
@@ -172,6 +188,7 @@ static void s_free_fetch(struct fetcher_fetch *h)
     if (h->next)
         h->next->prev = h->prev;
     f->active--;
+    fleet_op_cancel(h->fleet_op);
     if (h->timer)
         event_free(h->timer);
     credentials_wait_cancel(h->cw);
@@ -211,6 +228,7 @@ static void s_arm(struct fetcher_fetch *h, int64_t delay_ms)
 
 static void s_next(struct fetcher_fetch *h);
 static void s_attempt(struct fetcher_fetch *h);
+static void s_admission_refused(struct fetcher_fetch *h);
 
 /* Starts queued fetches while there is room; re-arms the pump for the
  * bucket's next token. */
@@ -218,7 +236,7 @@ static void s_pump(struct fetcher *f)
 {
     int64_t now = clock_mono_ms();
     while (f->q_head && f->on_wire < f->cfg->upstream_max_concurrency) {
-        if (!token_bucket_take(&f->bucket, now)) {
+        if (!f->q_head->fleet_token && !token_bucket_take(&f->bucket, now)) {
             int64_t w = token_bucket_wait_ms(&f->bucket, now);
             struct timeval tv = {(time_t)(w / 1000), (suseconds_t)((w % 1000) * 1000)};
             evtimer_del(f->pump_timer);
@@ -247,10 +265,7 @@ static void s_on_timer(evutil_socket_t fd, short what, void *arg)
     if (h->state == S_QUEUED) {
         /* waited as long as allowed for admission */
         s_q_remove(h);
-        bgw_error_set(&h->last_err, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
-                      "gateway upstream limit reached (upstream.max_concurrency / rate_per_s)");
-        h->last_err.retry_after_s = 1;
-        s_fail(h);
+        s_admission_refused(h);
         return;
     }
     s_next(h); /* backoff over */
@@ -266,6 +281,42 @@ static void s_on_creds(void *arg, const struct credentials *c, const struct bgw_
         s_fail(h);
         return;
     }
+    s_next(h);
+}
+
+static void s_admission_refused(struct fetcher_fetch *h)
+{
+    bgw_error_set(&h->last_err, BGW_ERR_RESOURCE_EXHAUSTED, NULL,
+                  "gateway upstream limit reached (upstream.max_concurrency / rate_per_s)");
+    h->last_err.retry_after_s = 1;
+    s_fail(h);
+}
+
+/* The fleet-wide bucket answered: a token (on to the local concurrency
+ * limit), "not yet" (wait as long as the queue allows, then ask again), or
+ * Redis unavailable (the local share decides). */
+static void s_on_fleet_token(void *arg, enum fleet_take_result r, int64_t wait_ms)
+{
+    struct fetcher_fetch *h = arg;
+    struct fetcher *f = h->f;
+    h->fleet_op = NULL;
+    if (r == FLEET_REFUSED) {
+        int64_t now = clock_mono_ms();
+        int64_t left = f->cfg->upstream_queue_wait_ms - (now - h->admit_since_ms);
+        if (h->deadline_ms > 0 && h->deadline_ms - now - S_DEADLINE_MARGIN_MS < left)
+            left = h->deadline_ms - now - S_DEADLINE_MARGIN_MS;
+        if (wait_ms > left) {
+            s_admission_refused(h);
+            return;
+        }
+        h->state = S_BACKOFF; /* the timer runs s_next: ask again */
+        s_arm(h, wait_ms > 0 ? wait_ms : 1);
+        return;
+    }
+    if (r == FLEET_TAKEN)
+        h->fleet_token = true;
+    else
+        h->fleet_local = true;
     s_next(h);
 }
 
@@ -305,12 +356,23 @@ static void s_next(struct fetcher_fetch *h)
         s_fail(h);
         return;
     }
+    if (h->admit_since_ms == 0)
+        h->admit_since_ms = now;
+    if (f->fleet && f->cfg->upstream_rate_per_s > 0 && !h->fleet_token && !h->fleet_local) {
+        h->fleet_op = fleet_take(f->fleet, "upstream", f->budget_name, f->cfg->upstream_rate_per_s,
+                                 f->cfg->upstream_burst, s_on_fleet_token, h);
+        if (h->fleet_op) {
+            h->state = S_FLEET;
+            return;
+        }
+        /* Redis unavailable: the local share below */
+    }
     if (!f->q_head && f->on_wire < f->cfg->upstream_max_concurrency &&
-        token_bucket_take(&f->bucket, now)) {
+        (h->fleet_token || token_bucket_take(&f->bucket, now))) {
         s_attempt(h);
         return;
     }
-    int64_t wait = f->cfg->upstream_queue_wait_ms;
+    int64_t wait = f->cfg->upstream_queue_wait_ms - (now - h->admit_since_ms);
     if (h->deadline_ms > 0 && h->deadline_ms - now - S_DEADLINE_MARGIN_MS < wait)
         wait = h->deadline_ms - now - S_DEADLINE_MARGIN_MS;
     s_q_push(h);
@@ -324,6 +386,8 @@ static void s_attempt(struct fetcher_fetch *h)
 {
     struct fetcher *f = h->f;
     int64_t now = clock_mono_ms();
+    h->fleet_token = h->fleet_local = false; /* spent on this exchange */
+    h->admit_since_ms = 0;
     bool probe = false;
     int64_t retry_in = 0;
     if (!breaker_allow(&f->breaker, now, &probe, &retry_in)) {

@@ -27,6 +27,7 @@
 #include "breaker.h"
 #include "config.h"
 #include "credentials.h"
+#include "fleet.h"
 #include "jobs.h"
 #include "status.h"
 
@@ -38,6 +39,10 @@ struct fetcher_options {
     const struct config *cfg;                 /* endpoint, region, timeouts; outlives the fetcher */
     struct event_base *base;                  /* the loop */
     struct credentials_provider *credentials; /* outlives the fetcher */
+    /* NULL, or the fleet whose Redis bucket holds upstream.rate_per_s/burst
+     * for every replica (the local bucket, divided by
+     * redis.fallback_replicas, stands in while Redis is unavailable). */
+    struct fleet *fleet;
 };
 
 /* What a fetch produced; valid only during the callback. The callback may

@@ -24,6 +24,7 @@
 #define S_FLIGHT_BUCKETS 256
 #define S_DEADLINE_MARGIN_MS 20 /* kept back from a caller's deadline to answer */
 #define S_SWEEP_WORK 1000
+#define S_LEASE_POLL_MS 10 /* while another replica holds a key's lease */
 
 enum s_kind { S_READY, S_WAITING, S_PASS };
 
@@ -60,6 +61,13 @@ struct s_flight {
     size_t n_waiters;
     bool background;
     int64_t started_ms;
+    /* The shared tier (fleet.h): before any upstream call the flight asks
+     * Redis for the page and the key's lease; while another replica holds
+     * the lease it polls (poll_timer) for that replica's page. */
+    struct jobs_request q;    /* for the upstream call made later */
+    struct fleet_op *lookup;  /* in flight */
+    struct event *poll_timer; /* NULL until first needed */
+    bool lease_mine;          /* this replica calls Bedrock for the fleet */
 };
 
 struct page_cache {
@@ -73,6 +81,7 @@ struct page_cache {
     int64_t (*mono_ms)(void);
     struct credentials_provider *credentials;
     struct metrics *m;
+    struct fleet *fleet; /* NULL: single replica */
     struct cache *cache; /* NULL when disabled */
     struct s_flight *table[S_FLIGHT_BUCKETS];
     struct s_flight *all; /* every flight, registered or not */
@@ -272,20 +281,58 @@ static void s_flight_free(struct page_cache *pc, struct s_flight *f)
         f->next_all->prev_all = f->prev_all;
     if (f->background)
         pc->n_background--;
+    fleet_op_cancel(f->lookup);
+    if (f->poll_timer)
+        event_free(f->poll_timer);
+    jobs_request_clean_up(&f->q);
     free(f->key);
     free(f);
 }
 
 static void s_on_flight_done(void *arg, const struct fetcher_result *r);
+static void s_flight_finish(struct s_flight *f, const struct fetcher_result *r);
+static void s_flight_finish_quiet(struct s_flight *f);
+static void s_on_lookup(void *arg, struct fleet_lookup *r);
 
-/* Starts an upstream fetch for pc->key / q and registers it. */
+/* The flight's own upstream call; on a failure to start it, the waiters
+ * get the error (or a stale page) and the flight ends. */
+static void s_flight_upstream(struct s_flight *f)
+{
+    struct page_cache *pc = f->pc;
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    /* No deadline: the call serves every waiter, each with its own timer;
+     * aws.timeout_ms bounds it. */
+    f->fetch = s_fetch(pc, &f->q, 0, s_on_flight_done, f, &err);
+    if (f->fetch)
+        return;
+    if (f->lease_mine)
+        fleet_release(pc->fleet, f->key, f->key_len);
+    struct fetcher_result r = {.status = err.status, .err = &err};
+    s_flight_finish(f, &r);
+}
+
+/* Asks the shared tier for the page and the lease; without Redis, the
+ * flight's own upstream call. */
+static void s_flight_ask_fleet(struct s_flight *f)
+{
+    struct page_cache *pc = f->pc;
+    f->lookup = fleet_lookup(pc->fleet, f->key, f->key_len, true, s_on_lookup, f);
+    if (!f->lookup)
+        s_flight_upstream(f);
+}
+
+/* Starts the fetch of pc->key / q (shared tier first, unless no_cache or
+ * single replica) and registers it. */
 static struct s_flight *s_flight_start(struct page_cache *pc, const struct jobs_request *q,
-                                       uint64_t h, bool background, int64_t now_ms,
+                                       uint64_t h, bool background, bool no_cache, int64_t now_ms,
                                        struct bgw_error *err)
 {
     struct s_flight *f = calloc(1, sizeof(*f));
     char *key = malloc(pc->key.len + 1);
-    if (!f || !key) {
+    if (!f || !key || jobs_request_copy(q, &f->q) != 0) {
+        if (f)
+            jobs_request_clean_up(&f->q);
         free(f);
         free(key);
         bgw_error_set(err, BGW_ERR_NOMEM, NULL, "out of memory");
@@ -299,13 +346,15 @@ static struct s_flight *s_flight_start(struct page_cache *pc, const struct jobs_
     f->background = background;
     f->started_ms = now_ms;
     s_list_init(&f->waiters);
-    /* No deadline: the call serves every waiter, each with its own timer;
-     * aws.timeout_ms bounds it. */
-    f->fetch = s_fetch(pc, q, 0, s_on_flight_done, f, err);
-    if (!f->fetch) {
-        free(key);
-        free(f);
-        return NULL;
+    bool shared = pc->fleet && !no_cache && fleet_up(pc->fleet);
+    if (!shared) {
+        f->fetch = s_fetch(pc, q, 0, s_on_flight_done, f, err);
+        if (!f->fetch) {
+            jobs_request_clean_up(&f->q);
+            free(key);
+            free(f);
+            return NULL;
+        }
     }
     struct s_flight *old = s_flight_find(pc, f->key, f->key_len, h);
     if (old) /* a no-cache call replaces it as the one to join */
@@ -320,6 +369,16 @@ static struct s_flight *s_flight_start(struct page_cache *pc, const struct jobs_
     if (background) {
         pc->n_background++;
         pc->m->background_refreshes++;
+    }
+    if (shared) {
+        f->lookup = fleet_lookup(pc->fleet, f->key, f->key_len, true, s_on_lookup, f);
+        if (!f->lookup) { /* went down just now: the flight's own call */
+            f->fetch = s_fetch(pc, q, 0, s_on_flight_done, f, err);
+            if (!f->fetch) {
+                s_flight_free(pc, f);
+                return NULL;
+            }
+        }
     }
     return f;
 }
@@ -402,8 +461,38 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
     struct s_flight *f = arg;
     struct page_cache *pc = f->pc;
     f->fetch = NULL;
-    s_flight_unregister(pc, f);
     s_count_upstream(pc, r);
+    if (pc->fleet) { /* before the local tier takes the page over */
+        if (r->status == BGW_OK)
+            fleet_store(pc->fleet, f->key, f->key_len, r->page, clock_wall_ms());
+        else if (f->lease_mine)
+            fleet_release(pc->fleet, f->key, f->key_len);
+    }
+    s_flight_finish(f, r);
+}
+
+/* The shared tier answered every waiter: the flight ends without an
+ * upstream call. */
+static void s_flight_finish_quiet(struct s_flight *f)
+{
+    struct page_cache *pc = f->pc;
+    while (f->waiters.next != &f->waiters) { /* none left normally; be safe */
+        struct page_cache_fetch *h = f->waiters.next;
+        s_list_del(h);
+        f->n_waiters--;
+        struct bgw_error err;
+        bgw_error_set(&err, BGW_ERR_UNAVAILABLE, NULL, "shared cache flight ended");
+        s_deliver_error(h, &err, NULL);
+    }
+    s_flight_free(pc, f);
+}
+
+/* The flight's upstream result (or a failure to make the call) to every
+ * waiter; the page into the local tier; the flight ends. */
+static void s_flight_finish(struct s_flight *f, const struct fetcher_result *r)
+{
+    struct page_cache *pc = f->pc;
+    s_flight_unregister(pc, f);
     int64_t now_ms = s_now(pc);
     struct cache_entry *e = NULL;
     if (r->status == BGW_OK) {
@@ -461,7 +550,7 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
                 pc->m->stale[METRICS_STALE_ERROR]++;
                 s_deliver_entry(h, stale, PAGE_CACHE_STALE_ERROR, now_ms);
             } else {
-                s_deliver_error(h, r->err, r);
+                s_deliver_error(h, r->err, r->attempts || r->http_status ? r : NULL);
             }
         }
     }
@@ -470,6 +559,103 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
                           json_pack("{s:s,s:i}", "code", bgw_status_grpc_name(r->status),
                                     "http_status", (int)r->http_status));
     s_flight_free(pc, f);
+}
+
+/* --- the shared tier ------------------------------------------------------ */
+
+static void s_on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_flight_ask_fleet(arg);
+}
+
+/* Answers the waiters the entry e can answer: fresh, every one; stale
+ * within stale-while-revalidate, those whose max-age allows it. */
+static void s_deliver_shared(struct s_flight *f, struct cache_entry *e, int64_t now_ms)
+{
+    struct page_cache *pc = f->pc;
+    enum cache_state st = cache_entry_state(pc->cache, e, now_ms);
+    if (st != CACHE_FRESH && st != CACHE_STALE_SWR)
+        return;
+    int64_t age = cache_entry_age_ms(e, now_ms);
+    /* Taken off the flight first: a callback may start or cancel calls. */
+    struct page_cache_fetch out;
+    s_list_init(&out);
+    struct page_cache_fetch *h = f->waiters.next;
+    while (h != &f->waiters) {
+        struct page_cache_fetch *next = h->next;
+        if (h->ctl.max_age_ms < 0 || age <= h->ctl.max_age_ms) {
+            s_list_del(h);
+            f->n_waiters--;
+            h->flight = NULL;
+            s_list_add_tail(&out, h);
+        }
+        h = next;
+    }
+    while (out.next != &out) {
+        h = out.next;
+        s_list_del(h);
+        if (st == CACHE_FRESH) {
+            s_deliver_entry(h, e, PAGE_CACHE_HIT, now_ms);
+        } else {
+            pc->m->stale[METRICS_STALE_REVALIDATING]++;
+            s_deliver_entry(h, e, PAGE_CACHE_STALE_REVALIDATING, now_ms);
+        }
+    }
+}
+
+static void s_on_lookup(void *arg, struct fleet_lookup *r)
+{
+    struct s_flight *f = arg;
+    struct page_cache *pc = f->pc;
+    struct fleet_stats *fs = fleet_stats_mut(pc->fleet);
+    f->lookup = NULL;
+    if (r->result == FLEET_UNAVAILABLE) {
+        s_flight_upstream(f); /* Redis never fails a call */
+        return;
+    }
+    int64_t now_ms = s_now(pc);
+    bool fresh = false;
+    if (r->result == FLEET_PAGE) {
+        /* Into the local tier with its real age (unless a newer page is
+         * there already): the local windows then decide hit, SWR, SIE. */
+        int64_t stored = now_ms - r->age_ms;
+        enum cache_state st;
+        struct cache_entry *e = cache_lookup(pc->cache, f->key, f->key_len, now_ms, &st);
+        if (!e || cache_entry_stored_ms(e) < stored)
+            e = cache_store(pc->cache, f->key, f->key_len, r->page, stored);
+        if (e) {
+            fresh = cache_entry_state(pc->cache, e, now_ms) == CACHE_FRESH;
+            s_deliver_shared(f, e, now_ms);
+        }
+    }
+    if (r->lease_mine) {
+        f->lease_mine = true;
+        fs->leases_taken++;
+        s_flight_upstream(f);
+        return;
+    }
+    if (fresh || f->n_waiters == 0) {
+        /* answered; or nobody waits (a background refresh another replica
+         * is making: the next local miss picks its page up) */
+        s_flight_finish_quiet(f);
+        return;
+    }
+    if (!r->lease_held || now_ms - f->started_ms >= pc->cfg->redis.lease_ms) {
+        /* no lease to wait on (a page fresh by Redis's clock, stale by
+         * ours), or waited as long as a lease lasts: own call */
+        if (r->lease_held)
+            fs->lease_timeouts++;
+        s_flight_upstream(f);
+        return;
+    }
+    fs->lease_waits++;
+    if (!f->poll_timer)
+        f->poll_timer = evtimer_new(pc->base, s_on_poll, f);
+    struct timeval tv = {0, S_LEASE_POLL_MS * 1000};
+    if (!f->poll_timer || evtimer_add(f->poll_timer, &tv) != 0)
+        s_flight_upstream(f);
 }
 
 /* A waiter's own deadline ran out: answer it (stale if allowed), leave the
@@ -612,6 +798,7 @@ struct page_cache *page_cache_new(const struct page_cache_options *opts)
     pc->mono_ms = opts->mono_ms ? opts->mono_ms : clock_mono_ms;
     pc->credentials = opts->credentials;
     pc->m = opts->metrics;
+    pc->fleet = opts->fleet;
     s_list_init(&pc->ready);
     s_list_init(&pc->pass);
     buf_init(&pc->key, 64u * 1024u);
@@ -646,7 +833,8 @@ void page_cache_destroy(struct page_cache *pc)
             s_list_del(h);
             s_handle_free(h);
         }
-        s_cancel(pc, f->fetch);
+        if (f->fetch)
+            s_cancel(pc, f->fetch);
         s_flight_free(pc, f);
     }
     while (pc->ready.next != &pc->ready) {
@@ -692,7 +880,7 @@ static int s_miss(struct page_cache *pc, struct page_cache_fetch *h, const struc
             pc->n_background--;
         }
     } else {
-        f = s_flight_start(pc, q, hash, false, now_ms, err);
+        f = s_flight_start(pc, q, hash, false, h->ctl.no_cache, now_ms, err);
         if (!f)
             return -1;
     }
@@ -774,7 +962,7 @@ struct page_cache_fetch *page_cache_fetch_page(struct page_cache *pc, const stru
                 pc->n_background < PAGE_CACHE_MAX_BACKGROUND) {
                 struct bgw_error ferr;
                 bgw_error_clear(&ferr);
-                if (!s_flight_start(pc, q, hash, true, now_ms, &ferr))
+                if (!s_flight_start(pc, q, hash, true, false, now_ms, &ferr))
                     log_event_limited(LOG_WARN, "cache_refresh_failed",
                                       json_pack("{s:s}", "msg", ferr.message));
             }

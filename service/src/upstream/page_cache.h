@@ -40,6 +40,7 @@
 #include "config.h"
 #include "credentials.h"
 #include "fetcher.h"
+#include "fleet.h"
 #include "jobs.h"
 #include "metrics.h"
 #include "status.h"
@@ -57,6 +58,11 @@ struct page_cache_options {
     struct fetcher *fetcher;                  /* outlives the page_cache */
     struct credentials_provider *credentials; /* the principal in the key */
     struct metrics *metrics;                  /* outlives the page_cache */
+    /* NULL: single replica. Else the shared tier (fleet.h): a local miss
+     * asks Redis for the page and the key's lease before any upstream call,
+     * waits while another replica holds the lease, and writes what it
+     * fetches; without Redis it goes on alone. Outlives the page_cache. */
+    struct fleet *fleet;
     /* Seams for unit tests (NULL: the real ones): the upstream calls made
      * instead of fetcher_fetch_page / fetcher_cancel on fetcher, and the
      * monotonic clock. */

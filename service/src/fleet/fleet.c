@@ -1,0 +1,530 @@
+/*
+ * fleet - see fleet.h.
+ */
+#include "fleet.h"
+
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "page_codec.h"
+#include "redis_conn.h"
+
+#define S_NAME_HEX 32 /* 128 bits of the HMAC name a key carries */
+#define S_MAC_LEN 32
+#define S_KEY_MAX 512
+
+/* GET the page; with ARGV[1] == "1" and no page fresh at ARGV[4] (its
+ * "<fresh_until>|" prefix), take the lease (ours already counts as taken). */
+static const char s_lookup_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "local mine = 0\n"
+    "if ARGV[1] == '1' then\n"
+    "  local fu = v and tonumber(string.match(v, '^(%d+)|')) or nil\n"
+    "  if not fu or fu <= tonumber(ARGV[4]) then\n"
+    "    if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then mine = 1\n"
+    "    elseif redis.call('GET', KEYS[2]) == ARGV[2] then mine = 1 end\n"
+    "  end\n"
+    "end\n"
+    "return {mine, redis.call('EXISTS', KEYS[2]), v}\n";
+
+static const char s_store_lua[] =
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+    "if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end\n"
+    "return 1\n";
+
+static const char s_release_lua[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+    "return 0\n";
+
+/* A token bucket in a hash {tokens, at}, Redis's clock, rate per ms. */
+static const char s_take_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "local rate = tonumber(ARGV[1]) / 1000\n"
+    "local burst = tonumber(ARGV[2])\n"
+    "local s = redis.call('HMGET', KEYS[1], 'tokens', 'at')\n"
+    "local tokens, at = tonumber(s[1]), tonumber(s[2])\n"
+    "if not tokens or not at then tokens, at = burst, now end\n"
+    "if now > at then tokens = math.min(burst, tokens + (now - at) * rate); at = now end\n"
+    "if tokens > burst then tokens = burst end\n"
+    "local ok, wait = 0, 0\n"
+    "if tokens >= 1 then ok = 1; tokens = tokens - 1\n"
+    "else wait = math.ceil((1 - tokens) / rate) end\n"
+    "redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))\n"
+    "redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate) + 1000)\n"
+    "return {ok, wait}\n";
+
+struct fleet {
+    const struct config *cfg;
+    struct redis_conn *rc;
+    unsigned char k_name[32], k_mac[32];
+    char replica[33]; /* this process's lease value */
+    char where[600];  /* host:port or socket, for events */
+    struct fleet_stats st;
+};
+
+enum s_kind { S_LOOKUP, S_TAKE };
+
+struct fleet_op {
+    struct fleet *f;
+    struct redis_cmd *cmd;
+    enum s_kind kind;
+    fleet_lookup_cb lookup_cb;
+    fleet_take_cb take_cb;
+    void *arg;
+    char name[S_KEY_MAX]; /* the value key (MAC input) */
+    size_t name_len;
+};
+
+static void s_hmac(const unsigned char key[32], const void *a, size_t a_len, const void *b,
+                   size_t b_len, unsigned char out[32])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *h = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    size_t n = 0;
+    if (!h || EVP_MAC_init(h, key, 32, params) != 1 || EVP_MAC_update(h, a, a_len) != 1 ||
+        (b_len && EVP_MAC_update(h, b, b_len) != 1) || EVP_MAC_final(h, out, &n, 32) != 1)
+        memset(out, 0, 32); /* never matches a real MAC: values are then ignored */
+    EVP_MAC_CTX_free(h);
+    EVP_MAC_free(mac);
+}
+
+/* "<prefix>v1:<kind>:<hex of HMAC(k_name, what)>" */
+static size_t s_key(const struct fleet *f, const char *kind, const void *what, size_t what_len,
+                    char out[S_KEY_MAX])
+{
+    unsigned char m[32];
+    s_hmac(f->k_name, what, what_len, NULL, 0, m);
+    int n = snprintf(out, S_KEY_MAX, "%sv1:%s:", f->cfg->redis.key_prefix, kind);
+    for (int i = 0; i < S_NAME_HEX / 2 && n + 2 < S_KEY_MAX; i++)
+        n += snprintf(out + n, (size_t)(S_KEY_MAX - n), "%02x", m[i]);
+    return (size_t)n;
+}
+
+static void s_on_state(void *arg, bool up, const char *reason)
+{
+    struct fleet *f = arg;
+    if (up)
+        log_event(LOG_INFO, "redis_up", json_pack("{s:s}", "redis", f->where));
+    else
+        log_event(LOG_WARN, "redis_down",
+                  json_pack("{s:s,s:s}", "redis", f->where, "reason", reason));
+}
+
+struct fleet *fleet_new(const struct fleet_options *o, char *why, size_t why_len)
+{
+    const struct config_redis *r = &o->cfg->redis;
+    if (!r->url[0]) {
+        snprintf(why, why_len, "redis.url is not set");
+        return NULL;
+    }
+    struct fleet *f = calloc(1, sizeof(*f));
+    if (!f) {
+        snprintf(why, why_len, "out of memory");
+        return NULL;
+    }
+    f->cfg = o->cfg;
+    static const char name_label[] = "bedrockgw redis key names v1";
+    static const char mac_label[] = "bedrockgw redis values v1";
+    unsigned char secret[32];
+    /* the secret's own length may differ from 32: derive through HMAC */
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), o->cfg->tokens.secret, (int)o->cfg->tokens.secret_len,
+         (const unsigned char *)name_label, sizeof(name_label) - 1, secret, &n);
+    memcpy(f->k_name, secret, 32);
+    HMAC(EVP_sha256(), o->cfg->tokens.secret, (int)o->cfg->tokens.secret_len,
+         (const unsigned char *)mac_label, sizeof(mac_label) - 1, secret, &n);
+    memcpy(f->k_mac, secret, 32);
+    OPENSSL_cleanse(secret, sizeof(secret));
+    unsigned char id[16];
+    if (RAND_bytes(id, sizeof(id)) != 1) {
+        snprintf(why, why_len, "no randomness for the replica id");
+        fleet_destroy(f);
+        return NULL;
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(f->replica + 2 * i, 3, "%02x", id[i]);
+    redis_url_where(&r->parsed, f->where, sizeof(f->where));
+    struct redis_conn_options co = {
+        .base = o->base,
+        .url = &r->parsed,
+        .password = r->password[0] ? r->password : NULL,
+        .ca_file = r->ca_file,
+        .timeout_ms = r->timeout_ms,
+        .connect_timeout_ms = r->connect_timeout_ms,
+        .on_state = s_on_state,
+        .state_arg = f,
+    };
+    f->rc = redis_conn_new(&co, why, why_len);
+    if (!f->rc) {
+        fleet_destroy(f);
+        return NULL;
+    }
+    return f;
+}
+
+void fleet_destroy(struct fleet *f)
+{
+    if (!f)
+        return;
+    redis_conn_destroy(f->rc);
+    OPENSSL_cleanse(f->k_name, sizeof(f->k_name));
+    OPENSSL_cleanse(f->k_mac, sizeof(f->k_mac));
+    free(f);
+}
+
+bool fleet_up(const struct fleet *f)
+{
+    return f && redis_conn_up(f->rc);
+}
+
+const struct fleet_stats *fleet_stats(const struct fleet *f)
+{
+    return &f->st;
+}
+
+/* EVAL script with keys and args (all strings). */
+static struct redis_cmd *s_eval(struct fleet *f, const char *script, int n_keys,
+                                const char *const *keys, const size_t *key_lens, int n_args,
+                                const char *const *args, const size_t *arg_lens, redis_cb cb,
+                                void *arg)
+{
+    const char *argv[12];
+    size_t lens[12];
+    char nk[8];
+    int n = 0;
+    argv[n] = "EVAL";
+    lens[n++] = 4;
+    argv[n] = script;
+    lens[n++] = strlen(script);
+    lens[n] = (size_t)snprintf(nk, sizeof(nk), "%d", n_keys);
+    argv[n++] = nk;
+    for (int i = 0; i < n_keys; i++, n++) {
+        argv[n] = keys[i];
+        lens[n] = key_lens[i];
+    }
+    for (int i = 0; i < n_args; i++, n++) {
+        argv[n] = args[i];
+        lens[n] = arg_lens[i];
+    }
+    return redis_conn_send(f->rc, n, argv, lens, cb, arg);
+}
+
+/* ---- pages ---------------------------------------------------------------- */
+
+/* Checks and decodes a stored value; 0 with *page and *fetched, or -1. */
+static int s_open_value(struct fleet *f, const char *name, size_t name_len, const char *v,
+                        size_t len, struct jobs_response *page, int64_t *fetched)
+{
+    if (len < S_MAC_LEN + 10)
+        return -1;
+    unsigned char mac[32];
+    s_hmac(f->k_mac, name, name_len, v, len - S_MAC_LEN, mac);
+    if (CRYPTO_memcmp(mac, v + len - S_MAC_LEN, S_MAC_LEN) != 0)
+        return -1;
+    const char *bar = memchr(v, '|', len - S_MAC_LEN);
+    if (!bar || (size_t)(v + len - S_MAC_LEN - bar) < 9)
+        return -1;
+    const unsigned char *p = (const unsigned char *)bar + 1;
+    uint64_t t = 0;
+    for (int i = 7; i >= 0; i--)
+        t = t << 8 | p[i];
+    *fetched = (int64_t)t;
+    const char *body = bar + 9;
+    return page_codec_decode(body, (size_t)(v + len - S_MAC_LEN - body), page);
+}
+
+static void s_on_lookup(void *arg, enum redis_outcome o, const struct redisReply *reply)
+{
+    struct fleet_op *op = arg;
+    struct fleet *f = op->f;
+    struct fleet_lookup r = {.result = FLEET_UNAVAILABLE};
+    struct jobs_response page;
+    memset(&page, 0, sizeof(page));
+    if (o == REDIS_CMD_OK && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER &&
+        reply->element[1]->type == REDIS_REPLY_INTEGER) {
+        r.result = FLEET_NO_PAGE;
+        r.lease_mine = reply->element[0]->integer == 1;
+        r.lease_held = reply->element[1]->integer == 1;
+        const struct redisReply *v = reply->elements >= 3 ? reply->element[2] : NULL;
+        int64_t fetched = 0;
+        if (v && v->type == REDIS_REPLY_STRING) {
+            if (s_open_value(f, op->name, op->name_len, v->str, v->len, &page, &fetched) == 0) {
+                r.result = FLEET_PAGE;
+                r.page = &page;
+                r.age_ms = clock_wall_ms() - fetched;
+                if (r.age_ms < 0)
+                    r.age_ms = 0; /* clocks of replicas a little apart */
+                if (r.age_ms < f->cfg->cache.ttl_ms)
+                    f->st.l2_hits++;
+                else
+                    f->st.l2_stale++;
+            } else {
+                f->st.mac_failures++;
+                log_event_limited(LOG_WARN, "redis_value_rejected",
+                                  json_pack("{s:s}", "reason",
+                                            "a shared cache value failed its MAC or did not "
+                                            "decode; ignored"));
+            }
+        }
+        if (r.result == FLEET_NO_PAGE)
+            f->st.l2_misses++;
+    } else {
+        f->st.unavailable++;
+    }
+    fleet_lookup_cb cb = op->lookup_cb;
+    void *cb_arg = op->arg;
+    free(op);
+    cb(cb_arg, &r);
+    jobs_response_clean_up(&page);
+}
+
+struct fleet_op *fleet_lookup(struct fleet *f, const char *key, size_t key_len, bool want_lease,
+                              fleet_lookup_cb cb, void *arg)
+{
+    if (!fleet_up(f)) {
+        if (f)
+            f->st.unavailable++;
+        return NULL;
+    }
+    struct fleet_op *op = calloc(1, sizeof(*op));
+    if (!op)
+        return NULL;
+    op->f = f;
+    op->kind = S_LOOKUP;
+    op->lookup_cb = cb;
+    op->arg = arg;
+    op->name_len = s_key(f, "page", key, key_len, op->name);
+    char lease[S_KEY_MAX];
+    size_t lease_len = s_key(f, "lease", key, key_len, lease);
+    char lease_ms[24], now[24];
+    size_t lm = (size_t)snprintf(lease_ms, sizeof(lease_ms), "%" PRId64, f->cfg->redis.lease_ms);
+    size_t nw = (size_t)snprintf(now, sizeof(now), "%" PRId64, clock_wall_ms());
+    const char *keys[2] = {op->name, lease};
+    size_t key_lens[2] = {op->name_len, lease_len};
+    const char *args[4] = {want_lease ? "1" : "0", f->replica, lease_ms, now};
+    size_t arg_lens[4] = {1, strlen(f->replica), lm, nw};
+    op->cmd = s_eval(f, s_lookup_lua, 2, keys, key_lens, 4, args, arg_lens, s_on_lookup, op);
+    if (!op->cmd) {
+        free(op);
+        f->st.unavailable++;
+        return NULL;
+    }
+    return op;
+}
+
+void fleet_op_cancel(struct fleet_op *op)
+{
+    if (!op)
+        return;
+    redis_cmd_cancel(op->cmd);
+    free(op);
+}
+
+static void s_on_done(void *arg, enum redis_outcome o, const struct redisReply *reply)
+{
+    (void)arg;
+    (void)o;
+    (void)reply;
+}
+
+void fleet_store(struct fleet *f, const char *key, size_t key_len, const struct jobs_response *page,
+                 int64_t fetched_wall_ms)
+{
+    if (!fleet_up(f))
+        return;
+    const struct config_cache *cc = &f->cfg->cache;
+    struct buf v;
+    buf_init(&v, 0);
+    int bad = buf_appendf(&v, "%" PRId64 "|", fetched_wall_ms + cc->ttl_ms);
+    unsigned char t[8];
+    for (int i = 0; i < 8; i++)
+        t[i] = (unsigned char)((uint64_t)fetched_wall_ms >> (8 * i));
+    bad |= buf_append(&v, t, 8) | page_codec_encode(page, &v);
+    char name[S_KEY_MAX], lease[S_KEY_MAX];
+    size_t name_len = s_key(f, "page", key, key_len, name);
+    size_t lease_len = s_key(f, "lease", key, key_len, lease);
+    unsigned char mac[32];
+    if (!bad) {
+        s_hmac(f->k_mac, name, name_len, v.data, v.len, mac);
+        bad = buf_append(&v, mac, sizeof(mac));
+    }
+    if (!bad) {
+        int64_t keep = cc->ttl_ms + (cc->swr_ms > cc->sie_ms ? cc->swr_ms : cc->sie_ms);
+        char px[24];
+        size_t pl = (size_t)snprintf(px, sizeof(px), "%" PRId64, keep > 0 ? keep : 1);
+        const char *keys[2] = {name, lease};
+        size_t key_lens[2] = {name_len, lease_len};
+        const char *args[3] = {v.data, px, f->replica};
+        size_t arg_lens[3] = {v.len, pl, strlen(f->replica)};
+        if (s_eval(f, s_store_lua, 2, keys, key_lens, 3, args, arg_lens, s_on_done, NULL))
+            f->st.l2_writes++;
+    }
+    buf_clean_up(&v);
+}
+
+void fleet_release(struct fleet *f, const char *key, size_t key_len)
+{
+    if (!fleet_up(f))
+        return;
+    char lease[S_KEY_MAX];
+    size_t lease_len = s_key(f, "lease", key, key_len, lease);
+    const char *keys[1] = {lease};
+    const char *args[1] = {f->replica};
+    size_t arg_lens[1] = {strlen(f->replica)};
+    s_eval(f, s_release_lua, 1, keys, &lease_len, 1, args, arg_lens, s_on_done, NULL);
+}
+
+/* ---- buckets ---------------------------------------------------------------- */
+
+static void s_on_take(void *arg, enum redis_outcome o, const struct redisReply *reply)
+{
+    struct fleet_op *op = arg;
+    enum fleet_take_result r = FLEET_TAKE_UNAVAILABLE;
+    int64_t wait = 0;
+    if (o == REDIS_CMD_OK && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER &&
+        reply->element[1]->type == REDIS_REPLY_INTEGER) {
+        r = reply->element[0]->integer == 1 ? FLEET_TAKEN : FLEET_REFUSED;
+        wait = reply->element[1]->integer;
+        if (r == FLEET_REFUSED)
+            op->f->st.rate_refused++;
+    } else {
+        op->f->st.rate_fallbacks++;
+    }
+    fleet_take_cb cb = op->take_cb;
+    void *cb_arg = op->arg;
+    free(op);
+    cb(cb_arg, r, wait);
+}
+
+struct fleet_op *fleet_take(struct fleet *f, const char *kind, const char *name, double rate_per_s,
+                            double burst, fleet_take_cb cb, void *arg)
+{
+    if (!fleet_up(f)) {
+        if (f)
+            f->st.rate_fallbacks++;
+        return NULL;
+    }
+    struct fleet_op *op = calloc(1, sizeof(*op));
+    if (!op)
+        return NULL;
+    op->f = f;
+    op->kind = S_TAKE;
+    op->take_cb = cb;
+    op->arg = arg;
+    char kd[64];
+    snprintf(kd, sizeof(kd), "rate:%s", kind);
+    size_t kl = s_key(f, kd, name, strlen(name), op->name);
+    char rate[40], cap[40];
+    size_t rl = (size_t)snprintf(rate, sizeof(rate), "%.6f", rate_per_s);
+    size_t cl = (size_t)snprintf(cap, sizeof(cap), "%.6f", burst);
+    const char *keys[1] = {op->name};
+    const char *args[2] = {rate, cap};
+    size_t arg_lens[2] = {rl, cl};
+    op->cmd = s_eval(f, s_take_lua, 1, keys, &kl, 2, args, arg_lens, s_on_take, op);
+    if (!op->cmd) {
+        free(op);
+        f->st.rate_fallbacks++;
+        return NULL;
+    }
+    return op;
+}
+
+/* ---- metrics ---------------------------------------------------------------- */
+
+int fleet_metrics_render(const struct fleet *f, struct buf *out)
+{
+    const struct redis_stats *rs = redis_conn_stats(f->rc);
+    const struct fleet_stats *s = &f->st;
+    int bad = buf_appendf(out,
+                          "# HELP bedrockgw_redis_up Whether the connection to the shared Redis "
+                          "is up (1) or not (0).\n# TYPE bedrockgw_redis_up gauge\n"
+                          "bedrockgw_redis_up %d\n",
+                          fleet_up(f) ? 1 : 0);
+    bad |= buf_appendf(out, "# HELP bedrockgw_redis_commands_total Redis commands by outcome "
+                            "(refused: not sent, the connection was down).\n"
+                            "# TYPE bedrockgw_redis_commands_total counter\n");
+    for (int i = 0; i < REDIS_CMD_OUTCOME_COUNT; i++)
+        bad |= buf_appendf(out, "bedrockgw_redis_commands_total{outcome=\"%s\"} %" PRIu64 "\n",
+                           redis_outcome_str((enum redis_outcome)i), rs->outcomes[i]);
+    bad |= buf_appendf(out, "bedrockgw_redis_commands_total{outcome=\"refused\"} %" PRIu64 "\n",
+                       rs->refused);
+    bad |= buf_appendf(out, "# HELP bedrockgw_redis_command_duration_seconds Time to a Redis "
+                            "reply.\n# TYPE bedrockgw_redis_command_duration_seconds histogram\n");
+    for (int i = 0; i < REDIS_LATENCY_BUCKETS; i++)
+        bad |= buf_appendf(
+            out, "bedrockgw_redis_command_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+            redis_latency_bounds_s[i], rs->latency_le[i]);
+    bad |= buf_appendf(out,
+                       "bedrockgw_redis_command_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64
+                       "\nbedrockgw_redis_command_duration_seconds_sum %.6f\n"
+                       "bedrockgw_redis_command_duration_seconds_count %" PRIu64 "\n",
+                       rs->latency_count, rs->latency_sum_s, rs->latency_count);
+    bad |= buf_appendf(out,
+                       "# HELP bedrockgw_redis_connects_total Connections to Redis made (handshake "
+                       "done).\n# TYPE bedrockgw_redis_connects_total counter\n"
+                       "bedrockgw_redis_connects_total %" PRIu64 "\n",
+                       rs->connects);
+    bad |= buf_appendf(out,
+                       "# HELP bedrockgw_cache_l2_total Lookups in the shared (Redis) cache tier "
+                       "after a local miss.\n# TYPE bedrockgw_cache_l2_total counter\n"
+                       "bedrockgw_cache_l2_total{result=\"hit\"} %" PRIu64 "\n"
+                       "bedrockgw_cache_l2_total{result=\"stale\"} %" PRIu64 "\n"
+                       "bedrockgw_cache_l2_total{result=\"miss\"} %" PRIu64 "\n",
+                       s->l2_hits, s->l2_stale, s->l2_misses);
+    bad |= buf_appendf(out,
+                       "# HELP bedrockgw_cache_l2_writes_total Pages written to the shared tier.\n"
+                       "# TYPE bedrockgw_cache_l2_writes_total counter\n"
+                       "bedrockgw_cache_l2_writes_total %" PRIu64 "\n",
+                       s->l2_writes);
+    bad |= buf_appendf(out,
+                       "# HELP bedrockgw_redis_mac_failures_total Shared values ignored: their MAC "
+                       "failed or they did not decode.\n"
+                       "# TYPE bedrockgw_redis_mac_failures_total counter\n"
+                       "bedrockgw_redis_mac_failures_total %" PRIu64 "\n",
+                       s->mac_failures);
+    bad |= buf_appendf(out,
+                       "# HELP bedrockgw_redis_lease_total Fleet-wide single flight: leases taken "
+                       "(this replica called Bedrock for the fleet), polls while another replica "
+                       "held one, waits given up (own call).\n"
+                       "# TYPE bedrockgw_redis_lease_total counter\n"
+                       "bedrockgw_redis_lease_total{event=\"taken\"} %" PRIu64 "\n"
+                       "bedrockgw_redis_lease_total{event=\"wait\"} %" PRIu64 "\n"
+                       "bedrockgw_redis_lease_total{event=\"gave_up\"} %" PRIu64 "\n",
+                       s->leases_taken, s->lease_waits, s->lease_timeouts);
+    bad |= buf_appendf(out,
+                       "# HELP bedrockgw_redis_unavailable_total Cache operations that went on "
+                       "without Redis (down, slow, refused).\n"
+                       "# TYPE bedrockgw_redis_unavailable_total counter\n"
+                       "bedrockgw_redis_unavailable_total %" PRIu64 "\n",
+                       s->unavailable);
+    bad |=
+        buf_appendf(out,
+                    "# HELP bedrockgw_redis_rate_limit_total Fleet-wide bucket decisions: "
+                    "refused by the shared bucket, or taken locally because Redis was "
+                    "unavailable.\n# TYPE bedrockgw_redis_rate_limit_total counter\n"
+                    "bedrockgw_redis_rate_limit_total{decision=\"refused\"} %" PRIu64 "\n"
+                    "bedrockgw_redis_rate_limit_total{decision=\"local_fallback\"} %" PRIu64 "\n",
+                    s->rate_refused, s->rate_fallbacks);
+    return bad ? -1 : 0;
+}
+
+struct fleet_stats *fleet_stats_mut(struct fleet *f)
+{
+    return &f->st;
+}
