@@ -83,13 +83,13 @@ if [ "$REPLICAS" -gt 1 ]; then
     wait_ready "$redis" 'Ready to accept connections' "$RUN/redis.log"
     head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/token-secret"
 fi
-i=0
-while [ $i -lt "$REPLICAS" ]; do
+n=0
+while [ $n -lt "$REPLICAS" ]; do
     cfg="$RUN/gateway.json"
     if [ "$REPLICAS" -gt 1 ]; then
-        cfg="$RUN/gateway-$i.json"
+        cfg="$RUN/gateway-$n.json"
         # Each replica: its own ports; the same Redis and page-token secret.
-        python3 - "$RUN/gateway.json" "$cfg" "$i" "$HTTP_PORT" "$GRPC_PORT" "$REDIS_PORT" "$RUN" <<'PY'
+        python3 - "$RUN/gateway.json" "$cfg" "$n" "$HTTP_PORT" "$GRPC_PORT" "$REDIS_PORT" "$RUN" <<'PY'
 import json, sys
 src, dst, i, http, grpc, redis, run = sys.argv[1:]
 c = json.load(open(src))
@@ -100,11 +100,11 @@ c["redis"] = {"url": "redis://127.0.0.1:%s" % redis}
 json.dump(c, open(dst, "w"), indent=2)
 PY
     fi
-    "$BUILD/bin/bedrockgw" --config "$cfg" 2> "$RUN/gateway-$i.log" &
+    "$BUILD/bin/bedrockgw" --config "$cfg" 2> "$RUN/gateway-$n.log" &
     gw=$!
     pids="$pids $gw"
-    wait_ready "$gw" '"event":"ready"' "$RUN/gateway-$i.log"
-    i=$((i + 1))
+    wait_ready "$gw" '"event":"ready"' "$RUN/gateway-$n.log"
+    n=$((n + 1))
 done
 [ "$REPLICAS" -gt 1 ] || mv "$RUN/gateway-0.log" "$RUN/gateway.log"
 
@@ -131,10 +131,12 @@ MSG
 if [ "$REPLICAS" -gt 1 ]; then
     cat <<MSG
 $REPLICAS replicas share 127.0.0.1:$REDIS_PORT (logs: $RUN/gateway-N.log). A page one
-replica fetched is answered by the other from Redis (X-Cache: HIT, no upstream call):
-  curl -si -H 'x-api-key: demo-key-team-a' 'http://127.0.0.1:$HTTP_PORT/v1/model-import-jobs?maxResults=4' | grep -i '^x-cache'
-  curl -si -H 'x-api-key: demo-key-team-a' 'http://127.0.0.1:$((HTTP_PORT + 1))/v1/model-import-jobs?maxResults=4' | grep -i '^x-cache'
+replica fetched is answered by the other from Redis, without an upstream call
+(X-Cache speaks of the caller's own view, so it still says miss there):
+  curl -s -H 'x-api-key: demo-key-team-a' 'http://127.0.0.1:$HTTP_PORT/v1/model-import-jobs?maxResults=4'
+  curl -s -H 'x-api-key: demo-key-team-a' 'http://127.0.0.1:$((HTTP_PORT + 1))/v1/model-import-jobs?maxResults=4'
   curl -s 'http://127.0.0.1:$((HTTP_PORT + 1))/metrics' | grep -E '^bedrockgw_(redis_up|cache_l2_total)'
+  curl -s 'http://127.0.0.1:$FAKE_PORT/_fake/counters'     # the emulator's count of calls
 A page token from one replica continues on another; kill the redis-server and
 every call is still answered (each replica alone), with a redis_down event.
 

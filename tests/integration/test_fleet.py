@@ -93,6 +93,16 @@ class FleetCase(unittest.TestCase):
                 self.assertLess(time.time(), deadline, g.proc.text()[-3000:])
                 time.sleep(0.05)
 
+    def wait_keys(self, client, pattern, timeout=3.0):
+        """The keys matching pattern, once there are any (a replica's write
+        to Redis may land just after its answer to the client)."""
+        deadline = time.time() + timeout
+        while True:
+            keys = client.call("KEYS", pattern)
+            if keys or time.time() > deadline:
+                return keys
+            time.sleep(0.02)
+
     def expected_names(self):
         """Bedrock's default order: newest first."""
         jobs = sorted(self.fake.jobs(), key=sort_key, reverse=True)
@@ -117,7 +127,7 @@ class SharedState(FleetCase):
         self.assertEqual(len(self.fake.api_requests()), 1, "upstream calls for the fleet")
         # the fleet's shared key space: prefixed, versioned, hashed names only
         c = self.redis.client()
-        keys = [k.decode() for k in c.call("KEYS", "*")]
+        keys = [k.decode() for k in self.wait_keys(c, "*")]
         c.close()
         self.assertTrue(keys)
         for k in keys:
@@ -203,6 +213,36 @@ class SharedState(FleetCase):
         return cfg
 
 
+class Revalidation(FleetCase):
+    over = {"cache": {"ttl_ms": 1500, "swr_ms": 30000, "sie_ms": 0}}
+
+    def test_one_background_refresh_per_key_for_the_fleet(self):
+        self.wait_up()
+        q = {"maxResults": 8}
+        for g in self.gws:  # every replica holds the page locally
+            self.assertEqual(g.rest(q)[0], 200)
+        self.assertEqual(len(self.fake.api_requests()), 1)
+        time.sleep(1.6)  # stale now, inside stale-while-revalidate
+        self.fake.fault("delay", delay_ms=400)  # the refresh overlaps the others
+        for g in self.gws:
+            st, h, body = g.rest(q)
+            self.assertEqual(st, 200)
+            self.assertEqual(h.get("x-cache"), "stale")
+            self.assertEqual(names(body), self.expected_names()[:8])
+        time.sleep(0.6)
+        self.assertEqual(len(self.fake.api_requests()), 2, "one refresh for three stale replicas")
+        # the others take the refreshed page from Redis (still stale once
+        # locally, then fresh), with no further upstream call
+        for g in self.gws:
+            self.assertEqual(g.rest(q)[0], 200)
+        time.sleep(0.1)
+        for g in self.gws:
+            st, h, _ = g.rest(q)
+            self.assertEqual(st, 200)
+            self.assertNotEqual(h.get("x-cache"), "stale")
+        self.assertEqual(len(self.fake.api_requests()), 2)
+
+
 class UpstreamBudget(FleetCase):
     over = {"upstream": {"rate_per_s": 4, "burst": 4, "queue_wait_ms": 0}}
 
@@ -279,7 +319,7 @@ class Faults(FleetCase):
         self.assertEqual(bad, [])
         self.assertGreater(sum(metric(g, "bedrockgw_cache_l2_writes_total") for g in self.gws), 0)
         c = self.redis.client()
-        self.assertTrue(c.call("KEYS", PREFIX + "v1:page:*"), "pages are shared again")
+        self.assertTrue(self.wait_keys(c, PREFIX + "v1:page:*"), "pages are shared again")
         c.close()
 
     def test_redis_paused_is_treated_as_down_and_calls_go_on(self):
@@ -305,7 +345,7 @@ class Faults(FleetCase):
         st, _, good = self.gws[0].rest({"maxResults": 6})
         self.assertEqual(st, 200)
         c = self.redis.client()
-        keys = c.call("KEYS", PREFIX + "v1:page:*")
+        keys = self.wait_keys(c, PREFIX + "v1:page:*")
         self.assertEqual(len(keys), 1)
         v = c.call("GET", keys[0])
         forged = v.replace(good["modelImportJobSummaries"][0]["jobName"].encode(), b"X" * len(

@@ -156,7 +156,10 @@ int page_codec_decode(const void *data, size_t len, struct jobs_response *out)
         if (fl & F_IMN)
             s->imported_model_name = s_get_str(&in);
     }
-    if (s_get_u8(&in))
+    unsigned char more = s_get_u8(&in);
+    if (more > 1)
+        in.bad = true;
+    else if (more)
         out->next_token = s_get_str(&in);
     if (in.bad || in.left != 0) {
         jobs_response_clean_up(out);

@@ -10,8 +10,9 @@
  *   str     = u32 length, bytes (no NUL)
  *   token   = u8 present, str when present
  *
- * Integers little-endian. Decoding checks every length and refuses trailing
- * bytes, so any input is safe to hand it.
+ * Integers little-endian. Decoding checks every length, flag and nanosecond
+ * and refuses trailing bytes, so any input is safe to hand it, and what
+ * decodes re-encodes to the same bytes.
  */
 #ifndef BGW_PAGE_CODEC_H
 #define BGW_PAGE_CODEC_H

@@ -5,11 +5,9 @@
 
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +15,10 @@
 
 #include "clock.h"
 #include "log.h"
-#include "page_codec.h"
 #include "redis_conn.h"
+#include "shared_value.h"
 
 #define S_NAME_HEX 32 /* 128 bits of the HMAC name a key carries */
-#define S_MAC_LEN 32
 #define S_KEY_MAX 512
 
 /* GET the page; with ARGV[1] == "1" and no page fresh at ARGV[4] (its
@@ -87,27 +84,12 @@ struct fleet_op {
     size_t name_len;
 };
 
-static void s_hmac(const unsigned char key[32], const void *a, size_t a_len, const void *b,
-                   size_t b_len, unsigned char out[32])
-{
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *h = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-                           OSSL_PARAM_construct_end()};
-    size_t n = 0;
-    if (!h || EVP_MAC_init(h, key, 32, params) != 1 || EVP_MAC_update(h, a, a_len) != 1 ||
-        (b_len && EVP_MAC_update(h, b, b_len) != 1) || EVP_MAC_final(h, out, &n, 32) != 1)
-        memset(out, 0, 32); /* never matches a real MAC: values are then ignored */
-    EVP_MAC_CTX_free(h);
-    EVP_MAC_free(mac);
-}
-
 /* "<prefix>v1:<kind>:<hex of HMAC(k_name, what)>" */
 static size_t s_key(const struct fleet *f, const char *kind, const void *what, size_t what_len,
                     char out[S_KEY_MAX])
 {
     unsigned char m[32];
-    s_hmac(f->k_name, what, what_len, NULL, 0, m);
+    shared_value_hmac(f->k_name, what, what_len, NULL, 0, m);
     int n = snprintf(out, S_KEY_MAX, "%sv1:%s:", f->cfg->redis.key_prefix, kind);
     for (int i = 0; i < S_NAME_HEX / 2 && n + 2 < S_KEY_MAX; i++)
         n += snprintf(out + n, (size_t)(S_KEY_MAX - n), "%02x", m[i]);
@@ -225,28 +207,6 @@ static struct redis_cmd *s_eval(struct fleet *f, const char *script, int n_keys,
 
 /* ---- pages ---------------------------------------------------------------- */
 
-/* Checks and decodes a stored value; 0 with *page and *fetched, or -1. */
-static int s_open_value(struct fleet *f, const char *name, size_t name_len, const char *v,
-                        size_t len, struct jobs_response *page, int64_t *fetched)
-{
-    if (len < S_MAC_LEN + 10)
-        return -1;
-    unsigned char mac[32];
-    s_hmac(f->k_mac, name, name_len, v, len - S_MAC_LEN, mac);
-    if (CRYPTO_memcmp(mac, v + len - S_MAC_LEN, S_MAC_LEN) != 0)
-        return -1;
-    const char *bar = memchr(v, '|', len - S_MAC_LEN);
-    if (!bar || (size_t)(v + len - S_MAC_LEN - bar) < 9)
-        return -1;
-    const unsigned char *p = (const unsigned char *)bar + 1;
-    uint64_t t = 0;
-    for (int i = 7; i >= 0; i--)
-        t = t << 8 | p[i];
-    *fetched = (int64_t)t;
-    const char *body = bar + 9;
-    return page_codec_decode(body, (size_t)(v + len - S_MAC_LEN - body), page);
-}
-
 static void s_on_lookup(void *arg, enum redis_outcome o, const struct redisReply *reply)
 {
     struct fleet_op *op = arg;
@@ -263,7 +223,8 @@ static void s_on_lookup(void *arg, enum redis_outcome o, const struct redisReply
         const struct redisReply *v = reply->elements >= 3 ? reply->element[2] : NULL;
         int64_t fetched = 0;
         if (v && v->type == REDIS_REPLY_STRING) {
-            if (s_open_value(f, op->name, op->name_len, v->str, v->len, &page, &fetched) == 0) {
+            if (shared_value_open(f->k_mac, op->name, op->name_len, v->str, v->len, &page,
+                                  &fetched) == 0) {
                 r.result = FLEET_PAGE;
                 r.page = &page;
                 r.age_ms = clock_wall_ms() - fetched;
@@ -348,21 +309,13 @@ void fleet_store(struct fleet *f, const char *key, size_t key_len, const struct 
     if (!fleet_up(f))
         return;
     const struct config_cache *cc = &f->cfg->cache;
-    struct buf v;
-    buf_init(&v, 0);
-    int bad = buf_appendf(&v, "%" PRId64 "|", fetched_wall_ms + cc->ttl_ms);
-    unsigned char t[8];
-    for (int i = 0; i < 8; i++)
-        t[i] = (unsigned char)((uint64_t)fetched_wall_ms >> (8 * i));
-    bad |= buf_append(&v, t, 8) | page_codec_encode(page, &v);
     char name[S_KEY_MAX], lease[S_KEY_MAX];
     size_t name_len = s_key(f, "page", key, key_len, name);
     size_t lease_len = s_key(f, "lease", key, key_len, lease);
-    unsigned char mac[32];
-    if (!bad) {
-        s_hmac(f->k_mac, name, name_len, v.data, v.len, mac);
-        bad = buf_append(&v, mac, sizeof(mac));
-    }
+    struct buf v;
+    buf_init(&v, 0);
+    int bad = shared_value_seal(f->k_mac, name, name_len, page, fetched_wall_ms,
+                                fetched_wall_ms + cc->ttl_ms, &v);
     if (!bad) {
         int64_t keep = cc->ttl_ms + (cc->swr_ms > cc->sie_ms ? cc->swr_ms : cc->sie_ms);
         char px[24];

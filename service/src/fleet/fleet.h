@@ -8,11 +8,10 @@
  * id) under a key derived from tokens.secret: no tenant data or AWS key ids
  * appear in Redis's key space, and "v1" changes with the format.
  *
- * Page values: "<fresh_until_ms>|" (wall clock; the lease script reads it),
- * then u64 fetched_at_ms (wall clock) and the page (page_codec), then an
- * HMAC-SHA256 over the key name and everything before it, under a second
- * key derived from tokens.secret. A value whose MAC fails (written by anyone
- * without the secret, or cut short) is ignored and counted.
+ * Page values are sealed by shared_value.h (an HMAC-SHA256 over the key
+ * name and the value, under a second key derived from tokens.secret): a
+ * value that fails to open (written by anyone without the secret, copied
+ * from another key, cut short) is ignored and counted.
  *
  * Every operation is asynchronous and bounded by redis.timeout_ms; when
  * Redis is down, slow or refuses, the callback says FLEET_UNAVAILABLE (or
