@@ -49,7 +49,7 @@ def wait_line_plain(path, text, proc, timeout=20):
 
 
 def start_gw(env, fake_port, name, redis_port=None, ttl_ms=3600000, wrapper=(), cpu=bench.SERVER_CPU,
-             timeout=60):
+             timeout=60, rate_limit=None):
     cfg = {
         "grpc": {"listen": "127.0.0.1:0"},
         "http": {"listen": "127.0.0.1:0"},
@@ -62,6 +62,8 @@ def start_gw(env, fake_port, name, redis_port=None, ttl_ms=3600000, wrapper=(), 
     }
     if redis_port:
         cfg["redis"] = {"url": "redis://127.0.0.1:%d" % redis_port, "timeout_ms": 50}
+    if rate_limit:
+        cfg["tenants"][0]["rate_limit"] = rate_limit
     path = os.path.join(env.tmp, name + ".json")
     with open(path, "w") as f:
         json.dump(cfg, f)
@@ -135,7 +137,7 @@ def l2_latency(env, fake_port, redis_port, n):
     drift on the shared machine hits both alike."""
     _, a_http, _ = start_gw(env, fake_port, "lat_a", redis_port)
     _, b_http, _ = start_gw(env, fake_port, "lat_b", redis_port)
-    paths = ["/v1/model-import-jobs?maxResults=%d&nameContains=%s" % (5 + i % 20, "-%04d" % (i % 300))
+    paths = ["/v1/model-import-jobs?maxResults=%d&nameContains=%s" % (5 + i % 20, "x%d" % i)
              for i in range(n)]
     ca = http.client.HTTPConnection("127.0.0.1", a_http, timeout=30)
     for p in paths:
@@ -159,6 +161,31 @@ def l2_latency(env, fake_port, redis_port, n):
     print("L2 hit vs local hit (python client, keep-alive, %d each): p50 %.0f vs %.0f us (+%.0f), p99 %.0f vs %.0f us"
           " (+%.0f)" % (n, out["l2_p50_us"], out["local_p50_us"], out["added_p50_us"], out["l2_p99_us"],
                        out["local_p99_us"], out["added_p99_us"]), flush=True)
+    return out
+
+
+def limited_hits(env, fake_port, redis_port, n):
+    """Local hits for a tenant with a rate limit: without Redis the bucket is
+    local; with Redis every call takes its token from the fleet bucket (one
+    Redis round trip). Interleaved blocks."""
+    lim = {"rps": 1000000, "burst": 1000000}
+    _, p0, _ = start_gw(env, fake_port, "lim_local", None, rate_limit=lim)
+    _, p1, _ = start_gw(env, fake_port, "lim_redis", redis_port, rate_limit=lim)
+    c0 = http.client.HTTPConnection("127.0.0.1", p0, timeout=30)
+    c1 = http.client.HTTPConnection("127.0.0.1", p1, timeout=30)
+    timed_get(c0, QUERY)
+    timed_get(c1, QUERY)
+    local, fleet = [], []
+    for _ in range(0, n, 100):
+        local += [timed_get(c0, QUERY) for _ in range(100)]
+        fleet += [timed_get(c1, QUERY) for _ in range(100)]
+    c0.close()
+    c1.close()
+    out = {"n": n, "local_bucket_p50_us": pct(local, .5), "local_bucket_p99_us": pct(local, .99),
+           "fleet_bucket_p50_us": pct(fleet, .5), "fleet_bucket_p99_us": pct(fleet, .99)}
+    print("hit for a rate-limited tenant: local bucket p50 %.0f p99 %.0f us; fleet bucket (Redis) p50 %.0f p99 %.0f us"
+          % (out["local_bucket_p50_us"], out["local_bucket_p99_us"], out["fleet_bucket_p50_us"],
+             out["fleet_bucket_p99_us"]), flush=True)
     return out
 
 
@@ -202,6 +229,7 @@ def main():
         fake_port = start_fake(env)
         redis_port = start_redis(env)
         results["l2_latency"] = l2_latency(env, fake_port, redis_port, args.latency_requests)
+        results["limited_hits"] = limited_hits(env, fake_port, redis_port, args.latency_requests)
         results["polling"] = polling(env, fake_port, redis_port, args.poll_seconds, 20, 1000)
         if not os.environ.get("SKIP_CALLGRIND"):
             results["callgrind"] = callgrind_hits(env, fake_port, redis_port, args.callgrind_requests)

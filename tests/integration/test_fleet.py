@@ -9,6 +9,7 @@ import concurrent.futures
 import json
 import os
 import re
+import signal
 import tempfile
 import threading
 import time
@@ -338,7 +339,50 @@ class Faults(FleetCase):
         timeouts = sum(metric(g, "bedrockgw_redis_commands_total", '{outcome="timeout"}') or 0
                        for g in self.gws)
         self.assertGreater(timeouts, 0)
+        for g in self.gws:  # the stopped server was found out and left
+            e = self.wait_event(g, "redis_down")
+            self.assertIn("timed out", e["reason"])
         self.wait_up()
+        for g in self.gws:
+            self.assertEqual(len(g.proc.log_events("redis_up")), 2)
+
+    def test_scripts_flushed_from_redis_are_loaded_again(self):
+        self.wait_up()
+        c = self.redis.client()
+        self.assertEqual(c.call("SCRIPT", "FLUSH"), "OK")
+        c.close()
+        st, _, _ = self.gws[0].rest({"maxResults": 2})  # NOSCRIPT: answered without Redis
+        self.assertEqual(st, 200)
+        self.assertGreaterEqual(
+            metric(self.gws[0], "bedrockgw_redis_commands_total", '{outcome="error"}'), 1)
+        deadline = time.time() + 5
+        n = 0
+        while True:  # the scripts are back: a page one replica fetched is the other's hit
+            n += 1
+            q = {"maxResults": 3, "nameContains": "a%d" % n}
+            self.assertEqual(self.gws[0].rest(q)[0], 200)
+            time.sleep(0.05)
+            self.assertEqual(self.gws[1].rest(q)[0], 200)
+            if (metric(self.gws[1], "bedrockgw_cache_l2_total", '{result="hit"}') or 0) >= 1:
+                break
+            self.assertLess(time.time(), deadline, self.gws[1].proc.text()[-2000:])
+
+    def test_redis_settings_need_a_restart(self):
+        self.wait_up()
+        g = self.gws[0]
+        cfg = self.replica_config()
+        cfg["redis"]["timeout_ms"] = 75
+        cfg["redis"]["url"] = self.redis.url + "/1"
+        with open(g.cfg_path, "w") as f:
+            json.dump(cfg, f)
+        g.send_signal(signal.SIGHUP)
+        e = self.wait_event(g, "reload_restart_required")
+        self.assertIn("redis.timeout_ms", e["keys"])
+        self.assertIn("redis.url", e["keys"])
+        g.signalled = False
+        st, _, _ = g.rest({"maxResults": 2})
+        self.assertEqual(st, 200)
+        self.assertEqual(metric(g, "bedrockgw_redis_up"), 1)
 
     def test_tampered_value_is_ignored_and_counted(self):
         self.wait_up()
@@ -382,6 +426,8 @@ class WrongPassword(FleetCase):
             self.assertEqual(st, 200)
         self.assertEqual(metric(g, "bedrockgw_redis_up"), 0)
         self.assertEqual(g.health(), b"\x08\x01")  # SERVING
+        st, _, _ = g.rest(path="/readyz", key=None)
+        self.assertEqual(st, 200, "ready without Redis")
         # and the right one, from the environment
         cfg = self.replica_config()
         cfg["redis"]["password_env"] = "BGW_TEST_REDIS_PW"

@@ -62,8 +62,13 @@ static const char s_take_lua[] =
     "redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate) + 1000)\n"
     "return {ok, wait}\n";
 
+enum s_script { S_LOOKUP_LUA, S_STORE_LUA, S_RELEASE_LUA, S_TAKE_LUA, S_N_SCRIPTS };
+static const char *const s_scripts[S_N_SCRIPTS] = {s_lookup_lua, s_store_lua, s_release_lua,
+                                                   s_take_lua};
+
 struct fleet {
     const struct config *cfg;
+    char sha[S_N_SCRIPTS][41]; /* EVALSHA names; loaded on every connect */
     struct redis_conn *rc;
     unsigned char k_name[32], k_mac[32];
     char replica[33]; /* this process's lease value */
@@ -96,9 +101,33 @@ static size_t s_key(const struct fleet *f, const char *kind, const void *what, s
     return (size_t)n;
 }
 
+static void s_on_done(void *arg, enum redis_outcome o, const struct redisReply *reply);
+
+/* SCRIPT LOAD of every script: sent first on a new connection (so the
+ * EVALSHAs after it find them), and again if Redis says NOSCRIPT (a SCRIPT
+ * FLUSH meanwhile). */
+static void s_load_scripts(struct fleet *f)
+{
+    for (int i = 0; i < S_N_SCRIPTS; i++) {
+        const char *argv[3] = {"SCRIPT", "LOAD", s_scripts[i]};
+        size_t lens[3] = {6, 4, strlen(s_scripts[i])};
+        redis_conn_send(f->rc, 3, argv, lens, s_on_done, NULL);
+    }
+}
+
+/* A reply that says the scripts are gone: load them again (this call
+ * itself went on without Redis). */
+static void s_check_noscript(struct fleet *f, enum redis_outcome o, const struct redisReply *reply)
+{
+    if (o == REDIS_CMD_ERR && reply && reply->str && strncmp(reply->str, "NOSCRIPT", 8) == 0)
+        s_load_scripts(f);
+}
+
 static void s_on_state(void *arg, bool up, const char *reason)
 {
     struct fleet *f = arg;
+    if (up)
+        s_load_scripts(f);
     if (up)
         log_event(LOG_INFO, "redis_up", json_pack("{s:s}", "redis", f->where));
     else
@@ -139,6 +168,17 @@ struct fleet *fleet_new(const struct fleet_options *o, char *why, size_t why_len
     }
     for (int i = 0; i < 16; i++)
         snprintf(f->replica + 2 * i, 3, "%02x", id[i]);
+    for (int i = 0; i < S_N_SCRIPTS; i++) {
+        unsigned char d[20];
+        unsigned int dn = 0;
+        if (EVP_Digest(s_scripts[i], strlen(s_scripts[i]), d, &dn, EVP_sha1(), NULL) != 1) {
+            snprintf(why, why_len, "cannot hash the scripts");
+            fleet_destroy(f);
+            return NULL;
+        }
+        for (int j = 0; j < 20; j++)
+            snprintf(f->sha[i] + 2 * j, 3, "%02x", d[j]);
+    }
     redis_url_where(&r->parsed, f->where, sizeof(f->where));
     struct redis_conn_options co = {
         .base = o->base,
@@ -178,8 +218,8 @@ const struct fleet_stats *fleet_stats(const struct fleet *f)
     return &f->st;
 }
 
-/* EVAL script with keys and args (all strings). */
-static struct redis_cmd *s_eval(struct fleet *f, const char *script, int n_keys,
+/* EVALSHA of a script (loaded at connect) with keys and args. */
+static struct redis_cmd *s_eval(struct fleet *f, enum s_script script, int n_keys,
                                 const char *const *keys, const size_t *key_lens, int n_args,
                                 const char *const *args, const size_t *arg_lens, redis_cb cb,
                                 void *arg)
@@ -188,10 +228,10 @@ static struct redis_cmd *s_eval(struct fleet *f, const char *script, int n_keys,
     size_t lens[12];
     char nk[8];
     int n = 0;
-    argv[n] = "EVAL";
-    lens[n++] = 4;
-    argv[n] = script;
-    lens[n++] = strlen(script);
+    argv[n] = "EVALSHA";
+    lens[n++] = 7;
+    argv[n] = f->sha[script];
+    lens[n++] = 40;
     lens[n] = (size_t)snprintf(nk, sizeof(nk), "%d", n_keys);
     argv[n++] = nk;
     for (int i = 0; i < n_keys; i++, n++) {
@@ -212,6 +252,7 @@ static void s_on_lookup(void *arg, enum redis_outcome o, const struct redisReply
     struct fleet_op *op = arg;
     struct fleet *f = op->f;
     struct fleet_lookup r = {.result = FLEET_UNAVAILABLE};
+    s_check_noscript(f, o, reply);
     struct jobs_response page;
     memset(&page, 0, sizeof(page));
     if (o == REDIS_CMD_OK && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
@@ -279,7 +320,7 @@ struct fleet_op *fleet_lookup(struct fleet *f, const char *key, size_t key_len, 
     size_t key_lens[2] = {op->name_len, lease_len};
     const char *args[4] = {want_lease ? "1" : "0", f->replica, lease_ms, now};
     size_t arg_lens[4] = {1, strlen(f->replica), lm, nw};
-    op->cmd = s_eval(f, s_lookup_lua, 2, keys, key_lens, 4, args, arg_lens, s_on_lookup, op);
+    op->cmd = s_eval(f, S_LOOKUP_LUA, 2, keys, key_lens, 4, args, arg_lens, s_on_lookup, op);
     if (!op->cmd) {
         free(op);
         f->st.unavailable++;
@@ -296,11 +337,12 @@ void fleet_op_cancel(struct fleet_op *op)
     free(op);
 }
 
+/* Fire-and-forget commands; arg is the fleet for EVALSHAs (NULL for the
+ * SCRIPT LOADs themselves). */
 static void s_on_done(void *arg, enum redis_outcome o, const struct redisReply *reply)
 {
-    (void)arg;
-    (void)o;
-    (void)reply;
+    if (arg)
+        s_check_noscript(arg, o, reply);
 }
 
 void fleet_store(struct fleet *f, const char *key, size_t key_len, const struct jobs_response *page,
@@ -324,7 +366,7 @@ void fleet_store(struct fleet *f, const char *key, size_t key_len, const struct 
         size_t key_lens[2] = {name_len, lease_len};
         const char *args[3] = {v.data, px, f->replica};
         size_t arg_lens[3] = {v.len, pl, strlen(f->replica)};
-        if (s_eval(f, s_store_lua, 2, keys, key_lens, 3, args, arg_lens, s_on_done, NULL))
+        if (s_eval(f, S_STORE_LUA, 2, keys, key_lens, 3, args, arg_lens, s_on_done, f))
             f->st.l2_writes++;
     }
     buf_clean_up(&v);
@@ -339,7 +381,7 @@ void fleet_release(struct fleet *f, const char *key, size_t key_len)
     const char *keys[1] = {lease};
     const char *args[1] = {f->replica};
     size_t arg_lens[1] = {strlen(f->replica)};
-    s_eval(f, s_release_lua, 1, keys, &lease_len, 1, args, arg_lens, s_on_done, NULL);
+    s_eval(f, S_RELEASE_LUA, 1, keys, &lease_len, 1, args, arg_lens, s_on_done, f);
 }
 
 /* ---- buckets ---------------------------------------------------------------- */
@@ -349,6 +391,7 @@ static void s_on_take(void *arg, enum redis_outcome o, const struct redisReply *
     struct fleet_op *op = arg;
     enum fleet_take_result r = FLEET_TAKE_UNAVAILABLE;
     int64_t wait = 0;
+    s_check_noscript(op->f, o, reply);
     if (o == REDIS_CMD_OK && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
         reply->element[0]->type == REDIS_REPLY_INTEGER &&
         reply->element[1]->type == REDIS_REPLY_INTEGER) {
@@ -389,7 +432,7 @@ struct fleet_op *fleet_take(struct fleet *f, const char *kind, const char *name,
     const char *keys[1] = {op->name};
     const char *args[2] = {rate, cap};
     size_t arg_lens[2] = {rl, cl};
-    op->cmd = s_eval(f, s_take_lua, 1, keys, &kl, 2, args, arg_lens, s_on_take, op);
+    op->cmd = s_eval(f, S_TAKE_LUA, 1, keys, &kl, 2, args, arg_lens, s_on_take, op);
     if (!op->cmd) {
         free(op);
         f->st.rate_fallbacks++;
