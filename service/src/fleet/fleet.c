@@ -295,21 +295,31 @@ static void s_on_lookup(void *arg, enum redis_outcome o, const struct redisReply
     jobs_response_clean_up(&page);
 }
 
-struct fleet_op *fleet_lookup(struct fleet *f, const char *key, size_t key_len, bool want_lease,
-                              fleet_lookup_cb cb, void *arg)
+/* A new operation, or NULL (Redis not up: *unavailable is counted). */
+static struct fleet_op *s_op_new(struct fleet *f, enum s_kind kind, void *arg,
+                                 uint64_t *unavailable)
 {
     if (!fleet_up(f)) {
         if (f)
-            f->st.unavailable++;
+            (*unavailable)++;
         return NULL;
     }
     struct fleet_op *op = calloc(1, sizeof(*op));
+    if (op) {
+        op->f = f;
+        op->kind = kind;
+        op->arg = arg;
+    }
+    return op;
+}
+
+struct fleet_op *fleet_lookup(struct fleet *f, const char *key, size_t key_len, bool want_lease,
+                              fleet_lookup_cb cb, void *arg)
+{
+    struct fleet_op *op = s_op_new(f, S_LOOKUP, arg, f ? &f->st.unavailable : NULL);
     if (!op)
         return NULL;
-    op->f = f;
-    op->kind = S_LOOKUP;
     op->lookup_cb = cb;
-    op->arg = arg;
     op->name_len = s_key(f, "page", key, key_len, op->name);
     char lease[S_KEY_MAX];
     size_t lease_len = s_key(f, "lease", key, key_len, lease);
@@ -411,18 +421,10 @@ static void s_on_take(void *arg, enum redis_outcome o, const struct redisReply *
 struct fleet_op *fleet_take(struct fleet *f, const char *kind, const char *name, double rate_per_s,
                             double burst, fleet_take_cb cb, void *arg)
 {
-    if (!fleet_up(f)) {
-        if (f)
-            f->st.rate_fallbacks++;
-        return NULL;
-    }
-    struct fleet_op *op = calloc(1, sizeof(*op));
+    struct fleet_op *op = s_op_new(f, S_TAKE, arg, f ? &f->st.rate_fallbacks : NULL);
     if (!op)
         return NULL;
-    op->f = f;
-    op->kind = S_TAKE;
     op->take_cb = cb;
-    op->arg = arg;
     char kd[64];
     snprintf(kd, sizeof(kd), "rate:%s", kind);
     size_t kl = s_key(f, kd, name, strlen(name), op->name);
