@@ -437,6 +437,92 @@ class WrongPassword(FleetCase):
         self.wait_event(g2, "redis_up")
 
 
+class AclUser(FleetCase):
+    """A Redis 6+ ACL user allowed only the configured prefix: every key the
+    gateway touches (scripts included) is inside it."""
+    replicas = 0
+
+    def test_acl_user_limited_to_the_prefix(self):
+        c = self.redis.client()
+        self.assertEqual(c.call("ACL", "SETUSER", "bgw", "on", ">acl-pass-789", "~" + PREFIX + "*",
+                                "+@all", "-@dangerous", "+script|load"), "OK")
+        c.close()
+        cfg = self.replica_config()
+        cfg["redis"]["url"] = self.redis.url.replace("redis://", "redis://bgw:acl-pass-789@")
+        cfg["tenants"][0]["rate_limit"] = {"rps": 100, "burst": 100}
+        a = self.start_replica(0, cfg, secrets=("acl-pass-789",))
+        b = self.start_replica(1, cfg, secrets=("acl-pass-789",))
+        self.wait_up([a, b])
+        for g in (a, b):  # the tenant's fleet bucket, the page, the lease
+            st, _, _ = g.rest({"maxResults": 3}, key="team-a")
+            self.assertEqual(st, 200)
+        self.assertEqual(len(self.fake.api_requests()), 1)
+        self.assertEqual(metric(b, "bedrockgw_redis_commands_total", '{outcome="error"}'), 0)
+        self.assertEqual(metric(b, "bedrockgw_redis_rate_limit_total", '{decision="local_fallback"}'), 0)
+
+
+class LeaseholderDies(FleetCase):
+    replicas = 0
+    over = {"redis": {"lease_ms": 800}}
+
+    def test_waiters_make_their_own_call_when_the_leaseholder_dies(self):
+        d = os.path.join(self.tmp, "doomed")
+        os.makedirs(d)
+        doomed = Gateway(d, self.replica_config())  # not checked at the end: it is killed
+        b = self.start_replica(1)
+        self.wait_up([doomed, b])
+        self.fake.fault("delay", delay_ms=3000)
+        def doomed_call():
+            try:
+                doomed.rest({"maxResults": 5})
+            except (ConnectionError, OSError):
+                pass  # killed while the call waited: the point of the test
+        t = threading.Thread(target=doomed_call)
+        t.start()
+        deadline = time.time() + 5
+        while not self.fake.api_requests():  # the doomed replica holds the lease, its call is out
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.02)
+        doomed.proc.p.kill()
+        doomed.proc.p.wait()
+        t0 = time.time()
+        st, _, body = b.rest({"maxResults": 5})
+        waited = time.time() - t0
+        self.assertEqual(st, 200)
+        self.assertEqual(names(body), self.expected_names()[:5])
+        self.assertEqual(len(self.fake.api_requests()), 2, "b's own call after the lease ran out")
+        self.assertLess(waited, 2.5)
+        self.assertGreaterEqual(metric(b, "bedrockgw_redis_lease_total", '{event="wait"}'), 1)
+        t.join()
+        doomed.channel.close()
+        doomed.proc.log.close()
+
+
+class NoRedis(FleetCase):
+    replicas = 0
+
+    def test_starts_ready_and_serves_when_redis_is_not_there(self):
+        cfg = self.replica_config()
+        cfg["redis"]["url"] = "redis://127.0.0.1:%d" % harness.free_port()
+        cfg["tenants"][0]["rate_limit"] = {"rps": 1, "burst": 2}
+        g = self.start_replica(0, cfg)
+        e = self.wait_event(g, "redis_down")
+        self.assertIn("refused", e["reason"].lower())
+        codes = [g.rest({"maxResults": 2})[0] for _ in range(4)]
+        self.assertEqual(codes[:2], [200, 200])
+        self.assertIn(429, codes[2:], "the local bucket stands in")
+        self.assertEqual(g.rest(path="/readyz", key=None)[0], 200)
+        self.assertGreaterEqual(
+            metric(g, "bedrockgw_redis_rate_limit_total", '{decision="local_fallback"}'), 3)
+        # redis.fallback_replicas: each replica's share of the limit meanwhile
+        cfg["redis"]["fallback_replicas"] = 2
+        cfg["tenants"][0]["rate_limit"] = {"rps": 2, "burst": 4}
+        g2 = self.start_replica(1, cfg)
+        codes = [g2.rest({"maxResults": 2})[0] for _ in range(4)]
+        self.assertEqual(codes[:2], [200, 200])
+        self.assertIn(429, codes[2:], "burst 4 over 2 replicas: 2 each")
+
+
 class UnixSocket(FleetCase):
     replicas = 2
     redis_args = {"unix": True}
