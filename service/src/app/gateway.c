@@ -143,7 +143,7 @@ static void s_finish(struct gateway *g, struct handler_call *c, const struct job
         access_log_flush(&g->access_pending);
     }
     enum bgw_status st = err ? err->status : BGW_OK;
-    g->metrics.requests[c->transport == HANDLER_GRPC ? 0 : 1]
+    g->metrics.requests[c->transport < HANDLER_TRANSPORTS ? c->transport : HANDLER_REST]
                        [st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
     if (!err && c->cache_reply.not_modified)
         g->metrics.not_modified++;

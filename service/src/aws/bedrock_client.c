@@ -1010,3 +1010,94 @@ enum bgw_status bedrock_parse_list_response(const struct bedrock_http_response *
         return s_parse_success(resp, out, err);
     return s_parse_error(resp, err);
 }
+
+/* ---- the other direction (the AWS-compatible front) ------------------------ */
+
+static int s_set_time(json_t *o, const char *key, bool has, const struct bgw_time *t)
+{
+    if (!has)
+        return 0;
+    char txt[TIMEUTIL_FMT_MAX];
+    if (timeutil_format_rfc3339(*t, txt, sizeof(txt)) < 0)
+        return -1;
+    return json_object_set_new(o, key, json_string(txt));
+}
+
+static int s_set_str(json_t *o, const char *key, const char *v)
+{
+    return v ? json_object_set_new(o, key, json_string(v)) : 0;
+}
+
+int bedrock_render_list_response(const struct jobs_response *page, struct buf *out)
+{
+    json_t *root = json_object(), *arr = json_array();
+    int bad = !root || !arr;
+    for (size_t i = 0; i < page->n_summaries && !bad; i++) {
+        const struct jobs_summary *s = &page->summaries[i];
+        json_t *o = json_object();
+        const char *st = jobs_status_bedrock(s->status);
+        bad |= !o || s_set_str(o, "jobArn", s->job_arn) | s_set_str(o, "jobName", s->job_name) |
+                         s_set_str(o, "importedModelArn", s->imported_model_arn) |
+                         s_set_str(o, "importedModelName", s->imported_model_name) |
+                         s_set_str(o, "status", st) |
+                         s_set_time(o, "lastModifiedTime", s->has_last_modified_time,
+                                    &s->last_modified_time) |
+                         s_set_time(o, "creationTime", s->has_creation_time, &s->creation_time) |
+                         s_set_time(o, "endTime", s->has_end_time, &s->end_time);
+        bad |= !o || json_array_append_new(arr, o);
+    }
+    if (!bad) {
+        bad |= json_object_set_new(root, "modelImportJobSummaries", arr);
+        arr = NULL;
+        bad |= s_set_str(root, "nextToken", page->next_token);
+    }
+    char *text = bad ? NULL : json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(arr);
+    json_decref(root);
+    if (!text)
+        return -1;
+    bad = buf_append_str(out, text);
+    free(text);
+    return bad ? -1 : 0;
+}
+
+const char *bedrock_error_type(enum bgw_status st, int *http_status)
+{
+    switch (st) {
+    case BGW_ERR_INVALID_ARGUMENT:
+    case BGW_ERR_METHOD_NOT_ALLOWED:
+        *http_status = 400;
+        return "ValidationException";
+    case BGW_ERR_UNAUTHENTICATED:
+        *http_status = 403;
+        return "UnrecognizedClientException";
+    case BGW_ERR_PERMISSION_DENIED:
+        *http_status = 403;
+        return "AccessDeniedException";
+    case BGW_ERR_NOT_FOUND:
+        *http_status = 404;
+        return "ResourceNotFoundException";
+    case BGW_ERR_RESOURCE_EXHAUSTED:
+        *http_status = 429;
+        return "ThrottlingException";
+    case BGW_ERR_UNAVAILABLE:
+    case BGW_ERR_DEADLINE_EXCEEDED:
+        *http_status = 503;
+        return "ServiceUnavailableException";
+    default:
+        *http_status = 500;
+        return "InternalServerException";
+    }
+}
+
+int bedrock_render_error(const char *message, struct buf *out)
+{
+    json_t *o = json_pack("{s:s}", "message", message ? message : "");
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text)
+        return -1;
+    int bad = buf_append_str(out, text);
+    free(text);
+    return bad ? -1 : 0;
+}

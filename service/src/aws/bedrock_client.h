@@ -95,6 +95,17 @@ struct bedrock_http_response {
  *   ResourceNotFoundException -> NOT_FOUND
  *   anything else 4xx     -> INTERNAL with the type named
  * The message shown is "upstream <Type>: <Bedrock's message>" truncated. */
+/* The other direction, for the AWS-compatible front: a page as Bedrock
+ * sends it (its member names, "InProgress"/"Completed"/"Failed", ISO 8601
+ * UTC times, members without a value left out). 0 or -1 (memory). */
+int bedrock_render_list_response(const struct jobs_response *page, struct buf *out);
+
+/* An error as Bedrock sends one (restJson1): the type for x-amzn-ErrorType
+ * and the HTTP status the SDKs expect for a gateway status; and its body
+ * {"message": ...}. */
+const char *bedrock_error_type(enum bgw_status st, int *http_status);
+int bedrock_render_error(const char *message, struct buf *out);
+
 enum bgw_status bedrock_parse_list_response(const struct bedrock_http_response *resp,
                                             struct jobs_response *out, struct bgw_error *err);
 

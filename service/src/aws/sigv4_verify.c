@@ -185,6 +185,70 @@ cleanup:
     return rc;
 }
 
+/* ---- queries ------------------------------------------------------------- */
+
+static int s_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes s in place; -1 on a bad escape or an encoded NUL. */
+static int s_unescape(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p == '%') {
+            int hi = s_hexval(p[1]), lo = hi >= 0 ? s_hexval(p[2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return -1;
+            *o++ = (char)(hi * 16 + lo);
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return 0;
+}
+
+int sigv4_query_split(char *text, struct sigv4_kv *out, size_t max, size_t *n)
+{
+    *n = 0;
+    if (!text)
+        return 0;
+    char *p = text;
+    while (*p) {
+        char *amp = strchr(p, '&');
+        if (amp)
+            *amp = '\0';
+        if (*p) { /* "a&&b": empty pieces are skipped, as signers never make them */
+            if (*n == max)
+                return -1;
+            char *eq = strchr(p, '=');
+            char *value = "";
+            if (eq) {
+                *eq = '\0';
+                value = eq + 1;
+            }
+            if (s_unescape(p) != 0 || s_unescape(value) != 0)
+                return -1;
+            out[*n].name = p;
+            out[*n].value = value;
+            (*n)++;
+        }
+        if (!amp)
+            break;
+        p = amp + 1;
+    }
+    return 0;
+}
+
 /* ---- verification ------------------------------------------------------- */
 
 const char *sigv4_verify_error_type(enum sigv4_verify_result r)

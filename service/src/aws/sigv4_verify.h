@@ -100,6 +100,11 @@ struct sigv4_verify_error {
     bool presigned;
 };
 
+/* Splits a raw query ("a=b&c=%2Fd") in place into percent-decoded pairs
+ * ('+' stays '+', as SigV4 signers encode it): at most max into out, *n
+ * set. 0, or -1 (a bad %-escape, an encoded NUL, more than max pairs). */
+int sigv4_query_split(char *text, struct sigv4_kv *out, size_t max, size_t *n);
+
 /* Returns err->result (SIGV4_OK when the request is authentic). */
 enum sigv4_verify_result sigv4_verify(const struct sigv4_verify_config *cfg,
                                       const struct sigv4_verify_request *req,

@@ -799,6 +799,111 @@ static int s_load_tenant_keys(struct s_ctx *c, json_t *keys_arr, size_t i, struc
     return 0;
 }
 
+/* One of <obj>.secret, .secret_file (one trailing newline dropped) or
+ * .secret_env, as a heap string of min..max printable bytes; never echoed.
+ * path names obj in messages. */
+static int s_secret_source(struct s_ctx *c, json_t *obj, const char *path, size_t min, size_t max,
+                           char **out)
+{
+    json_t *vi = json_object_get(obj, "secret"), *vf = json_object_get(obj, "secret_file"),
+           *ve = json_object_get(obj, "secret_env");
+    if ((vi != NULL) + (vf != NULL) + (ve != NULL) != 1)
+        return s_fail(c, path, "give exactly one of secret, secret_file and secret_env");
+    json_t *v = vi ? vi : vf ? vf : ve;
+    const char *which = vi ? "secret" : vf ? "secret_file" : "secret_env";
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return s_fail(c, path, "%s must be a non-empty string", which);
+    const char *sv = json_string_value(v);
+    char *data = NULL;
+    size_t len = 0;
+    if (vi) {
+        data = strdup(sv);
+    } else if (ve) {
+        const char *e = getenv(sv);
+        if (!e || !*e)
+            return s_fail(c, path, "environment variable %s is not set", sv);
+        data = strdup(e);
+    } else {
+        FILE *f = fopen(sv, "rb");
+        if (!f)
+            return s_fail(c, path, "cannot open %s: %s", sv, strerror(errno));
+        data = calloc(1, max + 3);
+        if (data)
+            len = fread(data, 1, max + 2, f);
+        fclose(f);
+        if (data) {
+            data[len] = '\0';
+            if (len > 0 && data[len - 1] == '\n')
+                data[--len] = '\0';
+            if (len > 0 && data[len - 1] == '\r')
+                data[--len] = '\0';
+        }
+    }
+    if (!data)
+        return s_fail(c, path, "out of memory");
+    len = strlen(data);
+    bool printable = true;
+    for (size_t i = 0; i < len; i++)
+        printable &= data[i] > 0x20 && data[i] < 0x7f;
+    if (len < min || len > max || !printable) {
+        OPENSSL_cleanse(data, len);
+        free(data);
+        return s_fail(c, path, "the secret must be %zu to %zu printable characters without spaces",
+                      min, max);
+    }
+    *out = data;
+    return 0;
+}
+
+/* tenants[i].aws_access_keys: [{access_key_id, secret | secret_file |
+ * secret_env}], ids unique across tenants. */
+static int s_load_tenant_aws_keys(struct s_ctx *c, json_t *arr, size_t i, struct config *cfg)
+{
+    struct tenant *tn = &cfg->tenants.tenants[i];
+    char path[128];
+    snprintf(path, sizeof(path), "tenants[%zu].aws_access_keys", i);
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return s_fail(c, path, "must be a non-empty array of {access_key_id, secret_file}");
+    size_t n = json_array_size(arr);
+    tn->aws_keys = calloc(n, sizeof(*tn->aws_keys));
+    if (!tn->aws_keys)
+        return s_fail(c, path, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        json_t *o = json_array_get(arr, k);
+        snprintf(path, sizeof(path), "tenants[%zu].aws_access_keys[%zu]", i, k);
+        static const char *const keys[] = {"access_key_id", "secret", "secret_file", "secret_env",
+                                           NULL};
+        if (!json_is_object(o))
+            return s_fail(c, path, "must be an object");
+        if (s_check_keys(c, o, path, keys) != 0)
+            return -1;
+        struct tenant_aws_key *ak = &tn->aws_keys[k];
+        json_t *id = json_object_get(o, "access_key_id");
+        const char *ids = json_is_string(id) ? json_string_value(id) : "";
+        size_t il = strlen(ids);
+        bool ok = il >= TENANT_AWS_KEY_ID_MIN && il <= TENANT_AWS_KEY_ID_MAX;
+        for (size_t j = 0; j < il && ok; j++)
+            ok = (ids[j] >= 'A' && ids[j] <= 'Z') || (ids[j] >= '0' && ids[j] <= '9');
+        if (!ok) {
+            snprintf(path, sizeof(path), "tenants[%zu].aws_access_keys[%zu].access_key_id", i, k);
+            return s_fail(c, path, "required: %d-%d upper-case letters and digits",
+                          TENANT_AWS_KEY_ID_MIN, TENANT_AWS_KEY_ID_MAX);
+        }
+        memcpy(ak->access_key_id, ids, il + 1);
+        const char *other_secret;
+        const struct tenant *dup = tenant_find_aws_key(&cfg->tenants, ids, &other_secret);
+        if (dup) { /* this tenant's earlier keys included (n_aws_keys = k) */
+            snprintf(path, sizeof(path), "tenants[%zu].aws_access_keys[%zu].access_key_id", i, k);
+            return s_fail(c, path, "the key id is already listed (tenant \"%s\")", dup->id);
+        }
+        if (s_secret_source(c, o, path, TENANT_AWS_SECRET_MIN, TENANT_AWS_SECRET_MAX,
+                            &ak->secret) != 0)
+            return -1;
+        tn->n_aws_keys = k + 1;
+    }
+    return 0;
+}
+
 static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
 {
     json_t *ts = json_object_get(root, "tenants");
@@ -814,8 +919,8 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
         snprintf(path, sizeof(path), "tenants[%zu]", i);
         if (!json_is_object(t))
             return s_fail(c, path, "must be an object");
-        static const char *const keys[] = {"id",         "api_keys", "mtls_subjects",
-                                           "rate_limit", "policy",   NULL};
+        static const char *const keys[] = {
+            "id", "api_keys", "mtls_subjects", "rate_limit", "policy", "aws_access_keys", NULL};
         if (s_check_keys(c, t, path, keys) != 0)
             return -1;
         struct tenant *tn = &cfg->tenants.tenants[i];
@@ -831,9 +936,14 @@ static int s_load_tenants(struct s_ctx *c, json_t *root, struct config *cfg)
         }
         if (s_load_tenant_mtls(c, t, i, cfg) != 0 || s_load_tenant_rate_limit(c, t, i, tn) != 0)
             return -1;
+        json_t *aws_arr = json_object_get(t, "aws_access_keys");
+        if (aws_arr && s_load_tenant_aws_keys(c, aws_arr, i, cfg) != 0)
+            return -1;
         json_t *keys_arr = json_object_get(t, "api_keys");
-        /* A tenant authenticated by client certificates alone needs no key. */
-        if ((keys_arr || tn->n_mtls_subjects == 0) && s_load_tenant_keys(c, keys_arr, i, cfg) != 0)
+        /* A tenant authenticated by client certificates or AWS keys alone
+         * needs no API key. */
+        if ((keys_arr || (tn->n_mtls_subjects == 0 && tn->n_aws_keys == 0)) &&
+            s_load_tenant_keys(c, keys_arr, i, cfg) != 0)
             return -1;
         snprintf(path, sizeof(path), "tenants[%zu].policy", i);
         struct buf perr;

@@ -14,6 +14,8 @@ const char *auth_method_str(enum auth_method m)
         return "mtls";
     case AUTH_MTLS_AND_API_KEY:
         return "mtls+api_key";
+    case AUTH_SIGV4:
+        return "sigv4";
     case AUTH_NONE:
         break;
     }

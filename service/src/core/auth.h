@@ -25,7 +25,7 @@
 #include "peer_identity.h"
 #include "tenant.h"
 
-enum auth_method { AUTH_NONE = 0, AUTH_API_KEY, AUTH_MTLS, AUTH_MTLS_AND_API_KEY };
+enum auth_method { AUTH_NONE = 0, AUTH_API_KEY, AUTH_MTLS, AUTH_MTLS_AND_API_KEY, AUTH_SIGV4 };
 
 struct auth_input {
     const char *authorization;        /* header/metadata value or NULL */

@@ -9,7 +9,7 @@ static const char *const s_up_names[METRICS_UP_COUNT] = {"ok",          "throttl
                                                          "unreachable", "timeout",   "client_error",
                                                          "malformed",   "other"};
 static const char *const s_stale_names[METRICS_STALE_COUNT] = {"revalidating", "error", "timeout"};
-static const char *const s_transports[2] = {"grpc", "rest"};
+static const char *const s_transports[3] = {"grpc", "rest", "aws"};
 
 enum metrics_upstream_outcome metrics_upstream_outcome(enum bgw_status st, long http_status,
                                                        bool transport_error)
@@ -45,7 +45,7 @@ int metrics_render(const struct metrics *m, const struct cache_stats *cache, str
     bad |=
         buf_append_str(out, S_COUNTER("bedrockgw_requests_total",
                                       "Finished ListModelImportJobs calls by transport and code."));
-    for (int t = 0; t < 2; t++) {
+    for (int t = 0; t < 3; t++) {
         for (int s = 0; s < BGW_STATUS_COUNT; s++) {
             if (m->requests[t][s] || s == BGW_OK)
                 bad |= buf_appendf(

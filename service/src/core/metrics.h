@@ -37,7 +37,7 @@ enum metrics_stale_reason {
 };
 
 struct metrics {
-    uint64_t requests[2][BGW_STATUS_COUNT]; /* [0] grpc, [1] rest (handler_transport) */
+    uint64_t requests[3][BGW_STATUS_COUNT]; /* [0] grpc, [1] rest, [2] aws (handler_transport) */
     uint64_t not_modified;                  /* REST 304 answers */
     uint64_t cache_hits;                    /* fresh entry served */
     uint64_t cache_misses;                  /* had to wait for upstream */

@@ -21,12 +21,34 @@ void tenant_table_clean_up(struct tenant_table *t)
         free(t->tenants[i].key_hashes);
         for (size_t j = 0; j < t->tenants[i].n_mtls_subjects; j++)
             free(t->tenants[i].mtls_subjects[j]);
+        for (size_t j = 0; j < t->tenants[i].n_aws_keys; j++) {
+            char *sec = t->tenants[i].aws_keys[j].secret;
+            if (sec) {
+                OPENSSL_cleanse(sec, strlen(sec));
+                free(sec);
+            }
+        }
+        free(t->tenants[i].aws_keys);
         free(t->tenants[i].mtls_subjects);
         policy_clean_up(&t->tenants[i].policy);
     }
     free(t->tenants);
     t->tenants = NULL;
     t->n_tenants = 0;
+}
+
+const struct tenant *tenant_find_aws_key(const struct tenant_table *t, const char *access_key_id,
+                                         const char **secret)
+{
+    for (size_t i = 0; i < t->n_tenants; i++) {
+        for (size_t j = 0; j < t->tenants[i].n_aws_keys; j++) {
+            if (strcmp(t->tenants[i].aws_keys[j].access_key_id, access_key_id) == 0) {
+                *secret = t->tenants[i].aws_keys[j].secret;
+                return &t->tenants[i];
+            }
+        }
+    }
+    return NULL;
 }
 
 int tenant_parse_key_hash(const char *hex, unsigned char out[32])

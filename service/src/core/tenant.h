@@ -16,6 +16,18 @@
 
 #define TENANT_ID_MAX 64
 #define TENANT_KEY_MAX 512 /* longest API key accepted from a client */
+#define TENANT_AWS_KEY_ID_MIN 16
+#define TENANT_AWS_KEY_ID_MAX 128
+#define TENANT_AWS_SECRET_MIN 16
+#define TENANT_AWS_SECRET_MAX 512
+
+/* A gateway-issued AWS-style access key (the AWS-compatible front, SigV4).
+ * Unlike an API key, the secret is kept as it is: verifying an HMAC needs
+ * it. Wiped on clean-up. */
+struct tenant_aws_key {
+    char access_key_id[TENANT_AWS_KEY_ID_MAX + 1];
+    char *secret; /* heap */
+};
 
 struct tenant {
     char id[TENANT_ID_MAX + 1];
@@ -23,6 +35,8 @@ struct tenant {
     size_t n_keys;
     char **mtls_subjects; /* heap; client-certificate names (see peer_identity.h) */
     size_t n_mtls_subjects;
+    struct tenant_aws_key *aws_keys; /* heap */
+    size_t n_aws_keys;
     struct ratelimit_limit rate_limit; /* rate_mrps 0 = unlimited */
     struct policy policy;              /* what the tenant may see (policy.h) */
 };
@@ -33,6 +47,10 @@ struct tenant_table {
 };
 
 void tenant_table_clean_up(struct tenant_table *t);
+/* The tenant holding the AWS access key id (exact match), or NULL; *secret
+ * is then its secret. */
+const struct tenant *tenant_find_aws_key(const struct tenant_table *t, const char *access_key_id,
+                                         const char **secret);
 
 /* Parses 64 hex digits (either case) into a digest; 0 or -1. */
 int tenant_parse_key_hash(const char *hex, unsigned char out[32]);

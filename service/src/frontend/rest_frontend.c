@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "aws_api.h"
 #include "cache.h"
 #include "clock.h"
 #include "health.h"
@@ -368,6 +369,17 @@ static void s_on_request(void *arg, struct http_request *req)
         s_add_cors(fe->cfg->cors_allow_credentials, req, cors);
         s_send_simple_error(req, BGW_ERR_METHOD_NOT_ALLOWED,
                             "method not allowed: use GET " S_PATH_LIST);
+        return;
+    }
+    if (strcmp(path, AWS_API_PATH) == 0) { /* the AWS-compatible front */
+        if (get) {
+            struct aws_api_ctx actx = {fe->cfg, fe->submit, fe->submit_arg, &fe->next_id};
+            aws_api_handle(&actx, req);
+        } else {
+            http_response_header(req, "Allow", "GET, HEAD");
+            aws_api_send_error(req, BGW_ERR_METHOD_NOT_ALLOWED,
+                               "method not allowed: use GET " AWS_API_PATH);
+        }
         return;
     }
     if (strcmp(path, S_PATH_METRICS) == 0 && fe->metrics && get) {

@@ -92,7 +92,9 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
                              const struct handler_audit *a, const struct jobs_response *resp,
                              const struct bgw_error *err, int64_t latency_ms)
 {
-    const char *transport = c->transport == HANDLER_GRPC ? "grpc" : "rest";
+    const char *transport = c->transport == HANDLER_GRPC  ? "grpc"
+                            : c->transport == HANDLER_AWS ? "aws"
+                                                          : "rest";
     const char *tenant = c->tenant ? c->tenant->id : "";
     size_t rid_len = strlen(c->request_id), tenant_len = strlen(tenant), peer_len = strlen(c->peer);
     /* The jansson-built line (json_pack "s") was not written at all when one
@@ -123,6 +125,8 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
                S_KEY(b, "\"upstream_ms\"") | log_put_int(b, c->upstream_ms);
     if (c->auth_method != AUTH_NONE)
         bad |= S_KEY(b, "\"auth\"") | s_str(b, auth_method_str(c->auth_method));
+    if (c->transport == HANDLER_AWS && c->authorization) /* the key id: letters and digits */
+        bad |= S_KEY(b, "\"access_key_id\"") | s_str(b, c->authorization);
     const struct handler_cache_reply *cr = &c->cache_reply;
     bool have_items = false;
     int64_t items = 0;

@@ -125,6 +125,25 @@ enum bgw_status handler_authenticate(const struct handler_ctx *ctx, struct handl
                                      struct bgw_error *err)
 {
     const char *reason = "unauthenticated";
+    if (call->transport == HANDLER_AWS) {
+        /* The signature was checked by the frontend; the key id names the
+         * tenant in this call's own config snapshot. */
+        const char *secret = NULL;
+        if (call->aws_auth != 0) {
+            *err = call->decode_error;
+            return err->status;
+        }
+        call->tenant = call->authorization
+                           ? tenant_find_aws_key(&ctx->cfg->tenants, call->authorization, &secret)
+                           : NULL;
+        if (!call->tenant) {
+            call->aws_auth = HANDLER_AWS_KEY_GONE;
+            return bgw_error_set(err, BGW_ERR_UNAUTHENTICATED, NULL,
+                                 "The security token included in the request is invalid.");
+        }
+        call->auth_method = AUTH_SIGV4;
+        return BGW_OK;
+    }
     struct auth_input in = {call->authorization, call->x_api_key, &call->peer_cert,
                             call->key_header_repeated};
     call->tenant = auth_resolve(&ctx->cfg->tenants, &in, &call->auth_method, &reason);
@@ -351,7 +370,7 @@ int handler_view_key(const struct handler_ctx *ctx, const struct handler_call *c
         gen[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v && n < sizeof(gen) - 1);
-    gen[n++] = call->transport == HANDLER_GRPC ? 'g' : 'r';
+    gen[n++] = call->transport == HANDLER_GRPC ? 'g' : call->transport == HANDLER_REST ? 'r' : 'a';
     if (buf_append(out, gen, n) != 0)
         return -1;
     return cache_key_build(id, &call->req, ctx->cfg->default_page_size, out);

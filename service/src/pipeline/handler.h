@@ -35,7 +35,13 @@
 #include "status.h"
 #include "tenant.h"
 
-enum handler_transport { HANDLER_GRPC = 0, HANDLER_REST = 1 };
+/* HANDLER_AWS: Bedrock's own wire format on the REST listener, SigV4 (the
+ * AWS-compatible front). */
+enum handler_transport { HANDLER_GRPC = 0, HANDLER_REST = 1, HANDLER_AWS = 2 };
+#define HANDLER_TRANSPORTS 3
+/* aws_auth after a key that verified was gone from the call's snapshot (a
+ * reload in between): answered like an unknown key. */
+#define HANDLER_AWS_KEY_GONE 255
 
 struct handler_call;
 struct buf;
@@ -97,7 +103,13 @@ struct handler_call {
      * decode_error; the handler then answers with it (after
      * authentication). */
     bool decode_failed;
-    bool key_header_repeated;       /* authorization or x-api-key came more than once */
+    bool key_header_repeated; /* authorization or x-api-key came more than once */
+    /* HANDLER_AWS: the frontend verified the SigV4 signature (sigv4_verify.h)
+     * before submitting; aws_auth is its result (0 = authentic), and a
+     * failure's error waits in decode_error for handler_authenticate. The
+     * access key id the request named is then in `authorization` (there is
+     * no other use for the header's copy, and the struct stays small). */
+    unsigned char aws_auth;
     char *authorization;            /* heap copy of the header/metadata, wiped on free */
     char *x_api_key;                /* heap copy, wiped on free */
     struct peer_identity peer_cert; /* verified TLS client certificate's names, if any */
