@@ -17,7 +17,7 @@ case $SECS in '' | *[!0-9]*) echo "usage: $0 [seconds-per-target]" >&2; exit 2 ;
 BUILD=${BGW_FUZZ_BUILD_DIR:-build-fuzz}
 SRC=$(pwd)
 TARGETS="query upstream_response config sigv4_auth time fake_query http1 sts_xml credentials_json ini
-page_token grpc_request http_headers x509_names page_codec redis_url"
+page_token grpc_request http_headers x509_names page_codec redis_url sigv4_request"
 
 # -max_len per target: a little above the largest realistic input.
 max_len() {

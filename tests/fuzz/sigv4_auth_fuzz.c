@@ -1,6 +1,7 @@
 /*
  * sigv4_auth_fuzz - libFuzzer target for sigv4_parse_authorization, the
- * emulator's parser of a (hostile) Authorization header value.
+ * gateway's (and the emulator's) parser of a hostile Authorization header
+ * value (sigv4_verify.h).
  *
  * Input: the header value. Inputs shorter than the parser's storage are
  * passed NUL-terminated; longer ones with no NUL in the first
@@ -19,7 +20,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "sigv4_testutil.h"
+#include "sigv4_verify.h"
 
 static void s_check_field(const struct sigv4_auth_header *h, const char *f)
 {

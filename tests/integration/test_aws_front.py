@@ -278,6 +278,13 @@ class AwsFront(unittest.TestCase):
         self.assertEqual((st, h.get("x-amzn-errortype")), (400, "IncompleteSignatureException"))
         st, h, _ = self.raw("maxResults=2", {"x-api-key": harness.KEYS["team-a"]})
         self.assertEqual((st, h.get("x-amzn-errortype")), (403, "MissingAuthenticationTokenException"))
+        # a parameter without '=' (a fuzzer found it crashed the parser)
+        st, h, _ = self.raw("flag&maxResults=2&X-Amz-Algorithm")
+        self.assertIn(st, (400, 403))
+        q = awssig.presign("GET", self.host(), "/model-import-jobs", [("maxResults", "1")],
+                           KEY_A[0], KEY_A[1], REGION)
+        st, _, _ = self.raw("flag&" + q)
+        self.assertEqual(st, 403, "a parameter the signature did not cover")
         st, h, _ = self.raw("", method="DELETE")
         self.assertEqual(st, 400)
         self.assertEqual(h.get("x-amzn-errortype"), "ValidationException")

@@ -76,6 +76,8 @@ struct sigv4_verify_config {
     const char *region;
     const char *service; /* "bedrock" */
     int64_t max_skew_s;  /* AWS: 300 */
+    bool raw_path;       /* S3's rule: the path as sent, no dot-segment removal (false for
+                            every other service, Bedrock included) */
     sigv4_secret_fn secret_for;
     void *ctx;
 };
