@@ -291,6 +291,66 @@ class AwsFront(unittest.TestCase):
         self.assertEqual(self.fake.api_requests(), [])
 
 
+class KeygenAndReload(unittest.TestCase):
+    """bedrockgw keygen mints the keys; a SIGHUP puts them to work and takes
+    them away."""
+
+    def test_keygen_then_reload_adds_and_removes_a_key(self):
+        node_ready()
+        tmp = __import__("tempfile").mkdtemp(prefix="bgw-keygen-")
+        fake = harness.Fake(tmp)
+        self.addCleanup(fake.stop)
+        gw = harness.Gateway(tmp, base_config(fake.url))
+        endpoint = "http://127.0.0.1:%d" % gw.http_port
+        keydir = os.path.join(tmp, "keys")
+        os.makedirs(keydir)
+        p = subprocess.run([os.path.join(harness.BIN, "bedrockgw"), "keygen", "--tenant", "team-k",
+                            "--out-dir", keydir], capture_output=True, timeout=10)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        snippet = json.loads(p.stdout)
+        secret_file = snippet["aws_access_keys"][0]["secret_file"]
+        akid = snippet["aws_access_keys"][0]["access_key_id"]
+        with open(secret_file) as f:
+            secret = f.read().strip()
+        with open(os.path.join(keydir, "team-k.api-key")) as f:
+            api_key = f.read().strip()
+        for path in (secret_file, os.path.join(keydir, "team-k.api-key")):
+            self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertNotIn(secret.encode(), p.stdout + p.stderr)
+        self.assertNotIn(api_key.encode(), p.stdout + p.stderr)
+        again = subprocess.run([os.path.join(harness.BIN, "bedrockgw"), "keygen", "--tenant",
+                                "team-k", "--out-dir", keydir], capture_output=True, timeout=10)
+        self.assertEqual(again.returncode, 1, "never overwrites a secret file")
+        self.assertRefusedKey(sdk(endpoint, (akid, secret), input={"maxResults": 1}))
+
+        def reload(cfg):
+            n = len(gw.proc.log_events("reloaded"))
+            with open(gw.cfg_path, "w") as f:
+                json.dump(cfg, f)
+            gw.proc.p.send_signal(__import__("signal").SIGHUP)
+            deadline = time.time() + 10
+            while len(gw.proc.log_events("reloaded")) == n:
+                self.assertLess(time.time(), deadline, gw.proc.text()[-2000:])
+                time.sleep(0.05)
+        cfg = base_config(fake.url)
+        cfg["tenants"].append(dict(snippet, policy={"job_name_prefixes": ["shared-"]}))
+        reload(cfg)
+        res = sdk(endpoint, (akid, secret), op="paginate", pageSize=50)
+        self.assertTrue(res["ok"], res)
+        names = [j["jobName"] for j in items(res)]
+        self.assertTrue(names and all(n.startswith("shared-") for n in names))
+        st, _, body = gw.rest({"maxResults": 2}, key=api_key)
+        self.assertEqual(st, 200, body)
+        reload(base_config(fake.url))
+        self.assertRefusedKey(sdk(endpoint, (akid, secret), input={"maxResults": 1}))
+        self.assertEqual(gw.stop(), 0)
+        harness.assert_log_clean(gw.proc.text(), secrets=(secret, api_key))
+
+    def assertRefusedKey(self, res):
+        self.assertFalse(res["ok"], res)
+        self.assertEqual(res["name"], "UnrecognizedClientException", res)
+
+
 class EmulatorWithSdk(unittest.TestCase):
     """The bundled Bedrock emulator, called by the same unmodified SDK
     pointed straight at it: its answers and injected faults parse into the

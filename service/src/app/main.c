@@ -13,6 +13,7 @@
 #include "config_table.h"
 #include "credentials.h"
 #include "gateway.h"
+#include "keygen.h"
 #include "log.h"
 #include "tls_server.h"
 
@@ -21,6 +22,8 @@ static void s_usage(FILE *f)
     fprintf(f, "usage: bedrockgw --config FILE     run the gateway\n"
                "       bedrockgw --check-config FILE  validate FILE and exit\n"
                "       bedrockgw --config-reference   print the configuration keys (markdown)\n"
+               "       bedrockgw keygen --tenant ID [--out-dir DIR] [--print-secrets]\n"
+               "                                      mint an AWS access key and an API key\n"
                "       bedrockgw --help | --version\n"
                "\n"
                "Credentials: the AWS chain (config, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/\n"
@@ -87,6 +90,8 @@ int main(int argc, char **argv)
 {
     const char *path = NULL;
     int check_only = 0;
+    if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+        return keygen_main(argc - 2, argv + 2, stdout, stderr);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             s_usage(stdout);
