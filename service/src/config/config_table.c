@@ -303,7 +303,8 @@ const struct config_key config_keys[] = {
      NULL, offsetof(struct config, retry_throttle_base_ms),
      sizeof(((struct config *)0)->retry_throttle_base_ms), false, "500", "same for throttling"},
     {"tenants", CK_CUSTOM, 0, 0, 0, NULL, 0, 0, true, "—",
-     "the tenants: `id`, `api_keys`, `mtls_subjects`, `rate_limit`, `policy` (table below)"},
+     "the tenants: `id`, `api_keys`, `mtls_subjects`, `aws_access_keys`, `rate_limit`, `policy` "
+     "(table below)"},
 };
 
 const size_t config_n_keys = sizeof(config_keys) / sizeof(config_keys[0]);
