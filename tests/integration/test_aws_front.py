@@ -24,7 +24,7 @@ KEY_A = ("BGWTEAMA0000000000001", "teamA-secret/0123456789+abcdefghijABCDEFGHIJ"
 KEY_B = ("BGWTEAMB0000000000002", "teamB-secret/9876543210+zyxwvutsrqZYXWVUTSRQ")
 KEY_C = ("BGWTEAMC0000000000003", "teamC-secret/5555555555+limitedlimitedLIMITED")
 POLICY_B = {"job_name_prefixes": ["team-b-"], "statuses": ["Completed", "InProgress"],
-            "redact": ["importedModelArn"]}
+            "redact": ["importedModelArn"], "max_results": 6}
 SECRETS = (KEY_A[1], KEY_B[1], KEY_C[1])
 
 
@@ -71,7 +71,8 @@ class AwsFront(unittest.TestCase):
         cls.tmp = __import__("tempfile").mkdtemp(prefix="bgw-aws-")
         cls.fake = harness.Fake(cls.tmp)
         try:
-            cls.gw = harness.Gateway(cls.tmp, front_config(cls.fake.url),
+            cls.gw = harness.Gateway(cls.tmp, front_config(cls.fake.url,
+                                                           cache={"enabled": True, "ttl_ms": 60000}),
                                      env_extra={"BGW_TEST_KEY_B": KEY_B[1]})
         except BaseException:
             cls.fake.proc.stop()
@@ -142,6 +143,18 @@ class AwsFront(unittest.TestCase):
                 self.assertEqual(j.get(k), up.get(k))
         self.assertTrue(res["requestIds"][0].startswith("a"))
 
+    def test_upstream_is_signed_with_the_central_credentials_and_cached(self):
+        res = self.sdk(KEY_A, input={"maxResults": 9, "nameContains": "shared"})
+        self.assertTrue(res["ok"], res)
+        again = self.sdk(KEY_A, input={"maxResults": 9, "nameContains": "shared"})
+        self.assertEqual(items(again), items(res))
+        reqs = self.fake.api_requests()
+        self.assertEqual(len(reqs), 1, "the second call is a cache hit")
+        self.assertTrue(reqs[0]["signature_ok"])
+        auth = reqs[0]["headers"]["authorization"]
+        self.assertIn("Credential=" + AKID + "/", auth)
+        self.assertNotIn(KEY_A[0], json.dumps(reqs))
+
     def rest_walk(self, key, page):
         arns, token = [], None
         while True:
@@ -173,6 +186,8 @@ class AwsFront(unittest.TestCase):
         self.assertEqual(got, want)
         self.assertEqual(len(set(got)), len(got))
         self.assertGreater(len(res["pages"]), 2)
+        for page in res["pages"]:  # the tenant's page size clamps the SDK's 7
+            self.assertLessEqual(len(page.get("modelImportJobSummaries", [])), 6)
         for j in items(res):
             self.assertNotIn("importedModelArn", j)  # redacted by team-b's policy
             self.assertIn(j["status"], ("Completed", "InProgress"))
@@ -250,25 +265,26 @@ class AwsFront(unittest.TestCase):
         return "127.0.0.1:%d" % self.gw.http_port
 
     def test_presigned_query_and_header_signatures_from_another_signer(self):
-        q = awssig.presign("GET", self.host(), "/model-import-jobs", [("maxResults", "4")], KEY_A[0],
+        q = awssig.presign("GET", self.host(), "/model-import-jobs", [("maxResults", "13"), ("nameContains", "e")], KEY_A[0],
                            KEY_A[1], REGION)
         st, h, body = self.raw(q)
         self.assertEqual(st, 200, body)
-        self.assertEqual(len(body["modelImportJobSummaries"]), 4)
+        self.assertLessEqual(len(body["modelImportJobSummaries"]), 13)
         self.assertIn("x-amzn-requestid", h)
         old = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=120)
-        q = awssig.presign("GET", self.host(), "/model-import-jobs", [("maxResults", "4")], KEY_A[0],
+        q = awssig.presign("GET", self.host(), "/model-import-jobs", [("maxResults", "13"), ("nameContains", "e")], KEY_A[0],
                            KEY_A[1], REGION, expires=60, when=old)
         st, h, body = self.raw(q)
         self.assertEqual((st, h.get("x-amzn-errortype")), (403, "InvalidSignatureException"))
         self.assertIn("expired", body["message"])
-        q, hd = awssig.sign("GET", self.host(), "/model-import-jobs", [("maxResults", "2")], KEY_B[0],
+        q, hd = awssig.sign("GET", self.host(), "/model-import-jobs", [("maxResults", "17"), ("nameContains", "e")], KEY_B[0],
                             KEY_B[1], REGION)
         st, _, body = self.raw(q, hd)
         self.assertEqual(st, 200, body)
-        st, h, _ = self.raw(q.replace("maxResults=2", "maxResults=3"), hd)  # tampered
+        before = len(self.fake.api_requests())
+        st, h, _ = self.raw(q.replace("maxResults=17", "maxResults=16"), hd)  # tampered
         self.assertEqual((st, h.get("x-amzn-errortype")), (403, "InvalidSignatureException"))
-        self.assertEqual(len(self.fake.api_requests()), 2)
+        self.assertEqual(len(self.fake.api_requests()), before, "nothing upstream")
 
     def test_missing_and_malformed_signatures(self):
         st, h, body = self.raw("maxResults=2")
@@ -285,6 +301,16 @@ class AwsFront(unittest.TestCase):
                            KEY_A[0], KEY_A[1], REGION)
         st, _, _ = self.raw("flag&" + q)
         self.assertEqual(st, 403, "a parameter the signature did not cover")
+        q, hd = awssig.sign("GET", self.host(), "/model-import-jobs", [("maxResults", "2")], KEY_B[0],
+                            KEY_B[1], REGION)
+        hd["content-length"] = "2"
+        c = http.client.HTTPConnection("127.0.0.1", self.gw.http_port, timeout=10)
+        c.request("GET", "/model-import-jobs?" + q, body=b"{}", headers=hd)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        self.assertEqual((r.status, r.getheader("x-amzn-errortype")),
+                         (400, "IncompleteSignatureException"), "a body nothing verifies")
         st, h, _ = self.raw("", method="DELETE")
         self.assertEqual(st, 400)
         self.assertEqual(h.get("x-amzn-errortype"), "ValidationException")
