@@ -234,6 +234,12 @@ class AwsFront(unittest.TestCase):
         self.fake.reset()
         res = self.sdk(KEY_C, input={"maxResults": 1})
         self.assertRefused(res, "ThrottlingException", 429)
+        q, hd = awssig.sign("GET", self.host(), "/model-import-jobs", [("maxResults", "1")],
+                            KEY_C[0], KEY_C[1], REGION)
+        st, h, body = self.raw(q, hd)
+        self.assertEqual((st, h.get("x-amzn-errortype")), (429, "ThrottlingException"))
+        self.assertGreaterEqual(int(h["retry-after"]), 1)
+        self.assertIn("rate limit", body["message"])
 
     def test_audit_line_names_the_key_never_the_secret_or_signature(self):
         res = self.sdk(KEY_A, input={"maxResults": 3})
