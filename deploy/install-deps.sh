@@ -4,15 +4,29 @@
 # Runs apt-get only when something is missing, so a second run is quick.
 set -eu
 
-PKGS="build-essential cmake pkg-config
-libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev protobuf-compiler
-libcurl4-openssl-dev libssl-dev libjansson-dev libevent-dev
-python3 python3-grpcio python3-protobuf curl jq openssl ca-certificates clang libclang-rt-14-dev
-libnghttp2-dev nghttp2-client libhiredis-dev redis-server chromium python3-h2 clang-format"
+#
+#   ./deploy/install-deps.sh                  # everything (build, run, test)
+#   BGW_DEPS=build ./deploy/install-deps.sh   # only what building the gateway needs
+#                                             # (the container image's build stage)
 
-# Node.js and npm for the interop tests (any install of them will do)
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    PKGS="$PKGS nodejs npm"
+# Building the gateway and its client library.
+BUILD_PKGS="build-essential cmake pkg-config
+libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev protobuf-compiler
+libcurl4-openssl-dev libssl-dev libjansson-dev libevent-dev libnghttp2-dev libhiredis-dev
+python3 ca-certificates"
+
+# Running the test suite and the demo: clients, sanitizers, a real Redis, a
+# browser, promtool, systemd-analyze, YAML parsing.
+TEST_PKGS="python3-grpcio python3-protobuf curl jq openssl clang libclang-rt-14-dev
+nghttp2-client redis-server chromium python3-h2 clang-format python3-yaml prometheus systemd"
+
+PKGS="$BUILD_PKGS"
+if [ "${BGW_DEPS:-all}" != build ]; then
+    PKGS="$PKGS $TEST_PKGS"
+    # Node.js and npm for the interop tests (any install of them will do)
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        PKGS="$PKGS nodejs npm"
+    fi
 fi
 
 missing=""

@@ -27,6 +27,7 @@
 #include "page_cache.h"
 #include "ratelimit.h"
 #include "rest_frontend.h"
+#include "sd_notify.h"
 #include "timeutil.h"
 #include "tls_server.h"
 
@@ -39,8 +40,16 @@ struct s_link {
     struct gateway *g;
 };
 
+/* Calls per tenant, for bedrockgw_tenant_requests_total. */
+struct s_tenant_count {
+    char id[TENANT_ID_MAX + 1];
+    uint64_t n[BGW_STATUS_COUNT];
+};
+
 struct gateway {
-    const struct config *cfg; /* the startup config: listeners, TLS, aws.*, drain */
+    const struct config *cfg;
+    struct s_tenant_count *tenant_counts; /* heap, grows; kept across reloads */
+    size_t n_tenant_counts, last_tenant;  /* the startup config: listeners, TLS, aws.*, drain */
     struct handler_ctx ctx;
     struct config_ref *current;       /* what new calls use (tenants, limits, CORS) */
     struct ratelimit_bucket *buckets; /* one per tenant of current, same order */
@@ -130,12 +139,14 @@ static void s_on_access_flush(evutil_socket_t fd, short what, void *arg)
     access_log_flush(&g->access_pending);
 }
 
+static uint64_t *s_tenant_counts(struct gateway *g, const char *id);
+
 static void s_finish(struct gateway *g, struct handler_call *c, const struct jobs_response *resp,
                      const struct bgw_error *err)
 {
     struct config_ref *ref = c->config_ref; /* c->tenant points into it */
-    access_log_queue(&g->access_line, &g->access_pending, c, resp, err,
-                     clock_mono_ms() - c->received_ms);
+    int64_t latency_ms = clock_mono_ms() - c->received_ms;
+    access_log_queue(&g->access_line, &g->access_pending, c, resp, err, latency_ms);
     if (g->access_pending.len && !g->access_flush_due && g->access_flush_ev) {
         g->access_flush_due = true;
         event_active(g->access_flush_ev, EV_WRITE, 0);
@@ -143,6 +154,12 @@ static void s_finish(struct gateway *g, struct handler_call *c, const struct job
         access_log_flush(&g->access_pending);
     }
     enum bgw_status st = err ? err->status : BGW_OK;
+    metrics_observe_latency(&g->metrics, (int)c->transport, latency_ms);
+    if (c->tenant) {
+        uint64_t *tc = s_tenant_counts(g, c->tenant->id);
+        if (tc)
+            tc[st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
+    }
     g->metrics.requests[c->transport < HANDLER_TRANSPORTS ? c->transport : HANDLER_REST]
                        [st < BGW_STATUS_COUNT ? st : BGW_ERR_INTERNAL]++;
     if (!err && c->cache_reply.not_modified)
@@ -506,6 +523,69 @@ static void s_admitted(struct gateway *g, struct handler_call *c)
     }
 }
 
+/* The states behind the alerts: the breaker, the credentials' expiry, and
+ * calls per tenant. */
+static int s_metrics_state(struct gateway *g, struct buf *out)
+{
+    int64_t now_ms = clock_wall_ms();
+    struct bgw_error err;
+    bgw_error_clear(&err);
+    const struct credentials *cr = credentials_provider_current(g->credentials, now_ms, &err);
+    int bad =
+        buf_appendf(out,
+                    "# HELP bedrockgw_upstream_breaker_state The upstream circuit breaker: 0 "
+                    "closed, 1 open (failing fast), 2 half-open (probing).\n"
+                    "# TYPE bedrockgw_upstream_breaker_state gauge\n"
+                    "bedrockgw_upstream_breaker_state %d\n"
+                    "# HELP bedrockgw_credentials_valid Whether usable AWS credentials are in "
+                    "hand (1) or not (0).\n# TYPE bedrockgw_credentials_valid gauge\n"
+                    "bedrockgw_credentials_valid %d\n",
+                    (int)fetcher_breaker_state(g->fetcher, clock_mono_ms()), cr ? 1 : 0);
+    if (cr && cr->expires_at_ms > 0)
+        bad |= buf_appendf(out,
+                           "# HELP bedrockgw_credentials_expiry_seconds Seconds until the AWS "
+                           "credentials in use expire (absent for credentials that do not).\n"
+                           "# TYPE bedrockgw_credentials_expiry_seconds gauge\n"
+                           "bedrockgw_credentials_expiry_seconds %lld\n",
+                           (long long)((cr->expires_at_ms - now_ms) / 1000));
+    bad |= buf_append_str(out, "# HELP bedrockgw_tenant_requests_total Finished calls by tenant "
+                               "and code (authenticated calls).\n"
+                               "# TYPE bedrockgw_tenant_requests_total counter\n");
+    for (size_t i = 0; i < g->n_tenant_counts; i++)
+        for (int s = 0; s < BGW_STATUS_COUNT; s++)
+            if (g->tenant_counts[i].n[s])
+                bad |= buf_appendf(
+                    out, "bedrockgw_tenant_requests_total{tenant=\"%s\",code=\"%s\"} %llu\n",
+                    g->tenant_counts[i].id, bgw_status_grpc_name((enum bgw_status)s),
+                    (unsigned long long)g->tenant_counts[i].n[s]);
+    return bad;
+}
+
+/* The per-tenant counters of a call's tenant (by id: a reload keeps them),
+ * or NULL when memory runs out. Tenants are few; the last one found is
+ * tried first. */
+static uint64_t *s_tenant_counts(struct gateway *g, const char *id)
+{
+    if (g->last_tenant < g->n_tenant_counts && strcmp(g->tenant_counts[g->last_tenant].id, id) == 0)
+        return g->tenant_counts[g->last_tenant].n;
+    for (size_t i = 0; i < g->n_tenant_counts; i++) {
+        if (strcmp(g->tenant_counts[i].id, id) == 0) {
+            g->last_tenant = i;
+            return g->tenant_counts[i].n;
+        }
+    }
+    struct s_tenant_count *grown =
+        realloc(g->tenant_counts, (g->n_tenant_counts + 1) * sizeof(*grown));
+    if (!grown)
+        return NULL;
+    g->tenant_counts = grown;
+    struct s_tenant_count *t = &grown[g->n_tenant_counts];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "%s", id);
+    g->last_tenant = g->n_tenant_counts++;
+    return t->n;
+}
+
 /* GET /metrics (loop thread). */
 static int s_metrics(void *arg, struct buf *out)
 {
@@ -517,6 +597,7 @@ static int s_metrics(void *arg, struct buf *out)
     int bad = metrics_render(&g->metrics, core ? &cs : NULL, out);
     if (g->fleet)
         bad |= fleet_metrics_render(g->fleet, out);
+    bad |= s_metrics_state(g, out);
     if (!g->tls_on[0] && !g->tls_on[1])
         return bad;
     int64_t now = clock_wall_ms() / 1000;
@@ -665,6 +746,7 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 
 static void s_drain(struct gateway *g, int sig)
 {
+    sd_notify_send("STOPPING=1\nSTATUS=draining");
     g->draining = true;
     log_event(LOG_INFO, "draining",
               json_pack("{s:i,s:I,s:I}", "signal", sig, "inflight", (json_int_t)g->n_inflight,
@@ -706,7 +788,7 @@ static struct ratelimit_bucket *s_buckets_new(const struct tenant_table *t)
 
 /* SIGHUP: load and validate the file, then swap it in for new calls. Calls
  * in flight keep their reference to the old snapshot. */
-static void s_reload(struct gateway *g)
+static void s_do_reload(struct gateway *g)
 {
     struct buf err;
     buf_init(&err, 4096);
@@ -775,6 +857,14 @@ static void s_reload(struct gateway *g)
                         next->cfg->tokens_ephemeral));
 cleanup:
     buf_clean_up(&err);
+}
+
+/* SIGHUP: systemd hears of it (Type=notify units) whatever the outcome. */
+static void s_reload(struct gateway *g)
+{
+    sd_notify_send("RELOADING=1\nSTATUS=reloading");
+    s_do_reload(g);
+    sd_notify_send("READY=1\nSTATUS=serving");
 }
 
 static void s_on_sighup(evutil_socket_t sig, short what, void *arg)
@@ -917,6 +1007,7 @@ static void s_log_ready(struct gateway *g)
                         rest_frontend_port(g->rest), "version", BGW_VERSION, "region",
                         g->cfg->region, "endpoint", g->cfg->endpoint_url, "endpoint_source",
                         g->cfg->endpoint_source, "tenants", (int)g->cfg->tenants.n_tenants));
+    sd_notify_send("READY=1\nSTATUS=serving");
     if (g->cfg->tokens_ephemeral)
         log_msg(LOG_WARN, "tokens_ephemeral",
                 "tokens.secret is not configured: page tokens use a random per-process secret "
@@ -1017,6 +1108,7 @@ void gateway_destroy(struct gateway *g)
     if (g->base)
         event_base_free(g->base);
     free(g->buckets);
+    free(g->tenant_counts);
     config_ref_release(g->current);
     access_log_flush(&g->access_pending);
     if (g->access_flush_ev)

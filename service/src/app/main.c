@@ -15,6 +15,7 @@
 #include "gateway.h"
 #include "keygen.h"
 #include "log.h"
+#include "probe.h"
 #include "tls_server.h"
 
 static void s_usage(FILE *f)
@@ -22,6 +23,9 @@ static void s_usage(FILE *f)
     fprintf(f, "usage: bedrockgw --config FILE     run the gateway\n"
                "       bedrockgw --check-config FILE  validate FILE and exit\n"
                "       bedrockgw --config-reference   print the configuration keys (markdown)\n"
+               "       bedrockgw --probe URL [--insecure] [--timeout-ms N]\n"
+               "                                      health check: http(s)://H:P/readyz or\n"
+               "                                      grpc(s)://H:P; exit 0 ready, 1 not\n"
                "       bedrockgw keygen --tenant ID [--out-dir DIR] [--print-secrets]\n"
                "                                      mint an AWS access key and an API key\n"
                "       bedrockgw --help | --version\n"
@@ -92,6 +96,8 @@ int main(int argc, char **argv)
     int check_only = 0;
     if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
         return keygen_main(argc - 2, argv + 2, stdout, stderr);
+    if (argc >= 2 && strcmp(argv[1], "--probe") == 0)
+        return probe_main(argc - 2, argv + 2);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             s_usage(stdout);

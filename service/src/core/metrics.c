@@ -36,6 +36,22 @@ enum metrics_upstream_outcome metrics_upstream_outcome(enum bgw_status st, long 
     }
 }
 
+const double metrics_latency_bounds_s[METRICS_LATENCY_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+void metrics_observe_latency(struct metrics *m, int t, int64_t ms)
+{
+    if (t < 0 || t > 2)
+        return;
+    if (ms < 0)
+        ms = 0;
+    int b = 0;
+    while (b < METRICS_LATENCY_BUCKETS && (double)ms > metrics_latency_bounds_s[b] * 1000.0)
+        b++;
+    m->latency[t][b]++;
+    m->latency_sum_ms[t] += (uint64_t)ms;
+}
+
 #define S_COUNTER(name, help) "# HELP " name " " help "\n# TYPE " name " counter\n"
 #define S_GAUGE(name, help) "# HELP " name " " help "\n# TYPE " name " gauge\n"
 
@@ -51,6 +67,30 @@ int metrics_render(const struct metrics *m, const struct cache_stats *cache, str
                 bad |= buf_appendf(
                     out, "bedrockgw_requests_total{transport=\"%s\",code=\"%s\"} %" PRIu64 "\n",
                     s_transports[t], bgw_status_grpc_name((enum bgw_status)s), m->requests[t][s]);
+        }
+    }
+    bad |=
+        buf_append_str(out, "# HELP bedrockgw_request_duration_seconds Time from a call's "
+                            "arrival to its answer, by transport (millisecond "
+                            "resolution).\n# TYPE bedrockgw_request_duration_seconds histogram\n");
+    for (int t = 0; t < 3; t++) {
+        uint64_t cum = 0;
+        for (int b = 0; b <= METRICS_LATENCY_BUCKETS; b++) {
+            cum += m->latency[t][b];
+            if (b < METRICS_LATENCY_BUCKETS)
+                bad |= buf_appendf(out,
+                                   "bedrockgw_request_duration_seconds_bucket{transport=\"%s\","
+                                   "le=\"%g\"} %" PRIu64 "\n",
+                                   s_transports[t], metrics_latency_bounds_s[b], cum);
+            else
+                bad |= buf_appendf(
+                    out,
+                    "bedrockgw_request_duration_seconds_bucket{transport=\"%s\","
+                    "le=\"+Inf\"} %" PRIu64 "\n"
+                    "bedrockgw_request_duration_seconds_sum{transport=\"%s\"} %.3f\n"
+                    "bedrockgw_request_duration_seconds_count{transport=\"%s\"} %" PRIu64 "\n",
+                    s_transports[t], cum, s_transports[t], (double)m->latency_sum_ms[t] / 1000.0,
+                    s_transports[t], cum);
         }
     }
     bad |= buf_appendf(

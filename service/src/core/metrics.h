@@ -36,7 +36,14 @@ enum metrics_stale_reason {
     METRICS_STALE_COUNT
 };
 
+#define METRICS_LATENCY_BUCKETS 12
+extern const double metrics_latency_bounds_s[METRICS_LATENCY_BUCKETS];
+
 struct metrics {
+    /* Call latency (received to answered) per transport: per-bucket counts
+     * (the last one is +Inf), cumulated when rendered. */
+    uint64_t latency[3][METRICS_LATENCY_BUCKETS + 1];
+    uint64_t latency_sum_ms[3];
     uint64_t requests[3][BGW_STATUS_COUNT]; /* [0] grpc, [1] rest, [2] aws (handler_transport) */
     uint64_t not_modified;                  /* REST 304 answers */
     uint64_t cache_hits;                    /* fresh entry served */
@@ -49,6 +56,9 @@ struct metrics {
     uint64_t upstream_attempts;          /* HTTP exchanges (retries included) */
     uint64_t view_renders;               /* responses serialized (not served from a view) */
 };
+
+/* One call of transport t (handler_transport) that took ms. */
+void metrics_observe_latency(struct metrics *m, int t, int64_t ms);
 
 /* The outcome label of a finished upstream fetch. */
 enum metrics_upstream_outcome metrics_upstream_outcome(enum bgw_status st, long http_status,
