@@ -710,12 +710,16 @@ static void s_on_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t 
 {
     struct http_server *s = arg;
     size_t cap = s->max_header_bytes > S_IN_MIN ? s->max_header_bytes : S_IN_MIN;
-    struct s_conn *c = calloc(1, sizeof(*c) + cap);
+    /* The input area is not zeroed: its pages stay untouched (not resident)
+     * until bytes arrive, so an idle connection costs the struct and the
+     * page its first request touched, not max_header_bytes. */
+    struct s_conn *c = malloc(sizeof(*c) + cap);
     if (!c) {
         evutil_closesocket(fd);
         listener_closed(s->listener);
         return;
     }
+    memset(c, 0, sizeof(*c));
     c->s = s;
     c->fd = fd;
     c->in_cap = cap;

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Issue-17 benchmarks, all in one run (figures to stdout and
+tests/bench/out/perf.json; RESULTS.md keeps dated tables):
+
+1. REST cache hit against the floor: the gateway vs tests/bench/epoll_floor
+   (one read + one write of the same answer bytes per request), wrk, servers
+   pinned to one core, interleaved rounds;
+2. the miss path: the gateway's own added latency for a 10-row page, cache
+   off, one sequential client (h2load -c1), the emulator as upstream: p50/p99
+   through the gateway minus the same request signed and sent straight to
+   the emulator (the same client, so its own cost cancels);
+3. memory: RSS idle, with 1,000 idle keep-alive REST connections, with 1,000
+   idle gRPC (HTTP/2) connections, per connection.
+
+Run through tests/bench/run_perf_bench.sh."""
+import argparse
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+from bench import (AKID, CLK, KEY, QUERY, REGION, SECRET, Env, cpu_ticks, http_get,  # noqa: E402
+                   percentiles, run_h2load_h1, run_wrk, sh, start_fake, start_gateway, wait_line)
+
+
+def raw_reply(port, headers):
+    """The exact bytes the gateway answers a cache hit with."""
+    s = socket.create_connection(("127.0.0.1", port))
+    req = "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n" % (
+        QUERY, "".join("%s: %s\r\n" % kv for kv in headers.items()))
+    s.sendall(req.encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+    while len(body) < n:
+        body += s.recv(65536)
+    s.close()
+    return head + b"\r\n\r\n" + body[:n]
+
+
+def floor_rounds(env, args, gw, gw_http, hdr):
+    for _ in range(3):
+        http_get(gw_http, QUERY, hdr)
+    reply = raw_reply(gw_http, hdr)
+    path = os.path.join(env.tmp, "floor-reply.bin")
+    with open(path, "wb") as f:
+        f.write(reply)
+    fl, log = env.spawn("floor", [os.path.join(env.bin, "epoll_floor"), "--listen", "127.0.0.1:0",
+                                  "--reply", path])
+    fl_port = wait_line(log, lambda o: o.get("event") == "ready", proc=fl)["port"]
+    rows = []
+    for r in range(args.rounds):
+        order = [("gateway", gw.pid, gw_http), ("floor", fl.pid, fl_port)]
+        if r % 2:
+            order.reverse()
+        row = {}
+        for name, pid, port in order:
+            c0 = cpu_ticks(pid)
+            w = run_wrk(port, args.duration, args.conns, hdr)
+            c1 = cpu_ticks(pid)
+            assert w["non2xx"] == 0 and not w["socket_errors"], w["raw"]
+            row[name] = {"rps": w["rps"], "cpu_us_per_req": (c1 - c0) * 1e6 / CLK / max(1, w["requests"])}
+        row["ratio"] = row["gateway"]["rps"] / row["floor"]["rps"]
+        rows.append(row)
+        print("REST hit round %d: gateway %.0f rps (%.1f cpu-us/req), floor %.0f rps (%.1f cpu-us/req), ratio %.3f"
+              % (r + 1, row["gateway"]["rps"], row["gateway"]["cpu_us_per_req"], row["floor"]["rps"],
+                 row["floor"]["cpu_us_per_req"], row["ratio"]), flush=True)
+    med = statistics.median(x["ratio"] for x in rows)
+    print("REST hit vs epoll floor: median ratio %.3f (target >= 0.8); reply %d bytes" % (med, len(reply)),
+          flush=True)
+    return {"rounds": rows, "median_ratio": med, "reply_bytes": len(reply)}
+
+
+def sign_headers(host, path, query_pairs):
+    """SigV4 headers for a GET to the emulator (valid for its 5-minute skew)."""
+    t = datetime.datetime.now(datetime.timezone.utc)
+    amz, date = t.strftime("%Y%m%dT%H%M%SZ"), t.strftime("%Y%m%d")
+    from urllib.parse import quote
+    q = "&".join("%s=%s" % (quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in sorted(query_pairs))
+    creq = "\n".join(["GET", path, q, "host:%s\nx-amz-date:%s\n" % (host, amz), "host;x-amz-date",
+                      hashlib.sha256(b"").hexdigest()])
+    scope = "%s/%s/bedrock/aws4_request" % (date, REGION)
+    sts = "AWS4-HMAC-SHA256\n%s\n%s\n%s" % (amz, scope, hashlib.sha256(creq.encode()).hexdigest())
+    k = hmac.new(("AWS4" + SECRET).encode(), date.encode(), hashlib.sha256).digest()
+    for part in (REGION, "bedrock", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+    return q, {"x-amz-date": amz, "authorization": "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=host;x-amz-date, "
+               "Signature=%s" % (AKID, scope, sig)}
+
+
+def miss_path(env, args, fake_port):
+    """Cache off: every call goes upstream. p50/p99 of 10-row pages through
+    the gateway and straight to the emulator, interleaved."""
+    p, gw_http, _ = start_gateway_nocache(env, fake_port)
+    hdr = {"x-api-key": KEY}
+    gw_path = "/v1/model-import-jobs?maxResults=10"
+    q, fhdr = sign_headers("127.0.0.1:%d" % fake_port, "/model-import-jobs", [("maxResults", "10")])
+    fake_path = "/model-import-jobs?" + q
+    res = {"gateway": [], "direct": []}
+    for r in range(args.rounds):
+        for name, port, path, h in (("gateway", gw_http, gw_path, hdr), ("direct", fake_port, fake_path, fhdr)):
+            log = os.path.join(env.tmp, "miss-%s-%d.log" % (name, r))
+            argv = ["taskset", "-c", bench.CLIENT_CPU, "h2load", "--h1", "-t1", "-c1", "-n", str(args.miss_requests),
+                    "--log-file", log]
+            for k, v in h.items():
+                argv += ["-H", "%s: %s" % (k, v)]
+            argv.append("http://127.0.0.1:%d%s" % (port, path))
+            o = bench.parse_h2load(sh(argv))
+            assert o["succeeded"] == args.miss_requests, o["raw"]
+            res[name].append(percentiles(log))
+    out = {}
+    for name in res:
+        out[name] = {"p50_us": statistics.median(x["p50_us"] for x in res[name]),
+                     "p99_us": statistics.median(x["p99_us"] for x in res[name])}
+    out["added_p50_us"] = out["gateway"]["p50_us"] - out["direct"]["p50_us"]
+    out["added_p99_us"] = out["gateway"]["p99_us"] - out["direct"]["p99_us"]
+    print("miss path (10-row page, cache off, 1 client): gateway p50 %d us p99 %d us; direct p50 %d us p99 %d us;"
+          " added p50 %d us (target <= 300), p99 %d us"
+          % (out["gateway"]["p50_us"], out["gateway"]["p99_us"], out["direct"]["p50_us"], out["direct"]["p99_us"],
+             out["added_p50_us"], out["added_p99_us"]), flush=True)
+    p.terminate()
+    p.wait(30)
+    return out
+
+
+def start_gateway_nocache(env, fake_port):
+    cfg_path = bench.gateway_config(env, fake_port, "gw-nocache")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    cfg["cache"] = {"enabled": False}
+    cfg["tenants"][0].pop("policy", None)
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    p, log = env.spawn("gw-nocache", [os.path.join(env.bin, "bedrockgw"), "--config", cfg_path],
+                       env=bench.gw_env())
+    ready = wait_line(log, lambda o: o.get("event") == "ready", proc=p)
+    return p, ready["http_port"], ready["grpc_port"]
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def memory(env, args, fake_port):
+    gw, gw_http, gw_grpc = start_gateway(env, fake_port, name="gw-mem")
+    time.sleep(0.5)
+    idle = rss_kb(gw.pid)
+    n = args.connections
+    socks = []
+    req = ("GET %s HTTP/1.1\r\nHost: x\r\nx-api-key: %s\r\n\r\n" % (QUERY, KEY)).encode()
+    for _ in range(n):  # keep-alive connections that have answered one request
+        s = socket.create_connection(("127.0.0.1", gw_http))
+        s.sendall(req)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(65536)
+        socks.append(s)
+    time.sleep(0.5)
+    rest = rss_kb(gw.pid)
+    for s in socks:
+        s.close()
+    time.sleep(0.5)
+    socks = []
+    import h2.connection
+    import h2.config
+    for _ in range(n):  # HTTP/2 connections past the SETTINGS exchange
+        s = socket.create_connection(("127.0.0.1", gw_grpc))
+        c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        c.initiate_connection()
+        s.sendall(c.data_to_send())
+        s.settimeout(5)
+        c.receive_data(s.recv(65536))
+        s.sendall(c.data_to_send())
+        socks.append(s)
+    time.sleep(0.5)
+    grpc_rss = rss_kb(gw.pid)
+    for s in socks:
+        s.close()
+    out = {"connections": n, "idle_kb": idle, "rest_kb": rest, "grpc_kb": grpc_rss,
+           "rest_per_conn_kb": (rest - idle) / n, "grpc_per_conn_kb": (grpc_rss - idle) / n}
+    print("memory: idle %.1f MB; +%d idle REST keep-alive %.1f MB (%.1f KB each); +%d idle HTTP/2 %.1f MB"
+          " (%.1f KB each)" % (idle / 1024, n, rest / 1024, out["rest_per_conn_kb"], n, grpc_rss / 1024,
+                               out["grpc_per_conn_kb"]), flush=True)
+    gw.terminate()
+    gw.wait(30)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build-bench")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "5")))
+    ap.add_argument("--duration", type=int, default=int(os.environ.get("DURATION", "5")))
+    ap.add_argument("--conns", type=int, default=32)
+    ap.add_argument("--miss-requests", type=int, default=2000)
+    ap.add_argument("--connections", type=int, default=1000)
+    ap.add_argument("--parts", default="floor,miss,memory", help="which parts, comma-separated")
+    args = ap.parse_args()
+    os.environ.setdefault("BGW_PY_GEN", os.path.join(os.path.abspath(args.build), "gen", "py"))
+    env = Env(args.build, tempfile.mkdtemp(prefix="bgw-perf-"))
+    results = {"date": datetime.date.today().isoformat()}
+    try:
+        parts = args.parts.split(",")
+        fake_port = start_fake(env)
+        if "floor" in parts:
+            gw, gw_http, _ = start_gateway(env, fake_port)
+            results["rest_floor"] = floor_rounds(env, args, gw, gw_http, {"x-api-key": KEY})
+        if "miss" in parts:
+            results["miss"] = miss_path(env, args, fake_port)
+        if "memory" in parts:
+            results["memory"] = memory(env, args, fake_port)
+    finally:
+        env.stop_all()
+    os.makedirs(os.path.join(bench.ROOT, "tests", "bench", "out"), exist_ok=True)
+    with open(os.path.join(bench.ROOT, "tests", "bench", "out", "perf.json"), "w") as f:
+        json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
