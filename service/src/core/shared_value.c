@@ -15,7 +15,9 @@
 void shared_value_hmac(const unsigned char key[32], const void *a, size_t a_len, const void *b,
                        size_t b_len, unsigned char out[32])
 {
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    static EVP_MAC *mac; /* fetched once (see page_token.c) */
+    if (!mac)
+        mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *h = mac ? EVP_MAC_CTX_new(mac) : NULL;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
                            OSSL_PARAM_construct_end()};
@@ -24,7 +26,6 @@ void shared_value_hmac(const unsigned char key[32], const void *a, size_t a_len,
         (b_len && EVP_MAC_update(h, b, b_len) != 1) || EVP_MAC_final(h, out, &n, 32) != 1)
         memset(out, 0, 32);
     EVP_MAC_CTX_free(h);
-    EVP_MAC_free(mac);
 }
 
 int shared_value_seal(const unsigned char mac_key[32], const char *name, size_t name_len,
