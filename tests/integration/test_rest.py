@@ -250,3 +250,48 @@ class RestResponses(GatewayTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class EnumSpellings(GatewayTestCase):
+    """?enums=bedrock: Bedrock's status spellings for clients ported from
+    boto3 code; proto3 JSON stays the default. Cached answers of the two
+    renderings never mix."""
+    config_over = {"cache": {"enabled": True, "ttl_ms": 60000}}
+
+    def statuses(self, body):
+        return {j["status"] for j in body["modelImportJobSummaries"]}
+
+    def test_bedrock_spellings_on_request_proto_by_default(self):
+        q = {"maxResults": 50}
+        st, h1, proto = self.gw.rest(q)
+        self.assertEqual(st, 200)
+        self.assertTrue(self.statuses(proto) <= {"MODEL_IMPORT_JOB_STATUS_IN_PROGRESS",
+                                                 "MODEL_IMPORT_JOB_STATUS_COMPLETED",
+                                                 "MODEL_IMPORT_JOB_STATUS_FAILED"}, proto)
+        st, h2, bed = self.gw.rest(dict(q, enums="bedrock"))
+        self.assertEqual(st, 200)
+        self.assertTrue(self.statuses(bed) <= {"InProgress", "Completed", "Failed"}, bed)
+        self.assertGreater(len(self.statuses(bed)), 1)
+        self.assertEqual([j["jobArn"] for j in bed["modelImportJobSummaries"]],
+                         [j["jobArn"] for j in proto["modelImportJobSummaries"]])
+        self.assertNotEqual(h1["etag"], h2["etag"])
+        # each is served again from its own cached rendering
+        st, h3, again = self.gw.rest(q)
+        self.assertEqual((st, again["modelImportJobSummaries"]), (200, proto["modelImportJobSummaries"]))
+        st, h4, again = self.gw.rest(dict(q, enums="bedrock"))
+        self.assertEqual((st, again["modelImportJobSummaries"]), (200, bed["modelImportJobSummaries"]))
+        self.assertEqual(h4["etag"], h2["etag"])
+        st, _, same = self.gw.rest(dict(q, enums="proto"))
+        self.assertEqual(same["modelImportJobSummaries"], proto["modelImportJobSummaries"])
+        self.assertEqual(len(self.fake.api_requests()), 1)
+        # the option is not a filter: a page token walks either way
+        st, _, page = self.gw.rest({"maxResults": 3, "enums": "bedrock"})
+        st, _, nxt = self.gw.rest({"maxResults": 3, "nextToken": page["nextToken"]})
+        self.assertEqual(st, 200, nxt)
+
+    def test_bad_enums_value_names_the_parameter(self):
+        for q in ({"enums": "BEDROCK"}, {"enums": ""}, [("enums", "bedrock"), ("enums", "proto")]):
+            with self.subTest(q=q):
+                st, _, body = self.gw.rest(q)
+                self.assertStatusError(st, body, 400, 3, field="enums")
+        self.assertNoUpstream()

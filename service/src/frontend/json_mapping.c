@@ -390,10 +390,11 @@ static int s_set_str(json_t *obj, const char *key, const char *s)
     return s_set(obj, key, json_string(s));
 }
 
-static json_t *s_summary(const struct jobs_summary *s)
+static json_t *s_summary(const struct jobs_summary *s, bool bedrock_enums)
 {
     json_t *o = json_object();
-    const char *status = jobs_status_proto(s->status);
+    const char *status =
+        bedrock_enums ? jobs_status_bedrock(s->status) : jobs_status_proto(s->status);
     if (!o)
         return NULL;
     if (s_set_str(o, "jobArn", s->job_arn) || s_set_str(o, "jobName", s->job_name) ||
@@ -420,7 +421,56 @@ static int s_dump(json_t *root, struct buf *out)
     return rc;
 }
 
+static int s_render(const struct jobs_response *r, struct buf *out, bool bedrock_enums);
+
 int json_mapping_render_response(const struct jobs_response *r, struct buf *out)
+{
+    return s_render(r, out, false);
+}
+
+int json_mapping_render_response_bedrock_enums(const struct jobs_response *r, struct buf *out)
+{
+    return s_render(r, out, true);
+}
+
+enum bgw_status json_mapping_take_enums(char *query, bool *bedrock, struct bgw_error *err)
+{
+    *bedrock = false;
+    if (!query)
+        return BGW_OK;
+    char *w = query, *p = query;
+    bool seen = false;
+    while (*p) {
+        char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n >= 6 && strncmp(p, "enums=", 6) == 0) {
+            if (seen)
+                return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "enums",
+                                     "query parameter enums given more than once");
+            seen = true;
+            if (n == 6 + 5 && strncmp(p + 6, "proto", 5) == 0)
+                *bedrock = false;
+            else if (n == 6 + 7 && strncmp(p + 6, "bedrock", 7) == 0)
+                *bedrock = true;
+            else
+                return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "enums",
+                                     "enums must be proto (MODEL_IMPORT_JOB_STATUS_COMPLETED, the "
+                                     "default) or bedrock (Completed)");
+        } else if (n) {
+            if (w != query)
+                *w++ = '&';
+            memmove(w, p, n);
+            w += n;
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    *w = '\0';
+    return BGW_OK;
+}
+
+static int s_render(const struct jobs_response *r, struct buf *out, bool bedrock_enums)
 {
     int rc = -1;
     json_t *root = json_object();
@@ -433,7 +483,7 @@ int json_mapping_render_response(const struct jobs_response *r, struct buf *out)
     if (json_object_set_new(root, "modelImportJobSummaries", arr) != 0)
         goto cleanup;
     for (size_t i = 0; i < r->n_summaries; i++) {
-        json_t *o = s_summary(&r->summaries[i]);
+        json_t *o = s_summary(&r->summaries[i], bedrock_enums);
         if (!o || json_array_append_new(arr, o) != 0)
             goto cleanup;
     }

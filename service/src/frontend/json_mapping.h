@@ -27,6 +27,12 @@ enum bgw_status json_mapping_parse_query(const char *query, struct jobs_request 
  * "modelImportJobSummaries" always present (maybe []), "nextToken" only
  * when set. Returns 0 or -1. */
 int json_mapping_render_response(const struct jobs_response *r, struct buf *out);
+/* The same with Bedrock's status spellings ("Completed"), for ?enums=bedrock. */
+int json_mapping_render_response_bedrock_enums(const struct jobs_response *r, struct buf *out);
+/* Takes the REST option "enums=proto|bedrock" out of a raw query (in
+ * place; the other parameters keep their order): *bedrock set. Another
+ * value, or the option twice, is INVALID_ARGUMENT naming "enums". */
+enum bgw_status json_mapping_take_enums(char *query, bool *bedrock, struct bgw_error *err);
 
 /* google.rpc.Status JSON: {"code":3,"message":"...","details":[...]}; for
  * INVALID_ARGUMENT with a field, details holds a google.rpc.BadRequest

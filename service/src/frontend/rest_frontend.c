@@ -222,7 +222,7 @@ static void s_reply(struct handler_call *c, const struct jobs_response *resp,
     } else {
         struct buf b;
         buf_init(&b, 0);
-        if (json_mapping_render_response(resp, &b) == 0) {
+        if (c->render(resp, &b) == 0) {
             s_send_json(p->req, 200, b.data, b.len);
         } else {
             s_send_simple_error(p->req, BGW_ERR_INTERNAL, "cannot render the response");
@@ -286,12 +286,24 @@ static void s_handle_list(struct rest_frontend *fe, struct http_request *req, co
     /* A header copy that failed was NULL before too (strdup) */
     (void)s_dup_headers(http_request_head(req), c);
     c->render = json_mapping_render_response;
+    char *q = query ? strdup(query) : NULL;
+    bool bedrock_enums = false;
+    if (query && !q) {
+        c->decode_failed = true;
+        bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
+    } else if (json_mapping_take_enums(q, &bedrock_enums, &c->decode_error) != BGW_OK) {
+        c->decode_failed = true;
+    } else if (bedrock_enums) {
+        c->render = json_mapping_render_response_bedrock_enums;
+        c->render_variant = 1;
+    }
     if (tls_server_peer_identity(http_request_ssl(req), &c->peer_cert) != 0) {
         c->decode_failed = true;
         bgw_error_set(&c->decode_error, BGW_ERR_NOMEM, NULL, "out of memory");
     }
-    if (json_mapping_parse_query(query, &c->req, &c->decode_error) != BGW_OK)
+    if (!c->decode_failed && json_mapping_parse_query(q, &c->req, &c->decode_error) != BGW_OK)
         c->decode_failed = true;
+    free(q);
     c->reply = s_reply;
     c->frontend_data = p;
     fe->submit(fe->submit_arg, c);

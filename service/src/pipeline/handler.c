@@ -371,6 +371,7 @@ int handler_view_key(const struct handler_ctx *ctx, const struct handler_call *c
         v /= 10;
     } while (v && n < sizeof(gen) - 1);
     gen[n++] = call->transport == HANDLER_GRPC ? 'g' : call->transport == HANDLER_REST ? 'r' : 'a';
+    gen[n++] = (char)('0' + call->render_variant % 10);
     if (buf_append(out, gen, n) != 0)
         return -1;
     return cache_key_build(id, &call->req, ctx->cfg->default_page_size, out);

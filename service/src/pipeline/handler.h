@@ -110,6 +110,9 @@ struct handler_call {
      * access key id the request named is then in `authorization` (there is
      * no other use for the header's copy, and the struct stays small). */
     unsigned char aws_auth;
+    /* A frontend's rendering variant (REST: 1 = Bedrock's enum spellings),
+     * part of the view key: differently rendered answers never mix. */
+    unsigned char render_variant;
     char *authorization;            /* heap copy of the header/metadata, wiped on free */
     char *x_api_key;                /* heap copy, wiped on free */
     struct peer_identity peer_cert; /* verified TLS client certificate's names, if any */
