@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "hex.h"
 #include "timeutil.h"
 
 #define S_TERMINATOR "aws4_request"
@@ -187,24 +188,13 @@ cleanup:
 
 /* ---- queries ------------------------------------------------------------- */
 
-static int s_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s in place; -1 on a bad escape or an encoded NUL. */
 static int s_unescape(char *s)
 {
     char *o = s;
     for (char *p = s; *p; p++) {
         if (*p == '%') {
-            int hi = s_hexval(p[1]), lo = hi >= 0 ? s_hexval(p[2]) : -1;
+            int hi = hex_digit(p[1]), lo = hi >= 0 ? hex_digit(p[2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return -1;
             *o++ = (char)(hi * 16 + lo);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 static int s_why(char *why, size_t n, const char *fmt, ...)
 {
     va_list ap;
@@ -17,14 +19,6 @@ static int s_why(char *why, size_t n, const char *fmt, ...)
     vsnprintf(why, n, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static int s_hex(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 /* Percent-decodes s[0..n) into out (NUL-terminated). 0 or -1. */
@@ -36,7 +30,7 @@ static int s_decode(const char *s, size_t n, char *out, size_t out_len)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int hi = s_hex((unsigned char)s[i + 1]), lo = s_hex((unsigned char)s[i + 2]);
+            int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = hi * 16 + lo;
