@@ -185,6 +185,16 @@ class SharedState(FleetCase):
         self.assertGreaterEqual(len(reqs), 2, "replica 1 tried Bedrock itself")
         self.assertEqual(reqs[-1]["status"], 500)
 
+    def test_a_max_age_the_shared_page_does_not_meet_goes_upstream(self):
+        self.wait_up()
+        st, _, first = self.gws[0].rest({"maxResults": 3})
+        self.assertEqual(st, 200)
+        time.sleep(1.1)  # the shared page is fresh (ttl 2 s) but over a second old
+        st, h, body = self.gws[1].rest({"maxResults": 3}, headers={"cache-control": "max-age=1"})
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["modelImportJobSummaries"], first["modelImportJobSummaries"])
+        self.assertEqual(len(self.fake.api_requests()), 2, "its own upstream call")
+
     def test_tenant_rate_limit_holds_across_the_fleet(self):
         self.wait_up()
         # 5/s with a burst of 5, whoever's replica the calls land on

@@ -291,7 +291,6 @@ static void s_flight_free(struct page_cache *pc, struct s_flight *f)
 
 static void s_on_flight_done(void *arg, const struct fetcher_result *r);
 static void s_flight_finish(struct s_flight *f, const struct fetcher_result *r);
-static void s_flight_finish_quiet(struct s_flight *f);
 static void s_on_lookup(void *arg, struct fleet_lookup *r);
 
 /* The flight's own upstream call; on a failure to start it, the waiters
@@ -346,15 +345,16 @@ static struct s_flight *s_flight_start(struct page_cache *pc, const struct jobs_
     f->background = background;
     f->started_ms = now_ms;
     s_list_init(&f->waiters);
-    bool shared = pc->fleet && !no_cache && fleet_up(pc->fleet);
-    if (!shared) {
-        f->fetch = s_fetch(pc, q, 0, s_on_flight_done, f, err);
-        if (!f->fetch) {
-            jobs_request_clean_up(&f->q);
-            free(key);
-            free(f);
-            return NULL;
-        }
+    /* The shared tier first (unless no-cache or single replica); without
+     * Redis the flight's own upstream call. Neither calls back from here,
+     * so the flight is registered after. */
+    if (pc->fleet && !no_cache && fleet_up(pc->fleet))
+        f->lookup = fleet_lookup(pc->fleet, f->key, f->key_len, true, s_on_lookup, f);
+    if (!f->lookup && !(f->fetch = s_fetch(pc, q, 0, s_on_flight_done, f, err))) {
+        jobs_request_clean_up(&f->q);
+        free(key);
+        free(f);
+        return NULL;
     }
     struct s_flight *old = s_flight_find(pc, f->key, f->key_len, h);
     if (old) /* a no-cache call replaces it as the one to join */
@@ -369,16 +369,6 @@ static struct s_flight *s_flight_start(struct page_cache *pc, const struct jobs_
     if (background) {
         pc->n_background++;
         pc->m->background_refreshes++;
-    }
-    if (shared) {
-        f->lookup = fleet_lookup(pc->fleet, f->key, f->key_len, true, s_on_lookup, f);
-        if (!f->lookup) { /* went down just now: the flight's own call */
-            f->fetch = s_fetch(pc, q, 0, s_on_flight_done, f, err);
-            if (!f->fetch) {
-                s_flight_free(pc, f);
-                return NULL;
-            }
-        }
     }
     return f;
 }
@@ -469,22 +459,6 @@ static void s_on_flight_done(void *arg, const struct fetcher_result *r)
             fleet_release(pc->fleet, f->key, f->key_len);
     }
     s_flight_finish(f, r);
-}
-
-/* The shared tier answered every waiter: the flight ends without an
- * upstream call. */
-static void s_flight_finish_quiet(struct s_flight *f)
-{
-    struct page_cache *pc = f->pc;
-    while (f->waiters.next != &f->waiters) { /* none left normally; be safe */
-        struct page_cache_fetch *h = f->waiters.next;
-        s_list_del(h);
-        f->n_waiters--;
-        struct bgw_error err;
-        bgw_error_set(&err, BGW_ERR_UNAVAILABLE, NULL, "shared cache flight ended");
-        s_deliver_error(h, &err, NULL);
-    }
-    s_flight_free(pc, f);
 }
 
 /* The flight's upstream result (or a failure to make the call) to every
@@ -616,7 +590,6 @@ static void s_on_lookup(void *arg, struct fleet_lookup *r)
         return;
     }
     int64_t now_ms = s_now(pc);
-    bool fresh = false;
     if (r->result == FLEET_PAGE) {
         /* Into the local tier with its real age (unless a newer page is
          * there already): the local windows then decide hit, SWR, SIE. */
@@ -625,10 +598,8 @@ static void s_on_lookup(void *arg, struct fleet_lookup *r)
         struct cache_entry *e = cache_lookup(pc->cache, f->key, f->key_len, now_ms, &st);
         if (!e || cache_entry_stored_ms(e) < stored)
             e = cache_store(pc->cache, f->key, f->key_len, r->page, stored);
-        if (e) {
-            fresh = cache_entry_state(pc->cache, e, now_ms) == CACHE_FRESH;
+        if (e)
             s_deliver_shared(f, e, now_ms);
-        }
     }
     if (r->lease_mine) {
         f->lease_mine = true;
@@ -636,10 +607,12 @@ static void s_on_lookup(void *arg, struct fleet_lookup *r)
         s_flight_upstream(f);
         return;
     }
-    if (fresh || f->n_waiters == 0) {
-        /* answered; or nobody waits (a background refresh another replica
-         * is making: the next local miss picks its page up) */
-        s_flight_finish_quiet(f);
+    if (f->n_waiters == 0) {
+        /* all answered; or nobody waits (a background refresh another
+         * replica is making: the next local miss picks its page up). A
+         * waiter whose max-age the shared page does not meet is still
+         * here, and goes on below like a miss. */
+        s_flight_free(pc, f);
         return;
     }
     if (!r->lease_held || now_ms - f->started_ms >= pc->cfg->redis.lease_ms) {
