@@ -89,32 +89,20 @@ static const char *s_secret_for(void *ctx, const char *access_key_id, const char
     return tenant_find_aws_key(&cfg->tenants, access_key_id, &secret) ? secret : NULL;
 }
 
+static bool s_is_presign_param(const char *seg, size_t n, void *arg)
+{
+    (void)arg;
+    return n >= 6 && strncmp(seg, "X-Amz-", 6) == 0;
+}
+
 /* The query without the presigned X-Amz-* parameters, for the job filters
  * (heap, or NULL for none; *oom on failure). */
 static char *s_filter_query(const char *raw, bool *oom)
 {
-    *oom = false;
-    if (!raw)
-        return NULL;
-    struct buf b;
-    buf_init(&b, 0);
-    const char *p = raw;
-    int bad = 0;
-    while (*p) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        if (n && strncmp(p, "X-Amz-", 6) != 0)
-            bad |= (b.len ? buf_append(&b, "&", 1) : 0) | buf_append(&b, p, n);
-        p += n;
-        if (*p == '&')
-            p++;
-    }
-    if (bad || (!b.data && buf_append_str(&b, "") != 0)) {
-        buf_clean_up(&b);
-        *oom = true;
-        return NULL;
-    }
-    return b.data; /* the buf's storage, handed over */
+    char *q = raw ? strdup(raw) : NULL;
+    *oom = raw && !q;
+    json_mapping_query_remove(q, s_is_presign_param, NULL);
+    return q;
 }
 
 /* Verifies the request's signature; on success the call carries the key

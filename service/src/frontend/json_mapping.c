@@ -433,30 +433,16 @@ int json_mapping_render_response_bedrock_enums(const struct jobs_response *r, st
     return s_render(r, out, true);
 }
 
-enum bgw_status json_mapping_take_enums(char *query, bool *bedrock, struct bgw_error *err)
+void json_mapping_query_remove(char *query, bool (*drop)(const char *seg, size_t len, void *arg),
+                               void *arg)
 {
-    *bedrock = false;
     if (!query)
-        return BGW_OK;
+        return;
     char *w = query, *p = query;
-    bool seen = false;
     while (*p) {
         char *amp = strchr(p, '&');
         size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        if (n >= 6 && strncmp(p, "enums=", 6) == 0) {
-            if (seen)
-                return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "enums",
-                                     "query parameter enums given more than once");
-            seen = true;
-            if (n == 6 + 5 && strncmp(p + 6, "proto", 5) == 0)
-                *bedrock = false;
-            else if (n == 6 + 7 && strncmp(p + 6, "bedrock", 7) == 0)
-                *bedrock = true;
-            else
-                return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "enums",
-                                     "enums must be proto (MODEL_IMPORT_JOB_STATUS_COMPLETED, the "
-                                     "default) or bedrock (Completed)");
-        } else if (n) {
+        if (n && !drop(p, n, arg)) {
             if (w != query)
                 *w++ = '&';
             memmove(w, p, n);
@@ -467,6 +453,41 @@ enum bgw_status json_mapping_take_enums(char *query, bool *bedrock, struct bgw_e
             p++;
     }
     *w = '\0';
+}
+
+struct s_enums {
+    bool bedrock;
+    int seen;
+    bool bad_value;
+};
+
+static bool s_take_enums(const char *seg, size_t n, void *arg)
+{
+    struct s_enums *e = arg;
+    if (n < 6 || strncmp(seg, "enums=", 6) != 0)
+        return false;
+    e->seen++;
+    if (n == 6 + 5 && strncmp(seg + 6, "proto", 5) == 0)
+        e->bedrock = false;
+    else if (n == 6 + 7 && strncmp(seg + 6, "bedrock", 7) == 0)
+        e->bedrock = true;
+    else
+        e->bad_value = true;
+    return true;
+}
+
+enum bgw_status json_mapping_take_enums(char *query, bool *bedrock, struct bgw_error *err)
+{
+    struct s_enums e = {false, 0, false};
+    json_mapping_query_remove(query, s_take_enums, &e);
+    *bedrock = e.bedrock;
+    if (e.seen > 1)
+        return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "enums",
+                             "query parameter enums given more than once");
+    if (e.bad_value)
+        return bgw_error_set(err, BGW_ERR_INVALID_ARGUMENT, "enums",
+                             "enums must be proto (MODEL_IMPORT_JOB_STATUS_COMPLETED, the "
+                             "default) or bedrock (Completed)");
     return BGW_OK;
 }
 

@@ -29,6 +29,11 @@ enum bgw_status json_mapping_parse_query(const char *query, struct jobs_request 
 int json_mapping_render_response(const struct jobs_response *r, struct buf *out);
 /* The same with Bedrock's status spellings ("Completed"), for ?enums=bedrock. */
 int json_mapping_render_response_bedrock_enums(const struct jobs_response *r, struct buf *out);
+/* Removes, in place, every "name=value" segment of a raw query (as
+ * received, not decoded) for which drop says true; the others keep their
+ * order. NULL: nothing. */
+void json_mapping_query_remove(char *query, bool (*drop)(const char *seg, size_t len, void *arg),
+                               void *arg);
 /* Takes the REST option "enums=proto|bedrock" out of a raw query (in
  * place; the other parameters keep their order): *bedrock set. Another
  * value, or the option twice, is INVALID_ARGUMENT naming "enums". */
