@@ -15,8 +15,6 @@ tests/bench/out/perf.json; RESULTS.md keeps dated tables):
 Run through tests/bench/run_perf_bench.sh."""
 import argparse
 import datetime
-import hashlib
-import hmac
 import json
 import os
 import socket
@@ -26,6 +24,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import awssig  # noqa: E402
 import bench  # noqa: E402
 from bench import (AKID, CLK, KEY, QUERY, REGION, SECRET, Env, cpu_ticks, http_get,  # noqa: E402
                    percentiles, run_h2load_h1, run_wrk, sh, start_fake, start_gateway, wait_line)
@@ -82,21 +82,11 @@ def floor_rounds(env, args, gw, gw_http, hdr):
 
 
 def sign_headers(host, path, query_pairs):
-    """SigV4 headers for a GET to the emulator (valid for its 5-minute skew)."""
-    t = datetime.datetime.now(datetime.timezone.utc)
-    amz, date = t.strftime("%Y%m%dT%H%M%SZ"), t.strftime("%Y%m%d")
-    from urllib.parse import quote
-    q = "&".join("%s=%s" % (quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in sorted(query_pairs))
-    creq = "\n".join(["GET", path, q, "host:%s\nx-amz-date:%s\n" % (host, amz), "host;x-amz-date",
-                      hashlib.sha256(b"").hexdigest()])
-    scope = "%s/%s/bedrock/aws4_request" % (date, REGION)
-    sts = "AWS4-HMAC-SHA256\n%s\n%s\n%s" % (amz, scope, hashlib.sha256(creq.encode()).hexdigest())
-    k = hmac.new(("AWS4" + SECRET).encode(), date.encode(), hashlib.sha256).digest()
-    for part in (REGION, "bedrock", "aws4_request"):
-        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-    sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
-    return q, {"x-amz-date": amz, "authorization": "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=host;x-amz-date, "
-               "Signature=%s" % (AKID, scope, sig)}
+    """SigV4 headers for a GET to the emulator (valid for its 5-minute skew),
+    from the integration tests' signer; h2load sends host itself."""
+    query, headers = awssig.sign("GET", host, path, query_pairs, AKID, SECRET, REGION)
+    headers.pop("host")
+    return query, headers
 
 
 def miss_path(env, args, fake_port):
