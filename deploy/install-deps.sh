@@ -11,7 +11,7 @@ set -eu
 
 # Building the gateway and its client library.
 BUILD_PKGS="build-essential cmake pkg-config
-libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev protobuf-compiler
+libgrpc-dev grpc-proto protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev protobuf-compiler
 libcurl4-openssl-dev libssl-dev libjansson-dev libevent-dev libnghttp2-dev libhiredis-dev
 python3 ca-certificates"
 

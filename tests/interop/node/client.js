@@ -14,7 +14,7 @@ const loader = require("@grpc/proto-loader");
 const [scenario, addr, apiKey, ca, cert, keyFile] = process.argv.slice(2);
 const protoDir = path.join(__dirname, "..", "..", "..", "proto");
 const def = loader.loadSync(path.join(protoDir, "bedrockgw/v1/model_import_jobs.proto"), {
-  includeDirs: [protoDir, "/usr/include"],
+  includeDirs: [protoDir, path.join(protoDir, "third_party"), "/usr/include"],
   enums: String,
   longs: Number,
 });
