@@ -114,6 +114,7 @@ struct config {
     char grpc_listen[300];
     struct config_tls grpc_tls;
     size_t grpc_max_message_bytes;
+    bool grpc_reflection; /* grpc.reflection.v1/v1alpha ServerReflection (default true) */
     /* HTTP/2 policing of the gRPC listener (h2_server.h) */
     size_t grpc_max_concurrent_streams;
     size_t grpc_max_header_list_bytes;

@@ -56,6 +56,11 @@ const struct config_key config_keys[] = {
      offsetof(struct config, grpc_max_resets_per_s),
      sizeof(((struct config *)0)->grpc_max_resets_per_s), false, "100",
      "client RST_STREAMs per second (burst ×10) before the connection is closed"},
+    {"grpc.reflection", CK_BOOL, 0, 1, 1, NULL, offsetof(struct config, grpc_reflection),
+     sizeof(((struct config *)0)->grpc_reflection), false, "true",
+     "serve gRPC server reflection (`grpc.reflection.v1` and `v1alpha` ServerReflection, no key "
+     "asked: it describes the public contract) for grpcurl, Postman, evans; false → "
+     "UNIMPLEMENTED"},
     {"grpc.tls.cert_file", CK_CUSTOM, 0, 0, 0, NULL, 0, 0, false, "— (plaintext)",
      "PEM certificate chain; with `key_file`: serve gRPC over TLS (ALPN h2). the files are re-read "
      "on SIGHUP (rotation); another path needs a restart"},

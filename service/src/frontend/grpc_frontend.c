@@ -10,9 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "cache.h"
 #include "clock.h"
 #include "grpc_codec.h"
+#include "grpc_reflection.h"
 #include "grpc_wire.h"
 #include "h2_server.h"
 #include "health.h"
@@ -21,9 +24,33 @@
 
 #define S_METHOD_LIST "/bedrockgw.v1.ModelImportJobs/ListModelImportJobs"
 #define S_METHOD_HEALTH "/grpc.health.v1.Health/Check"
+#define S_METHOD_REFLECTION "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+#define S_METHOD_REFLECTION_ALPHA "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+/* A reflection stream with no request for this long is ended (UNAVAILABLE:
+ * clients reconnect), so an idle one cannot hold a connection forever. */
+#define S_REFLECTION_IDLE_MS 60000
+
+/* The descriptor set of every file the listener serves (CMakeLists.txt). */
+extern const unsigned char bgw_descriptor_set[];
+extern const size_t bgw_descriptor_set_len;
+
+/* One ServerReflectionInfo stream: request bytes not yet a whole message,
+ * the files it has been sent. */
+struct s_refl {
+    struct grpc_frontend *fe;
+    struct h2_stream *st;
+    struct s_refl *next, *prev;
+    struct buf in;
+    struct grpc_reflection_sent sent;
+    struct event *idle;
+    bool responded;
+};
 
 struct grpc_frontend {
     struct h2_server *h2;
+    struct event_base *base;
+    struct grpc_reflection *reflection; /* NULL: grpc.reflection false */
+    struct s_refl *refl_streams;
     SSL_CTX *ssl_ctx;
     grpc_frontend_submit_fn submit;
     void *submit_arg;
@@ -208,6 +235,207 @@ static void s_health(struct grpc_frontend *fe, struct h2_stream *st)
     s_send_ok(st, "", msg, sizeof(msg), NULL, NULL, NULL);
 }
 
+/* -- server reflection ------------------------------------------------------ */
+
+static bool s_is_reflection(const char *path)
+{
+    return path &&
+           (strcmp(path, S_METHOD_REFLECTION) == 0 || strcmp(path, S_METHOD_REFLECTION_ALPHA) == 0);
+}
+
+static void s_refl_free(struct s_refl *r)
+{
+    struct grpc_frontend *fe = r->fe;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        fe->refl_streams = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    if (r->idle)
+        event_free(r->idle);
+    buf_clean_up(&r->in);
+    free(r);
+}
+
+/* Ends the stream with status (trailers-only when nothing was sent yet)
+ * and frees r. */
+static void s_refl_finish(struct s_refl *r, enum bgw_status status, const char *message)
+{
+    struct h2_stream *st = r->st;
+    if (!r->responded) {
+        if (status == BGW_OK) {
+            nghttp2_nv nv[3];
+            size_t n = 0;
+            n = s_add(nv, n, ":status", "200");
+            n = s_add(nv, n, "content-type", "application/grpc");
+            n = s_add(nv, n, "grpc-status", "0");
+            if (h2_stream_respond(st, nv, n, true) != 0)
+                h2_stream_abandon(st);
+        } else {
+            s_fail(st, status, "%s", message);
+        }
+        s_refl_free(r);
+        return;
+    }
+    char code[12];
+    snprintf(code, sizeof(code), "%d", bgw_status_grpc_code(status));
+    struct buf msg;
+    buf_init(&msg, 0);
+    nghttp2_nv trailers[2];
+    size_t n = 0;
+    n = s_add(trailers, n, "grpc-status", code);
+    if (status != BGW_OK && grpc_wire_percent_encode(&msg, message) == 0 && msg.data)
+        n = s_add(trailers, n, "grpc-message", msg.data);
+    h2_stream_end(st, trailers, n);
+    buf_clean_up(&msg);
+    s_refl_free(r);
+}
+
+static void s_refl_idle(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_refl_finish(arg, BGW_ERR_UNAVAILABLE, "reflection stream idle for 60 s");
+}
+
+/* Answers every whole request message in r->in. -1 when r is finished. */
+static int s_refl_drain(struct s_refl *r)
+{
+    size_t max = r->fe->max_message_bytes;
+    size_t off = 0;
+    int rc = 0;
+    while (r->in.len - off >= GRPC_WIRE_PREFIX) {
+        const uint8_t *p = (const uint8_t *)r->in.data + off;
+        size_t len = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+        if (p[0] == 1) {
+            s_refl_finish(r, BGW_ERR_UNIMPLEMENTED, "compressed messages are not supported");
+            return -1;
+        }
+        if (p[0] != 0) {
+            s_refl_finish(r, BGW_ERR_INTERNAL, "malformed gRPC message framing");
+            return -1;
+        }
+        if (len > max) {
+            s_refl_finish(r, BGW_ERR_RESOURCE_EXHAUSTED,
+                          "request message larger than grpc.max_message_bytes");
+            return -1;
+        }
+        if (r->in.len - off - GRPC_WIRE_PREFIX < len)
+            break;
+        struct buf out;
+        buf_init(&out, 0);
+        uint8_t prefix[GRPC_WIRE_PREFIX] = {0};
+        if (buf_append(&out, prefix, sizeof(prefix)) != 0 ||
+            grpc_reflection_answer(r->fe->reflection, p + GRPC_WIRE_PREFIX, len, &r->sent, &out) !=
+                0) {
+            buf_clean_up(&out);
+            s_refl_finish(r, BGW_ERR_INVALID_ARGUMENT,
+                          "request is not a grpc.reflection ServerReflectionRequest");
+            return -1;
+        }
+        grpc_wire_prefix((uint8_t *)out.data, out.len - GRPC_WIRE_PREFIX);
+        if (!r->responded) {
+            nghttp2_nv head[2];
+            size_t n = 0;
+            n = s_add(head, n, ":status", "200");
+            n = s_add(head, n, "content-type", "application/grpc");
+            if (h2_stream_respond(r->st, head, n, false) != 0)
+                rc = -1;
+            r->responded = true;
+        }
+        if (rc == 0 && h2_stream_write(r->st, out.data, out.len, NULL, NULL) != 0)
+            rc = -1;
+        buf_clean_up(&out);
+        if (rc != 0) {
+            h2_stream_abandon(r->st);
+            s_refl_free(r);
+            return -1;
+        }
+        off += GRPC_WIRE_PREFIX + len;
+    }
+    if (off) {
+        memmove(r->in.data, r->in.data + off, r->in.len - off);
+        r->in.len -= off;
+    }
+    return 0;
+}
+
+static void s_refl_read(void *arg, struct h2_stream *st, enum h2_read what, const uint8_t *data,
+                        size_t len)
+{
+    struct s_refl *r = arg;
+    switch (what) {
+    case H2_READ_GONE:
+        s_refl_free(r);
+        h2_stream_abandon(st);
+        return;
+    case H2_READ_DATA:
+        if (buf_append(&r->in, data, len) != 0) {
+            s_refl_finish(r, BGW_ERR_RESOURCE_EXHAUSTED, "request too large");
+            return;
+        }
+        if (s_refl_drain(r) != 0)
+            return;
+        if (r->idle) {
+            struct timeval tv = {S_REFLECTION_IDLE_MS / 1000, 0};
+            event_add(r->idle, &tv);
+        }
+        return;
+    case H2_READ_END:
+        if (r->in.len)
+            s_refl_finish(r, BGW_ERR_INTERNAL, "malformed gRPC message framing (truncated)");
+        else
+            s_refl_finish(r, BGW_OK, "");
+        return;
+    }
+}
+
+/* A ServerReflectionInfo call: streamed (answers as requests arrive) or,
+ * when the client ended its side with the headers, nothing to answer. */
+static void s_reflection(struct grpc_frontend *fe, struct h2_stream *st)
+{
+    struct s_refl *r = calloc(1, sizeof(*r));
+    if (!r) {
+        s_fail(st, BGW_ERR_NOMEM, "out of memory");
+        return;
+    }
+    r->fe = fe;
+    r->st = st;
+    /* a whole message and its prefix, and what a frame may bring past it */
+    buf_init(&r->in, fe->max_message_bytes + GRPC_WIRE_PREFIX + 65536);
+    r->next = fe->refl_streams;
+    if (r->next)
+        r->next->prev = r;
+    fe->refl_streams = r;
+    if (!h2_stream_streaming(st)) {
+        size_t len;
+        const uint8_t *body = h2_stream_body(st, &len);
+        if (h2_stream_body_too_large(st) || buf_append(&r->in, body, len) != 0)
+            s_refl_finish(r, BGW_ERR_RESOURCE_EXHAUSTED,
+                          "request message larger than grpc.max_message_bytes");
+        else if (s_refl_drain(r) == 0)
+            s_refl_read(r, st, H2_READ_END, NULL, 0);
+        return;
+    }
+    r->idle = event_new(fe->base, -1, 0, s_refl_idle, r);
+    if (r->idle) {
+        struct timeval tv = {S_REFLECTION_IDLE_MS / 1000, 0};
+        event_add(r->idle, &tv);
+    }
+    h2_stream_set_reader(st, s_refl_read, r);
+}
+
+/* Streams other than the unary methods are taken at their headers:
+ * reflection is a bidi stream, and any other path is answered (UNIMPLEMENTED)
+ * at once rather than when a streaming client ends its side. */
+static bool s_wants_stream(void *arg, const struct h2_stream *st)
+{
+    (void)arg;
+    const char *path = h2_stream_header(st, ":path");
+    return !path || (strcmp(path, S_METHOD_LIST) != 0 && strcmp(path, S_METHOD_HEALTH) != 0);
+}
+
 /* The request's transport-level checks (method, content-type, sizes,
  * framing, path): false when st has been answered (an error, or the health
  * check), true with the message (*msg may be NULL: none sent) for
@@ -234,6 +462,10 @@ static bool s_checked_call(struct grpc_frontend *fe, struct h2_stream *st, const
     if (h2_stream_headers_too_large(st)) {
         s_fail(st, BGW_ERR_RESOURCE_EXHAUSTED,
                "request metadata larger than grpc.max_header_list_bytes");
+        return false;
+    }
+    if (fe->reflection && s_is_reflection(path)) {
+        s_reflection(fe, st);
         return false;
     }
     if (h2_stream_body_too_large(st)) { /* one framed message can only be larger */
@@ -347,6 +579,12 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
     fe->submit_arg = opts->submit_arg;
     fe->health = opts->health;
     fe->max_message_bytes = cfg->grpc_max_message_bytes;
+    fe->base = opts->base;
+    if (cfg->grpc_reflection) {
+        fe->reflection = grpc_reflection_new(bgw_descriptor_set, bgw_descriptor_set_len, err);
+        if (!fe->reflection)
+            goto fail;
+    }
     if (config_split_host_port(cfg->grpc_listen, host, sizeof(host), &port) != 0) {
         buf_appendf(err, "grpc.listen: bad address %s", cfg->grpc_listen);
         goto fail;
@@ -375,6 +613,7 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
         .max_age_ms = cfg->grpc_max_connection_age_ms,
         .max_age_grace_ms = cfg->grpc_max_connection_age_grace_ms,
         .on_stream = s_on_stream,
+        .wants_stream = s_wants_stream,
         .arg = fe,
         .start_paused = opts->start_paused,
     };
@@ -401,6 +640,10 @@ int grpc_frontend_port(const struct grpc_frontend *f)
 void grpc_frontend_stop_accepting(struct grpc_frontend *f)
 {
     f->draining = true;
+    /* reflection streams stay open as long as their client likes: end them
+     * so the drain does not wait on them */
+    while (f->refl_streams)
+        s_refl_finish(f->refl_streams, BGW_ERR_UNAVAILABLE, "server shutting down");
     h2_server_stop_accepting(f->h2);
 }
 
@@ -435,7 +678,13 @@ void grpc_frontend_destroy(struct grpc_frontend *f)
 {
     if (!f)
         return;
-    h2_server_free(f->h2);
+    h2_server_free(f->h2); /* tells open reflection streams: GONE */
+    while (f->refl_streams) {
+        struct h2_stream *st = f->refl_streams->st;
+        s_refl_free(f->refl_streams);
+        h2_stream_abandon(st);
+    }
+    grpc_reflection_free(f->reflection);
     SSL_CTX_free(f->ssl_ctx);
     free(f);
 }

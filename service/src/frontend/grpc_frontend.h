@@ -9,7 +9,10 @@
  * percent-encoded grpc-message and grpc-status-details-bin carrying the
  * google.rpc.Status with the same details REST sends). Also serves
  * /grpc.health.v1.Health/Check (SERVING, or NOT_SERVING while draining or
- * not ready).
+ * not ready) and, unless grpc.reflection is false, server reflection
+ * (grpc.reflection.v1 and v1alpha ServerReflectionInfo, a bidi stream:
+ * each request answered as it arrives, from the descriptor set compiled
+ * into the binary; grpc_reflection.h). Health and reflection ask no key.
  */
 #ifndef BGW_GRPC_FRONTEND_H
 #define BGW_GRPC_FRONTEND_H

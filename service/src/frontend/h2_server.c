@@ -99,6 +99,9 @@ struct h2_stream {
     bool nghttp2_closed;
     bool headers_too_large;
     bool body_too_large;
+    bool streaming; /* handed over at its headers; body through reader */
+    h2_reader_fn reader;
+    void *reader_arg;
     size_t header_bytes;
     size_t n_headers;
     struct s_arena hdrs; /* "name\0value\0" ... */
@@ -203,8 +206,16 @@ static void s_unlink(struct h2_stream *st)
     st->conn = NULL;
 }
 
+/* Tells the reader of a stream handed over early (if the owner still holds
+ * it). The reader may end or abandon st. */
+static void s_read(struct h2_stream *st, enum h2_read what, const uint8_t *data, size_t len)
+{
+    if (st->streaming && !st->owner_done && st->reader)
+        st->reader(st->reader_arg, st, what, data, len);
+}
+
 /* nghttp2 is done with st (closed, or the connection is going): free it,
- * or leave it detached with the owner. */
+ * or leave it detached with the owner (a streaming owner is told). */
 static void s_stream_gone(struct h2_stream *st)
 {
     struct s_conn *c = st->conn;
@@ -217,6 +228,7 @@ static void s_stream_gone(struct h2_stream *st)
         return;
     }
     s_chunks_free(st); /* nothing will send them */
+    s_read(st, H2_READ_GONE, NULL, 0);
 }
 
 static struct h2_stream *s_stream(struct s_conn *c, int32_t id)
@@ -279,6 +291,17 @@ SSL *h2_stream_ssl(const struct h2_stream *st)
 bool h2_stream_detached(const struct h2_stream *st)
 {
     return st->conn == NULL;
+}
+
+bool h2_stream_streaming(const struct h2_stream *st)
+{
+    return st->streaming;
+}
+
+void h2_stream_set_reader(struct h2_stream *st, h2_reader_fn fn, void *arg)
+{
+    st->reader = fn;
+    st->reader_arg = arg;
 }
 
 static ssize_t s_read_data(nghttp2_session *ng, int32_t id, uint8_t *out, size_t length,
@@ -528,6 +551,10 @@ static int s_on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const
     if (c->dead)
         return 0;
     struct h2_stream *st = s_stream(c, id);
+    if (st && st->streaming) {
+        s_read(st, H2_READ_DATA, data, len);
+        return 0;
+    }
     if (!st || st->delivered || st->body_too_large)
         return 0;
     if (st->body.len + len > c->s->o.max_body_bytes) {
@@ -595,11 +622,24 @@ static int s_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *us
     default:
         return 0;
     }
-    if (!(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-        return 0;
     struct h2_stream *st = s_stream(c, f->hd.stream_id);
-    if (!st || st->delivered)
+    if (!st)
         return 0;
+    bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
+    if (st->streaming) {
+        if (end)
+            s_read(st, H2_READ_END, NULL, 0);
+        return 0;
+    }
+    if (st->delivered)
+        return 0;
+    if (!end) { /* more to come: hand over now only if the owner asks */
+        const struct h2_server_options *o = &c->s->o;
+        if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST ||
+            !o->wants_stream || !o->wants_stream(o->arg, st))
+            return 0;
+        st->streaming = true;
+    }
     st->delivered = true;
     c->s->n_held++;
     c->s->o.on_stream(c->s->o.arg, st);

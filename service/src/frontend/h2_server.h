@@ -3,13 +3,14 @@
  * bufferevents, plaintext (prior knowledge) or TLS with ALPN "h2".
  *
  * Each request stream is handed to the owner once the client has ended it
- * (END_STREAM), with its headers and body. The owner answers through the
- * stream functions below, at once or later, in one piece or over time
- * (headers, any number of writes, then trailers): unary and server-
- * streaming handlers both fit. A stream the peer resets, or whose
- * connection goes away, before the owner has finished is "detached": the
- * owner's calls on it still work (they send nothing) and the last one
- * (h2_stream_end or h2_stream_abandon) frees it.
+ * (END_STREAM), with its headers and body; or, for the streams the owner's
+ * wants_stream picks (client- and bidi-streaming methods), as soon as its
+ * headers are in, the body then arriving piece by piece through the reader
+ * the owner sets. The owner answers through the stream functions below, at
+ * once or later, in one piece or over time (headers, any number of writes,
+ * then trailers): unary, server- and bidi-streaming handlers all fit. A stream the peer resets, or
+ * whose connection goes away, before the owner has finished is "detached": the owner's calls on it
+ * still work (they send nothing) and the last one (h2_stream_end or h2_stream_abandon) frees it.
  *
  * Policing, each from the options: at most max_connections (listener.h,
  * with the descriptor reserve), max_concurrent_streams per connection
@@ -42,6 +43,17 @@ struct h2_stream;
 
 /* A complete request (headers and body) on a stream the owner now holds. */
 typedef void (*h2_server_stream_fn)(void *arg, struct h2_stream *st);
+/* Asked once a request's headers are in and more is to come: true = hand
+ * st over now (on_stream) and pass its body through its reader. */
+typedef bool (*h2_server_wants_stream_fn)(void *arg, const struct h2_stream *st);
+/* What a stream handed over early receives. DATA: body bytes as they
+ * arrive (any split). END: the client ended its side. GONE: the stream was
+ * reset or its connection went away; st is detached and the owner must
+ * still end or abandon it (which frees it). Not called once the owner has
+ * ended or abandoned st. */
+enum h2_read { H2_READ_DATA, H2_READ_END, H2_READ_GONE };
+typedef void (*h2_reader_fn)(void *arg, struct h2_stream *st, enum h2_read what,
+                             const uint8_t *data, size_t len);
 /* Releases a buffer passed to h2_stream_write once it has been sent (or
  * dropped). */
 typedef void (*h2_release_fn)(const void *data, size_t len, void *hold);
@@ -64,6 +76,7 @@ struct h2_server_options {
     int64_t max_age_ms;      /* 0 = none */
     int64_t max_age_grace_ms;
     h2_server_stream_fn on_stream;
+    h2_server_wants_stream_fn wants_stream; /* NULL: every stream at END_STREAM */
     void *arg;
     bool start_paused; /* accept only after h2_server_start */
 };
@@ -99,6 +112,10 @@ const char *h2_stream_peer(const struct h2_stream *st);
 /* The connection's TLS session (NULL for plaintext or a detached stream). */
 SSL *h2_stream_ssl(const struct h2_stream *st);
 bool h2_stream_detached(const struct h2_stream *st);
+/* Handed over early (wants_stream): the body comes through the reader. */
+bool h2_stream_streaming(const struct h2_stream *st);
+/* The reader of a stream handed over early (set it in on_stream). */
+void h2_stream_set_reader(struct h2_stream *st, h2_reader_fn fn, void *arg);
 
 /* Response headers (":status" first). end = no body and no trailers
  * follow (a trailers-only answer ends the stream here: the owner must not
