@@ -52,6 +52,7 @@
 #define S_IN_MIN 4096
 #define S_STATUS_ROOM 64          /* front of the reply buffer: the status line */
 #define S_REPLY_MAX (64u * 1024u) /* status line + fields */
+#define S_SPARE_AREAS 64          /* request areas kept for reuse, per server */
 
 struct s_conn;
 
@@ -59,6 +60,19 @@ struct http_request {
     struct s_conn *conn;
     struct http1_request head;
     enum http1_result error;
+};
+
+/* What a connection holds only while it has a request: the bytes read, the
+ * parsed head and the reply head being built. Taken when bytes arrive,
+ * given back once the connection is idle (nothing unread, nothing in
+ * flight), so an idle keep-alive connection costs its s_conn alone. Given-
+ * back areas are kept for reuse (at most S_SPARE_AREAS a server), so
+ * keep-alive traffic allocates nothing. */
+struct s_area {
+    struct s_area *next_spare;
+    struct http_request req;
+    struct buf reply;
+    char in[];
 };
 
 struct s_conn {
@@ -71,21 +85,20 @@ struct s_conn {
     struct event *timer;
     int64_t deadline_ms; /* 0: none (a request is with the frontend) */
     struct sockaddr_storage peer;
-    bool in_flight;     /* req is with the frontend */
-    bool processing;    /* s_process is on the stack */
-    bool dead;          /* closed; freed once nothing refers to it */
-    bool eof;           /* the client will send nothing more */
-    bool close_after;   /* close once the queued replies are written */
-    bool reading;       /* plain: rev is added */
-    bool reply_failed;  /* the reply's fields did not fit */
-    size_t pending;     /* replies queued, not fully written (counted in s->n_unsent) */
-    size_t head_len;    /* the head of req at in[0..head_len) */
-    uint64_t body_left; /* body bytes of the last request still to discard */
-    size_t scan;        /* http1_head_length's resume point */
-    struct http_request req;
-    struct buf reply;
+    bool in_flight;      /* req is with the frontend */
+    bool processing;     /* s_process is on the stack */
+    bool dead;           /* closed; freed once nothing refers to it */
+    bool eof;            /* the client will send nothing more */
+    bool close_after;    /* close once the queued replies are written */
+    bool reading;        /* plain: rev is added */
+    bool reply_failed;   /* the reply's fields did not fit */
+    size_t pending;      /* replies queued, not fully written (counted in s->n_unsent) */
+    size_t head_len;     /* the head of req at in[0..head_len) */
+    uint64_t body_left;  /* body bytes of the last request still to discard */
+    size_t scan;         /* http1_head_length's resume point */
+    struct s_area *area; /* NULL while idle */
+    char *in;            /* area->in */
     size_t in_len, in_cap;
-    char in[];
 };
 
 struct http_server {
@@ -101,6 +114,9 @@ struct http_server {
     bool draining;
     size_t n_unsent;
     struct s_conn *conns;
+    size_t in_cap; /* a request area's input bytes */
+    struct s_area *spare;
+    size_t n_spare;
     /* "Date: ...\r\n", made once a second */
     time_t date_s;
     char date_line[48];
@@ -202,11 +218,64 @@ static void s_deadline_from_now(struct s_conn *c)
     c->deadline_ms = clock_mono_ms() + c->s->timeout_ms;
 }
 
+/* -- request areas ---------------------------------------------------------- */
+
+/* c's area, taken now if it has none. -1: out of memory. */
+static int s_area_take(struct s_conn *c)
+{
+    if (c->area)
+        return 0;
+    struct http_server *s = c->s;
+    struct s_area *a = s->spare;
+    if (a) {
+        s->spare = a->next_spare;
+        s->n_spare--;
+    } else {
+        /* The input bytes are not zeroed: pages the requests never reach
+         * stay untouched (not resident). */
+        if (!(a = malloc(sizeof(*a) + s->in_cap)))
+            return -1;
+        buf_init(&a->reply, S_REPLY_MAX);
+    }
+    memset(&a->req, 0, sizeof(a->req));
+    a->req.conn = c;
+    c->area = a;
+    c->in = a->in;
+    return 0;
+}
+
+static void s_area_free(struct s_area *a)
+{
+    buf_clean_up(&a->reply);
+    free(a);
+}
+
+/* Gives c's area back when c is idle: nothing unread, nothing in flight. */
+static void s_area_give_back(struct s_conn *c, bool force)
+{
+    struct s_area *a = c->area;
+    if (!a || (!force && (c->in_flight || c->in_len || c->head_len)))
+        return;
+    struct http_server *s = c->s;
+    c->area = NULL;
+    c->in = NULL;
+    c->in_len = 0;
+    c->scan = 0;
+    if (s->n_spare < S_SPARE_AREAS && a->reply.cap <= 4096) {
+        buf_reset(&a->reply);
+        a->next_spare = s->spare;
+        s->spare = a;
+        s->n_spare++;
+    } else {
+        s_area_free(a);
+    }
+}
+
 /* -- closing and freeing ---------------------------------------------------- */
 
 static void s_free(struct s_conn *c)
 {
-    buf_clean_up(&c->reply);
+    s_area_give_back(c, true);
     free(c);
 }
 
@@ -301,8 +370,13 @@ static bool s_starts_request(const struct s_conn *c)
 /* TLS: moves what the bufferevent read into in. */
 static void s_tls_pull(struct s_conn *c)
 {
-    if (!c->bev || c->in_len == c->in_cap)
+    if (!c->bev || c->in_len == c->in_cap ||
+        evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
         return;
+    if (s_area_take(c) != 0) {
+        s_close(c);
+        return;
+    }
     int n =
         evbuffer_remove(bufferevent_get_input(c->bev), c->in + c->in_len, c->in_cap - c->in_len);
     if (n > 0)
@@ -319,6 +393,11 @@ static void s_on_readable(evutil_socket_t fd, short what, void *arg)
         return;
     }
     bool starts = s_starts_request(c);
+    if (s_area_take(c) != 0) {
+        s_close(c);
+        s_unref(c);
+        return;
+    }
     ssize_t n = read(fd, c->in + c->in_len, c->in_cap - c->in_len);
     if (n > 0) {
         if (starts)
@@ -390,27 +469,29 @@ static void s_process(struct s_conn *c)
         } else if (hl > s->max_header_bytes) {
             err = HTTP1_ERR_HEAD_TOO_LARGE;
         }
-        enum http1_result pr = http1_parse(c->in, hl, &c->req.head);
+        struct http_request *req = &c->area->req;
+        enum http1_result pr = http1_parse(c->in, hl, &req->head);
         if (err == HTTP1_OK)
             err = pr;
-        if (err == HTTP1_OK && c->req.head.content_length > s->max_body_bytes)
+        if (err == HTTP1_OK && req->head.content_length > s->max_body_bytes)
             err = HTTP1_ERR_BODY_TOO_LARGE;
-        c->req.error = err;
-        c->body_left = err == HTTP1_OK ? c->req.head.content_length : 0;
+        req->error = err;
+        c->body_left = err == HTTP1_OK ? req->head.content_length : 0;
         c->head_len = hl;
         c->in_flight = true;
         c->deadline_ms = 0;
         c->reply_failed = false;
-        buf_reset(&c->reply);
+        buf_reset(&c->area->reply);
         static const char room[S_STATUS_ROOM];
-        if (buf_append(&c->reply, room, sizeof(room)) != 0)
+        if (buf_append(&c->area->reply, room, sizeof(room)) != 0)
             c->reply_failed = true;
         s->n_unsent++;
-        s->on_request(s->arg, &c->req);
+        s->on_request(s->arg, req);
     }
     c->processing = false;
     if (s_unref(c) || c->dead)
         return;
+    s_area_give_back(c, false);
     if (!c->in_flight && c->pending == 0 && (c->eof || c->close_after)) {
         s_close(c);
         s_unref(c);
@@ -564,7 +645,7 @@ int http_response_header(struct http_request *r, const char *name, const char *v
 {
     struct s_conn *c = r->conn;
     size_t n = strlen(name), v = strlen(value);
-    struct buf *b = &c->reply;
+    struct buf *b = &c->area->reply;
     if (buf_append_fast(b, name, n) != 0 || buf_append_fast(b, ": ", 2) != 0 ||
         buf_append_fast(b, value, v) != 0 || buf_append_fast(b, "\r\n", 2) != 0) {
         c->reply_failed = true;
@@ -575,7 +656,7 @@ int http_response_header(struct http_request *r, const char *name, const char *v
 
 int http_response_lines(struct http_request *r, const char *lines, size_t len)
 {
-    if (buf_append_fast(&r->conn->reply, lines, len) != 0) {
+    if (buf_append_fast(&r->conn->area->reply, lines, len) != 0) {
         r->conn->reply_failed = true;
         return -1;
     }
@@ -599,7 +680,7 @@ void http_response_send(struct http_request *r, int status, const void *body, si
     }
     bool no_body = r->head.method == HTTP1_M_HEAD || status == 204 || status == 304 || status < 200;
     bool keep = r->error == HTTP1_OK && r->head.keep_alive && !s->draining;
-    struct buf *b = &c->reply;
+    struct buf *b = &c->area->reply;
     const char *date;
     size_t date_len;
     s_date(s, &date, &date_len);
@@ -709,22 +790,15 @@ SSL *http_request_ssl(const struct http_request *r)
 static void s_on_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t salen)
 {
     struct http_server *s = arg;
-    size_t cap = s->max_header_bytes > S_IN_MIN ? s->max_header_bytes : S_IN_MIN;
-    /* The input area is not zeroed: its pages stay untouched (not resident)
-     * until bytes arrive, so an idle connection costs the struct and the
-     * page its first request touched, not max_header_bytes. */
-    struct s_conn *c = malloc(sizeof(*c) + cap);
+    struct s_conn *c = calloc(1, sizeof(*c));
     if (!c) {
         evutil_closesocket(fd);
         listener_closed(s->listener);
         return;
     }
-    memset(c, 0, sizeof(*c));
     c->s = s;
     c->fd = fd;
-    c->in_cap = cap;
-    c->req.conn = c;
-    buf_init(&c->reply, S_REPLY_MAX);
+    c->in_cap = s->in_cap;
     if (salen > 0 && (size_t)salen <= sizeof(c->peer))
         memcpy(&c->peer, sa, (size_t)salen);
     c->timer = evtimer_new(s->base, s_on_timer, c);
@@ -785,6 +859,7 @@ struct http_server *http_server_new(const struct http_server_options *o, struct 
     s->base = o->base;
     s->ssl_ctx = o->ssl_ctx;
     s->max_header_bytes = o->max_header_bytes;
+    s->in_cap = o->max_header_bytes > S_IN_MIN ? o->max_header_bytes : S_IN_MIN;
     s->max_body_bytes = o->max_body_bytes;
     s->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1;
     s->on_request = o->on_request;
@@ -854,5 +929,10 @@ void http_server_free(struct http_server *s)
         s_unref(c);
     }
     listener_free(s->listener);
+    while (s->spare) {
+        struct s_area *a = s->spare;
+        s->spare = a->next_spare;
+        s_area_free(a);
+    }
     free(s);
 }
