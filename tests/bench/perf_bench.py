@@ -9,7 +9,8 @@ tests/bench/out/perf.json; RESULTS.md keeps dated tables):
    off, one sequential client (h2load -c1), the emulator as upstream: p50/p99
    through the gateway minus the same request signed and sent straight to
    the emulator (the same client, so its own cost cancels);
-3. memory: RSS idle, with 1,000 idle keep-alive REST connections, with 1,000
+3. the miss path's instructions (callgrind, deterministic) and where they go;
+4. memory: RSS idle, with 1,000 idle keep-alive REST connections, with 1,000
    idle gRPC (HTTP/2) connections, per connection.
 
 Run through tests/bench/run_perf_bench.sh."""
@@ -17,6 +18,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import socket
 import statistics
 import sys
@@ -124,17 +126,45 @@ def miss_path(env, args, fake_port):
     return out
 
 
-def start_gateway_nocache(env, fake_port):
-    cfg_path = bench.gateway_config(env, fake_port, "gw-nocache")
+def miss_callgrind(env, args, fake_port):
+    """Instructions per miss (10-row page, cache off) under callgrind, all of
+    the gateway's threads, and the top functions by inclusive cost (the
+    dump stays in the run's temp dir for callgrind_annotate)."""
+    vg = ["valgrind", "--tool=callgrind", "--callgrind-out-file=%s/cg.miss.%%p" % env.tmp]
+    p, gw_http, _ = start_gateway_nocache(env, fake_port, wrapper=vg, name="miss-cg", timeout=180)
+    hdr = {"x-api-key": KEY}
+    path = "/v1/model-import-jobs?maxResults=10"
+    def drive(n):
+        for _ in range(n):
+            st, _, _ = http_get(gw_http, path, hdr)
+            assert st == 200, st
+    drive(20)
+    ir, dump = bench.callgrind_per_request(env, "miss", p.pid, gw_http, args.callgrind_misses, hdr,
+                                           drive=lambda: drive(args.callgrind_misses))
+    top = sh(["callgrind_annotate", "--inclusive=yes", "--threshold=99", dump])
+    lines = []
+    for line in top.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(\S+)", line)
+        if m and len(lines) < 25:
+            lines.append("%5s%% %s" % (m.group(2), m.group(3)))
+    print("callgrind miss: %.0f Ir per miss (%d misses); top inclusive:\n  %s"
+          % (ir, args.callgrind_misses, "\n  ".join(lines)), flush=True)
+    p.terminate()
+    p.wait(60)
+    return {"ir_per_miss": ir, "top_inclusive": lines}
+
+
+def start_gateway_nocache(env, fake_port, wrapper=(), name="gw-nocache", timeout=15):
+    cfg_path = bench.gateway_config(env, fake_port, name)
     with open(cfg_path) as f:
         cfg = json.load(f)
     cfg["cache"] = {"enabled": False}
     cfg["tenants"][0].pop("policy", None)
     with open(cfg_path, "w") as f:
         json.dump(cfg, f)
-    p, log = env.spawn("gw-nocache", [os.path.join(env.bin, "bedrockgw"), "--config", cfg_path],
+    p, log = env.spawn(name, list(wrapper) + [os.path.join(env.bin, "bedrockgw"), "--config", cfg_path],
                        env=bench.gw_env())
-    ready = wait_line(log, lambda o: o.get("event") == "ready", proc=p)
+    ready = wait_line(log, lambda o: o.get("event") == "ready", proc=p, timeout=timeout)
     return p, ready["http_port"], ready["grpc_port"]
 
 
@@ -199,7 +229,8 @@ def main():
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--miss-requests", type=int, default=2000)
     ap.add_argument("--connections", type=int, default=1000)
-    ap.add_argument("--parts", default="floor,miss,memory", help="which parts, comma-separated")
+    ap.add_argument("--callgrind-misses", type=int, default=300)
+    ap.add_argument("--parts", default="floor,miss,misscg,memory", help="which parts, comma-separated")
     args = ap.parse_args()
     os.environ.setdefault("BGW_PY_GEN", os.path.join(os.path.abspath(args.build), "gen", "py"))
     env = Env(args.build, tempfile.mkdtemp(prefix="bgw-perf-"))
@@ -212,6 +243,8 @@ def main():
             results["rest_floor"] = floor_rounds(env, args, gw, gw_http, {"x-api-key": KEY})
         if "miss" in parts:
             results["miss"] = miss_path(env, args, fake_port)
+        if "misscg" in parts:
+            results["miss_callgrind"] = miss_callgrind(env, args, fake_port)
         if "memory" in parts:
             results["memory"] = memory(env, args, fake_port)
     finally:

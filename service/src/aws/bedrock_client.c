@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "json_write.h"
 #include "timeutil.h"
 
 /* Bedrock's signing name (DESIGN.md section 2). */
@@ -1013,52 +1014,40 @@ enum bgw_status bedrock_parse_list_response(const struct bedrock_http_response *
 
 /* ---- the other direction (the AWS-compatible front) ------------------------ */
 
-static int s_set_time(json_t *o, const char *key, bool has, const struct bgw_time *t)
-{
-    if (!has)
-        return 0;
-    char txt[TIMEUTIL_FMT_MAX];
-    if (timeutil_format_rfc3339(*t, txt, sizeof(txt)) < 0)
-        return -1;
-    return json_object_set_new(o, key, json_string(txt));
-}
-
-static int s_set_str(json_t *o, const char *key, const char *v)
-{
-    return v ? json_object_set_new(o, key, json_string(v)) : 0;
-}
-
+/* Bedrock's member order and spellings; strings present even when empty
+ * (Bedrock's JSON has no proto3 defaults). Written straight into out. */
 int bedrock_render_list_response(const struct jobs_response *page, struct buf *out)
 {
-    json_t *root = json_object(), *arr = json_array();
-    int bad = !root || !arr;
-    for (size_t i = 0; i < page->n_summaries && !bad; i++) {
+    size_t start = out->len;
+    int rc = buf_append_fast(out, "{\"modelImportJobSummaries\":[", 28);
+    for (size_t i = 0; i < page->n_summaries && rc == 0; i++) {
         const struct jobs_summary *s = &page->summaries[i];
-        json_t *o = json_object();
-        const char *st = jobs_status_bedrock(s->status);
-        bad |= !o || s_set_str(o, "jobArn", s->job_arn) | s_set_str(o, "jobName", s->job_name) |
-                         s_set_str(o, "importedModelArn", s->imported_model_arn) |
-                         s_set_str(o, "importedModelName", s->imported_model_name) |
-                         s_set_str(o, "status", st) |
-                         s_set_time(o, "lastModifiedTime", s->has_last_modified_time,
-                                    &s->last_modified_time) |
-                         s_set_time(o, "creationTime", s->has_creation_time, &s->creation_time) |
-                         s_set_time(o, "endTime", s->has_end_time, &s->end_time);
-        bad |= !o || json_array_append_new(arr, o);
+        bool first = true;
+        rc |= buf_append_fast(out, i ? ",{" : "{", i ? 2 : 1);
+        rc |= json_write_member_str(out, &first, "jobArn", s->job_arn, false);
+        rc |= json_write_member_str(out, &first, "jobName", s->job_name, false);
+        rc |= json_write_member_str(out, &first, "importedModelArn", s->imported_model_arn, false);
+        rc |=
+            json_write_member_str(out, &first, "importedModelName", s->imported_model_name, false);
+        rc |= json_write_member_str(out, &first, "status", jobs_status_bedrock(s->status), false);
+        rc |= json_write_member_time(out, &first, "lastModifiedTime", s->has_last_modified_time,
+                                     s->last_modified_time);
+        rc |= json_write_member_time(out, &first, "creationTime", s->has_creation_time,
+                                     s->creation_time);
+        rc |= json_write_member_time(out, &first, "endTime", s->has_end_time, s->end_time);
+        rc |= buf_append_fast(out, "}", 1);
     }
-    if (!bad) {
-        bad |= json_object_set_new(root, "modelImportJobSummaries", arr);
-        arr = NULL;
-        bad |= s_set_str(root, "nextToken", page->next_token);
-    }
-    char *text = bad ? NULL : json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(arr);
-    json_decref(root);
-    if (!text)
+    bool first = false;
+    rc |= buf_append_fast(out, "]", 1);
+    rc |= json_write_member_str(out, &first, "nextToken", page->next_token, false);
+    rc |= buf_append_fast(out, "}", 1);
+    if (rc) {
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
         return -1;
-    bad = buf_append_str(out, text);
-    free(text);
-    return bad ? -1 : 0;
+    }
+    return 0;
 }
 
 const char *bedrock_error_type(enum bgw_status st, int *http_status)

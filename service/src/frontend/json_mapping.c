@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "hex.h"
+#include "json_write.h"
 #include "timeutil.h"
 
 /* At most this many bytes of client input are quoted in a message. */
@@ -371,56 +372,6 @@ static json_t *s_string(const char *s)
     return j;
 }
 
-static int s_set_time(json_t *obj, const char *key, bool has, struct bgw_time t)
-{
-    char text[TIMEUTIL_FMT_MAX];
-    if (!has)
-        return 0;
-    if (timeutil_format_rfc3339(t, text, sizeof(text)) < 0)
-        return -1;
-    return s_set(obj, key, json_string(text));
-}
-
-/* Strings: absent (NULL) and empty are both omitted, like any proto3 JSON
- * printer does for a default-valued string field. */
-static int s_set_str(json_t *obj, const char *key, const char *s)
-{
-    if (!s || !*s)
-        return 0;
-    return s_set(obj, key, json_string(s));
-}
-
-static json_t *s_summary(const struct jobs_summary *s, bool bedrock_enums)
-{
-    json_t *o = json_object();
-    const char *status =
-        bedrock_enums ? jobs_status_bedrock(s->status) : jobs_status_proto(s->status);
-    if (!o)
-        return NULL;
-    if (s_set_str(o, "jobArn", s->job_arn) || s_set_str(o, "jobName", s->job_name) ||
-        s_set_str(o, "status", status) ||
-        s_set_time(o, "lastModifiedTime", s->has_last_modified_time, s->last_modified_time) ||
-        s_set_time(o, "creationTime", s->has_creation_time, s->creation_time) ||
-        s_set_time(o, "endTime", s->has_end_time, s->end_time) ||
-        s_set_str(o, "importedModelArn", s->imported_model_arn) ||
-        s_set_str(o, "importedModelName", s->imported_model_name)) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static int s_dump(json_t *root, struct buf *out)
-{
-    char *text = json_dumps(root, JSON_COMPACT);
-    int rc = -1;
-    if (!text)
-        return -1;
-    rc = buf_append_str(out, text);
-    free(text);
-    return rc;
-}
-
 static int s_render(const struct jobs_response *r, struct buf *out, bool bedrock_enums);
 
 int json_mapping_render_response(const struct jobs_response *r, struct buf *out)
@@ -491,29 +442,51 @@ enum bgw_status json_mapping_take_enums(char *query, bool *bedrock, struct bgw_e
     return BGW_OK;
 }
 
+/* Written straight into out (json_write): no document is built. Proto3
+ * JSON leaves default-valued strings out, absent or empty alike. */
 static int s_render(const struct jobs_response *r, struct buf *out, bool bedrock_enums)
 {
+    size_t start = out->len;
+    int rc = buf_append_fast(out, "{\"modelImportJobSummaries\":[", 28);
+    for (size_t i = 0; i < r->n_summaries && rc == 0; i++) {
+        const struct jobs_summary *s = &r->summaries[i];
+        const char *status =
+            bedrock_enums ? jobs_status_bedrock(s->status) : jobs_status_proto(s->status);
+        bool first = true;
+        rc |= buf_append_fast(out, i ? ",{" : "{", i ? 2 : 1);
+        rc |= json_write_member_str(out, &first, "jobArn", s->job_arn, true);
+        rc |= json_write_member_str(out, &first, "jobName", s->job_name, true);
+        rc |= json_write_member_str(out, &first, "status", status, true);
+        rc |= json_write_member_time(out, &first, "lastModifiedTime", s->has_last_modified_time,
+                                     s->last_modified_time);
+        rc |= json_write_member_time(out, &first, "creationTime", s->has_creation_time,
+                                     s->creation_time);
+        rc |= json_write_member_time(out, &first, "endTime", s->has_end_time, s->end_time);
+        rc |= json_write_member_str(out, &first, "importedModelArn", s->imported_model_arn, true);
+        rc |= json_write_member_str(out, &first, "importedModelName", s->imported_model_name, true);
+        rc |= buf_append_fast(out, "}", 1);
+    }
+    bool first = false;
+    rc |= buf_append_fast(out, "]", 1);
+    rc |= json_write_member_str(out, &first, "nextToken", r->next_token, true);
+    rc |= buf_append_fast(out, "}", 1);
+    if (rc) {
+        out->len = start; /* nothing half-written is left */
+        if (out->data)
+            out->data[start] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static int s_dump(json_t *root, struct buf *out)
+{
+    char *text = json_dumps(root, JSON_COMPACT);
     int rc = -1;
-    json_t *root = json_object();
-    json_t *arr = json_array();
-
-    if (!root || !arr) {
-        json_decref(arr);
-        goto cleanup;
-    }
-    if (json_object_set_new(root, "modelImportJobSummaries", arr) != 0)
-        goto cleanup;
-    for (size_t i = 0; i < r->n_summaries; i++) {
-        json_t *o = s_summary(&r->summaries[i], bedrock_enums);
-        if (!o || json_array_append_new(arr, o) != 0)
-            goto cleanup;
-    }
-    if (s_set_str(root, "nextToken", r->next_token) != 0)
-        goto cleanup;
-    rc = s_dump(root, out);
-
-cleanup:
-    json_decref(root);
+    if (!text)
+        return -1;
+    rc = buf_append_str(out, text);
+    free(text);
     return rc;
 }
 

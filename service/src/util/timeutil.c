@@ -212,27 +212,49 @@ static int s_split(int64_t secs, int64_t *y, int *mon, int *d, int *h, int *mi, 
     return 0;
 }
 
+/* v as exactly n decimal digits at p. */
+static char *s_out_digits(char *p, int64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+/* Written digit by digit (it is on every answer's path: no printf). */
 int timeutil_format_rfc3339(struct bgw_time t, char *out, size_t out_len)
 {
     int64_t y;
     int mon, d, h, mi, s;
-    char frac[11] = "";
-
-    if (!out || t.nanos < 0 || t.nanos > 999999999 || s_split(t.seconds, &y, &mon, &d, &h, &mi, &s))
+    if (!out || t.nanos < 0 || t.nanos > 999999999 ||
+        s_split(t.seconds, &y, &mon, &d, &h, &mi, &s) || y < 0 || y > 9999)
         return -1;
-    if (t.nanos == 0)
-        frac[0] = '\0';
-    else if (t.nanos % 1000000 == 0)
-        snprintf(frac, sizeof(frac), ".%03d", (int)(t.nanos / 1000000));
-    else if (t.nanos % 1000 == 0)
-        snprintf(frac, sizeof(frac), ".%06d", (int)(t.nanos / 1000));
-    else
-        snprintf(frac, sizeof(frac), ".%09d", (int)t.nanos);
-    int n =
-        snprintf(out, out_len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", (int)y, mon, d, h, mi, s, frac);
-    if (n < 0 || (size_t)n >= out_len)
+    int frac_digits = t.nanos == 0 ? 0 : t.nanos % 1000000 == 0 ? 3 : t.nanos % 1000 == 0 ? 6 : 9;
+    size_t n = 20 + (frac_digits ? 1 + (size_t)frac_digits : 0);
+    if (out_len < n + 1)
         return -1;
-    return n;
+    char *p = s_out_digits(out, y, 4);
+    *p++ = '-';
+    p = s_out_digits(p, mon, 2);
+    *p++ = '-';
+    p = s_out_digits(p, d, 2);
+    *p++ = 'T';
+    p = s_out_digits(p, h, 2);
+    *p++ = ':';
+    p = s_out_digits(p, mi, 2);
+    *p++ = ':';
+    p = s_out_digits(p, s, 2);
+    if (frac_digits) {
+        *p++ = '.';
+        int64_t v = t.nanos;
+        for (int k = 9; k > frac_digits; k--)
+            v /= 10;
+        p = s_out_digits(p, v, frac_digits);
+    }
+    *p++ = 'Z';
+    *p = '\0';
+    return (int)n;
 }
 
 int timeutil_format_amz_date(int64_t epoch_s, char *out, size_t out_len)
