@@ -20,14 +20,19 @@
  * left empty, err.status is the return value, err.message is a non-empty,
  * NUL-terminated, control-free, valid UTF-8 text, err.field is empty,
  * retry_after_s is in [0, 3600] (>= 1 when throttled), and the error body
- * renders to JSON.
+ * renders to JSON. A 2xx body gets the same verdict, message and fields
+ * from bedrock_list_parse as from the jansson-based parser it replaced
+ * (tests/common/bedrock_list_oracle).
  */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bedrock_client.h"
+#include "bedrock_list_oracle.h"
 #include "fuzz_util.h"
 #include "jobs.h"
 #include "json_mapping.h"
@@ -158,6 +163,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(body, p, body_len);
 
     s_run(200, error_type, retry_after, body, body_len);
+    if (body_len) { /* the one-pass parser agrees with the jansson-based one */
+        int verdict;
+        size_t rows;
+        char detail[512];
+        bool same =
+            bedrock_list_oracle_agrees(body, body_len, &verdict, &rows, detail, sizeof(detail));
+        if (!same)
+            fprintf(stderr, "parsers disagree: %s\n", detail);
+        FUZZ_CHECK(same);
+    }
     s_run(error_status, error_type, retry_after, body, body_len);
 
     free(body);
