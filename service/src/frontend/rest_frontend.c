@@ -311,37 +311,6 @@ static void s_handle_list(struct rest_frontend *fe, struct http_request *req, co
     fe->submit(fe->submit_arg, c);
 }
 
-/* Whether an If-None-Match value names etag: "*", or etag in its comma-
- * separated list (weak comparison, RFC 9110 13.1.2: a W/ prefix is
- * ignored). */
-static bool s_etag_listed(const char *inm, const char *etag)
-{
-    size_t elen = strlen(etag);
-    const char *p = inm;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-            n--;
-        if (n == 1 && *p == '*')
-            return true;
-        if (n > 2 && p[0] == 'W' && p[1] == '/') {
-            p += 2;
-            n -= 2;
-        }
-        if (n == elen && memcmp(p, etag, n) == 0)
-            return true;
-        p += n;
-        while (*p && *p != ',')
-            p++;
-    }
-    return false;
-}
-
 /* GET /openapi.json: the document built into the binary, to anyone (it
  * holds no secret and no tenant data). It changes only with the binary, so
  * caches may keep it but must revalidate (cheap: 304 by ETag). CORS by the
@@ -357,7 +326,7 @@ static void s_handle_openapi(struct rest_frontend *fe, struct http_request *req,
     }
     http_response_header(req, "ETag", openapi_doc_etag);
     const char *inm = http1_header(http_request_head(req), "If-None-Match");
-    if (inm && s_etag_listed(inm, openapi_doc_etag)) {
+    if (cache_etag_list_match(inm, openapi_doc_etag)) {
         s_send_json_cc(req, 304, NULL, 0, "public, no-cache");
         return;
     }
