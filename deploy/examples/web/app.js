@@ -23,7 +23,12 @@ const select = (id) => /** @type {HTMLSelectElement} */ (el(id));
 const button = (id) => /** @type {HTMLButtonElement} */ (el(id));
 
 const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-const fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium", timeZoneName: "short" });
+// dateStyle/timeStyle cannot be combined with timeZoneName: spelled out.
+export const TIME_FORMAT = /** @type {const} */ ({
+  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  timeZoneName: "short",
+});
+const fmt = new Intl.DateTimeFormat(undefined, TIME_FORMAT);
 el("tz").textContent = `your time zone (${timeZone})`;
 
 /** @param {string | undefined} t */
