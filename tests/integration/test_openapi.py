@@ -22,8 +22,10 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 from google.protobuf import descriptor_pb2
@@ -521,6 +523,22 @@ class Served(GatewayTestCase):
         st, _, body = self.get(self.gw, method="DELETE")
         self.assertEqual(st, 405)
         self.assertNoUpstream()
+
+    def test_switch_applies_on_reload(self):
+        g = self.start_gateway()
+        self.assertEqual(self.get(g)[0], 200)
+        cfg = base_config(self.fake.url, http={"openapi_enabled": False})
+        tmp = g.cfg_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(cfg, f)
+        os.replace(tmp, g.cfg_path)
+        n = len(g.proc.log_events("reloaded"))
+        g.proc.p.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while len(g.proc.log_events("reloaded")) <= n:
+            self.assertLess(time.time(), deadline, g.proc.text()[-3000:])
+            time.sleep(0.02)
+        self.assertEqual(self.get(g)[0], 404)
 
     def test_switched_off_is_404(self):
         g = self.start_gateway(http={"openapi_enabled": False})
