@@ -85,7 +85,8 @@ class WebClient(GatewayTestCase):
     def drive(self, cfg):
         p = subprocess.run(["node", os.path.join(WEB_DIR, "drive_example.mjs")], input=json.dumps(cfg),
                            capture_output=True, text=True, timeout=240, cwd=WEB_DIR)
-        self.assertNotIn(KEYS["team-a"], p.stdout + p.stderr, "the driver printed the API key")
+        for k in KEYS.values():
+            self.assertNotIn(k, p.stdout + p.stderr, "the driver printed an API key")
         if p.returncode != 0:
             self.fail("driver failed (%d): %s" % (p.returncode, p.stderr[-4000:]))
         return json.loads(p.stdout.strip().splitlines()[-1])
@@ -99,7 +100,8 @@ class WebClient(GatewayTestCase):
             # Short freshness, so the browser's copy goes stale and is revalidated.
             cache={"enabled": True, "ttl_ms": 2000},
             tenants=[tenant("team-a", KEYS["team-a"], POLICY),
-                     tenant("team-b", KEYS["team-b"], {"job_name_prefixes": ["team-b-"]})])
+                     dict(tenant("team-b", KEYS["team-b"], {"job_name_prefixes": ["team-b-"]}),
+                          rate_limit={"rps": 0.01, "burst": 1})])
         gateway = "http://127.0.0.1:%d" % g.http_port
         jobs = {j["jobArn"]: j for j in self.fake.jobs()}
         want_all = expected_arns(list(jobs.values()), POLICY, {})
@@ -111,7 +113,7 @@ class WebClient(GatewayTestCase):
         shot = os.path.join(artifact_dir(), "web_client.png")
         report = self.drive({
             "allowedPage": allowed.page, "blockedPage": blocked.page, "gateway": gateway,
-            "apiKey": KEYS["team-a"], "pageSize": PAGE_SIZE, "timezone": TZ, "screenshot": shot,
+            "apiKey": KEYS["team-a"], "limitedKey": KEYS["team-b"], "pageSize": PAGE_SIZE, "timezone": TZ, "screenshot": shot,
             "filter": {"status": filt["statusEquals"], "name": filt["nameContains"]},
             "revalidateAfterMs": 2600, "chromium": shutil.which("chromium")})
         with open(os.path.join(artifact_dir(), "web_client_report.json"), "w") as f:
@@ -196,6 +198,31 @@ class WebClient(GatewayTestCase):
             self.assertIn("statusEquals=Failed", e["url"])
         for e in first:
             self.assertTrue(e["sent"].get("xApiKey"), e)
+
+        # Errors: the page shows the Status the gateway sent, naming the field.
+        bad = report["badRange"]
+        self.assertEqual(bad["rows"], [])
+        self.assertEqual((bad["error"]["kind"], bad["error"]["code"]), ("status", "3"), bad)
+        self.assertIn("INVALID_ARGUMENT (HTTP 400)", bad["error"]["text"])
+        self.assertIn("field creationTimeAfter:", bad["error"]["text"])
+        # ... and the client hands them to code as typed objects.
+        ce = report["clientErrors"]
+        m = ce["maxResults"]
+        self.assertEqual((m["typed"], m["kind"], m["httpStatus"], m["code"], m["codeName"]),
+                         (True, "status", 400, 3, "INVALID_ARGUMENT"), m)
+        self.assertEqual([v["field"] for v in m["fieldViolations"]], ["maxResults"])
+        self.assertIn("between 1 and 1000", m["message"])
+        self.assertFalse(m["retryable"])
+        self.assertEqual((ce["unknownKey"]["typed"], ce["unknownKey"]["name"]), (False, "TypeError"))
+        self.assertIn("pageSize", ce["unknownKey"]["message"])
+        self.assertEqual(ce["limitedFirst"], {"ok": True})
+        lim = ce["limitedSecond"]
+        self.assertEqual((lim["httpStatus"], lim["code"], lim["codeName"], lim["retryable"]),
+                         (429, 8, "RESOURCE_EXHAUSTED", True), lim)
+        self.assertGreaterEqual(lim["retryAfterS"], 1)
+        ev = g.wait_access(lambda e: e.get("request_id") == lim["requestId"])
+        self.assertEqual((ev["http_status"], ev["tenant"]), (429, "team-b"), ev)
+        self.assertNotIn("apiKey", ce["clientKeys"])
 
         # An origin the gateway does not allow: the browser blocks the
         # answer, the page shows the error and no rows.

@@ -155,7 +155,42 @@ try {
     report.filtered.push(await loadedAfter(page, () => page.click("#next")));
   report.network = net.list();
 
-  // 4. The same page from an origin the gateway does not allow.
+  // 4. Errors as the page shows them (a time range the gateway refuses) ...
+  net.step = "bad-range";
+  await page.fill("#name", "");
+  await page.fill("#after", "2025-01-02T00:00:00");
+  await page.fill("#before", "2025-01-01T00:00:00");
+  report.badRange = await loadedAfter(page, () => page.click("#load"));
+  await page.fill("#after", "");
+  await page.fill("#before", "");
+  // ... and as the client hands them to code: a bad parameter, and a
+  // rate-limited tenant's second call (its key: cfg.limitedKey).
+  report.clientErrors = await page.evaluate(async ({ gateway, apiKey, limitedKey }) => {
+    const { BedrockGwClient, BedrockGwError } = await import("/client-sdk/web/bedrockgw.js");
+    const out = {};
+    const grab = async (name, fn) => {
+      try {
+        await fn();
+        out[name] = { ok: true };
+      } catch (e) {
+        out[name] = e instanceof BedrockGwError
+          ? { typed: true, kind: e.kind, httpStatus: e.httpStatus, code: e.code, codeName: e.codeName,
+              message: e.message, fieldViolations: e.fieldViolations, retryAfterS: e.retryAfterS,
+              retryable: e.retryable, requestId: e.requestId }
+          : { typed: false, name: e.name, message: String(e.message) };
+      }
+    };
+    const a = new BedrockGwClient({ baseUrl: gateway, apiKey });
+    await grab("maxResults", () => a.listModelImportJobs({ maxResults: 5000 }));
+    await grab("unknownKey", () => a.listModelImportJobs(/** @type {any} */ ({ pageSize: 3 })));
+    const limited = new BedrockGwClient({ baseUrl: gateway, apiKey: limitedKey, auth: "bearer", cache: "no-store" });
+    await grab("limitedFirst", () => limited.listModelImportJobs({ maxResults: 1 }));
+    await grab("limitedSecond", () => limited.listModelImportJobs({ maxResults: 1 }));
+    out.clientKeys = Object.keys(a);
+    return out;
+  }, { gateway: cfg.gateway, apiKey: cfg.apiKey, limitedKey: cfg.limitedKey });
+
+  // 5. The same page from an origin the gateway does not allow.
   const blocked = await context.newPage();
   const net2 = await recorder(blocked, cfg.gateway);
   net2.step = "blocked";
