@@ -167,15 +167,19 @@ class WebClient(GatewayTestCase):
         # Revalidation: the browser sent If-None-Match with the page's ETag,
         # the gateway answered 304 (its access log says so for that request
         # id), and the page still shows the same rows.
+        self.assertEqual([[r["arn"] for r in pg["rows"]] for pg in report["toLast"]],
+                         [[r["arn"] for r in pg["rows"]] for pg in fwd[1:]])
         reval = [e for e in net if e.get("method") == "GET" and e["step"] == "refresh"]
         self.assertEqual(len(reval), 1, net)
-        self.assertEqual(reval[0]["sent"].get("if-none-match"), first[0]["received"]["etag"])
+        self.assertRegex(reval[0]["sent"].get("if-none-match", ""), r'^"[^"]+"$', reval)
         self.assertEqual(reval[0]["rawStatus"], 304, reval)
+        self.assertEqual(reval[0]["received"]["etag"], reval[0]["sent"]["if-none-match"])
         self.assertEqual(reval[0]["status"], 200, "the browser hands the cached body to the page")
         rid = reval[0]["received"]["x-request-id"]
         ev = g.wait_access(lambda e: e.get("request_id") == rid)
         self.assertEqual((ev["http_status"], ev["tenant"]), (304, "team-a"), ev)
-        self.assertEqual([r["arn"] for r in report["refresh"]["rows"]], [r["arn"] for r in fwd[0]["rows"]])
+        self.assertEqual([r["arn"] for r in report["refresh"]["rows"]], [r["arn"] for r in fwd[-1]["rows"]])
+        self.assertTrue(report["refresh"]["rows"])
         self.assertIsNone(report["refresh"]["error"])
 
         # The filter changes the rows: exactly the filtered view, all pages.

@@ -138,7 +138,14 @@ try {
   // The viewer's time zone: each created time as shown, with its RFC 3339 value.
   report.timeChecks = (await snapshot(page)).rows.map((r) => ({ shown: r.created, at: r.createdAt }));
 
-  // 2. The same query again once the browser's copy is stale: revalidated.
+  // 2. The last page again once the browser's copy is stale: revalidated.
+  // (The last page, because its bytes stay the same when the gateway fetches
+  // it anew; a page with a nextToken gets a fresh token, which carries its
+  // expiry time, so new bytes and a new ETag.)
+  net.step = "to-last";
+  report.toLast = [];
+  for (let i = 0; i < 100 && !(await page.isDisabled("#next")); i++)
+    report.toLast.push(await loadedAfter(page, () => page.click("#next")));
   await page.waitForTimeout(cfg.revalidateAfterMs);
   net.step = "refresh";
   report.refresh = await loadedAfter(page, () => page.click("#refresh"));
