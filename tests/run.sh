@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 # npm packages the tests use, exactly as locked
 (cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error)
 (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
 if [ -n "${BGW_SANITIZE:-}" ]; then
     BUILD=${BGW_BUILD_DIR:-build-asan}
     EXTRA="-DBGW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"

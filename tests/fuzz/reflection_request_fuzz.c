@@ -16,7 +16,7 @@
 #include "grpc/reflection/v1/reflection.pb-c.h"
 #include "grpc_reflection.h"
 
-extern const unsigned char bgw_descriptor_set[];
+extern const unsigned char bgw_descriptor_set_bytes[];
 extern const size_t bgw_descriptor_set_len;
 
 static struct grpc_reflection *s_r;
@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!s_r) {
         struct buf err;
         buf_init(&err, 0);
-        s_r = grpc_reflection_new(bgw_descriptor_set, bgw_descriptor_set_len, &err);
+        s_r = grpc_reflection_new(bgw_descriptor_set_bytes, bgw_descriptor_set_len, &err);
         if (!s_r)
             abort();
         buf_clean_up(&err);

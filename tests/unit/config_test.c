@@ -986,9 +986,11 @@ static void test_cache(void)
         CHECK_EQ(cfg.cache.max_bytes, CACHE_DEFAULT_MAX_BYTES);
         CHECK_EQ(cfg.cache.max_entry_bytes, CACHE_DEFAULT_MAX_ENTRY_BYTES);
         CHECK(cfg.http_metrics_enabled);
+        CHECK(cfg.http_openapi_enabled);
         config_clean_up(&cfg);
     }
-    const char *text = "{" REGION "," TENANTS ",\"http\":{\"metrics_enabled\":false},"
+    const char *text = "{" REGION "," TENANTS ",\"http\":{\"metrics_enabled\":false,"
+                       "\"openapi_enabled\":false},"
                        "\"cache\":{\"enabled\":false,\"ttl_ms\":1234,\"swr_ms\":0,"
                        "\"sie_ms\":86400000,\"max_bytes\":1048576,\"max_entry_bytes\":4096}}";
     if (CHECK(s_load(text, &s_no_env, &cfg, &err) == 0)) {
@@ -999,6 +1001,7 @@ static void test_cache(void)
         CHECK_EQ(cfg.cache.max_bytes, 1048576);
         CHECK_EQ(cfg.cache.max_entry_bytes, 4096);
         CHECK(!cfg.http_metrics_enabled);
+        CHECK(!cfg.http_openapi_enabled);
         config_clean_up(&cfg);
     } else {
         fprintf(stderr, "  %s\n", err.data);
@@ -1021,6 +1024,8 @@ static void test_cache(void)
 #undef C1
     EXPECT_FAIL("{" REGION "," TENANTS ",\"http\":{\"metrics_enabled\":\"no\"}}",
                 "cfg.json: http.metrics_enabled: must be true or false");
+    EXPECT_FAIL("{" REGION "," TENANTS ",\"http\":{\"openapi_enabled\":1}}",
+                "cfg.json: http.openapi_enabled: must be true or false");
 }
 
 int main(void)

@@ -13,7 +13,7 @@
 #include "grpc_reflection.h"
 #include "test_util.h"
 
-extern const unsigned char bgw_descriptor_set[];
+extern const unsigned char bgw_descriptor_set_bytes[];
 extern const size_t bgw_descriptor_set_len;
 
 typedef Grpc__Reflection__V1__ServerReflectionRequest Req;
@@ -178,7 +178,7 @@ static void test_bad_sets(void)
     CHECK(err.data && strstr(err.data, "not a FileDescriptorSet"));
     buf_reset(&err);
     /* the contract's file alone, without the files it imports */
-    const uint8_t *p = bgw_descriptor_set, *end = p + bgw_descriptor_set_len;
+    const uint8_t *p = bgw_descriptor_set_bytes, *end = p + bgw_descriptor_set_len;
     const char *want = "bedrockgw/v1/model_import_jobs.proto";
     const uint8_t *found = NULL;
     size_t found_len = 0;
@@ -209,7 +209,7 @@ int main(void)
     struct buf err;
     buf_init(&err, 0);
     struct grpc_reflection *r =
-        grpc_reflection_new(bgw_descriptor_set, bgw_descriptor_set_len, &err);
+        grpc_reflection_new(bgw_descriptor_set_bytes, bgw_descriptor_set_len, &err);
     if (!CHECK(r != NULL)) {
         fprintf(stderr, "%s\n", err.data ? err.data : "");
         return 1;

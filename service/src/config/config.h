@@ -137,6 +137,7 @@ struct config {
     int64_t http_timeout_ms;
     size_t http_max_connections;
     bool http_metrics_enabled; /* GET /metrics on the REST listener (default true) */
+    bool http_openapi_enabled; /* GET /openapi.json on the REST listener (default true) */
 
     char region[64];
     char endpoint_url[512];      /* the endpoint in use, for logs */

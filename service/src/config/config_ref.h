@@ -10,7 +10,7 @@
  * What a reload applies (config_ref_restart_keys lists the rest):
  *   tenants[*] (ids, api_keys, mtls_subjects, rate_limit, policy and any
  *   other per-tenant key), tokens (see config_ref_carry_tokens),
- *   http.cors_*, gateway.default_page_size and
+ *   http.cors_*, http.openapi_enabled, gateway.default_page_size and
  *   gateway.max_upstream_calls_per_request.
  * Listener addresses, TLS files, HTTP/gRPC limits, aws.*, credentials.*,
  * upstream.*, cache.* (the response cache is built once), http.metrics_enabled

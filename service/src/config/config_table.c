@@ -101,6 +101,10 @@ const struct config_key config_keys[] = {
     {"http.metrics_enabled", CK_BOOL, 0, 1, 1, NULL, offsetof(struct config, http_metrics_enabled),
      sizeof(((struct config *)0)->http_metrics_enabled), false, "true",
      "serve `GET /metrics` (unauthenticated; keep it off public networks); false → 404"},
+    {"http.openapi_enabled", CK_BOOL, 0, 1, 1, NULL, offsetof(struct config, http_openapi_enabled),
+     sizeof(((struct config *)0)->http_openapi_enabled), true, "true",
+     "serve the REST contract's OpenAPI 3.1 document (docs/openapi.json, built into the binary) at "
+     "`GET /openapi.json`, no API key asked; false → 404"},
     {"http.timeout_ms", CK_INT, 100, 3600000, CONFIG_DEFAULT_HTTP_TIMEOUT_MS, NULL,
      offsetof(struct config, http_timeout_ms), sizeof(((struct config *)0)->http_timeout_ms), false,
      "30000",

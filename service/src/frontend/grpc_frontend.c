@@ -31,7 +31,7 @@
 #define S_REFLECTION_IDLE_MS 60000
 
 /* The descriptor set of every file the listener serves (CMakeLists.txt). */
-extern const unsigned char bgw_descriptor_set[];
+extern const unsigned char bgw_descriptor_set_bytes[];
 extern const size_t bgw_descriptor_set_len;
 
 /* One ServerReflectionInfo stream: request bytes not yet a whole message,
@@ -581,7 +581,7 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
     fe->max_message_bytes = cfg->grpc_max_message_bytes;
     fe->base = opts->base;
     if (cfg->grpc_reflection) {
-        fe->reflection = grpc_reflection_new(bgw_descriptor_set, bgw_descriptor_set_len, err);
+        fe->reflection = grpc_reflection_new(bgw_descriptor_set_bytes, bgw_descriptor_set_len, err);
         if (!fe->reflection)
             goto fail;
     }

@@ -19,12 +19,14 @@
 #include "http_server.h"
 #include "json_mapping.h"
 #include "log.h"
+#include "openapi_doc.h"
 #include "tls_server.h"
 
 #define S_PATH_LIST "/v1/model-import-jobs"
 #define S_PATH_HEALTH "/healthz"
 #define S_PATH_READY "/readyz"
 #define S_PATH_METRICS "/metrics"
+#define S_PATH_OPENAPI "/openapi.json"
 #define S_ALLOW "GET, HEAD, OPTIONS"
 #define S_ALLOW_HEADERS                                                                            \
     "authorization, x-api-key, content-type, x-request-id, cache-control, if-none-match"
@@ -309,6 +311,31 @@ static void s_handle_list(struct rest_frontend *fe, struct http_request *req, co
     fe->submit(fe->submit_arg, c);
 }
 
+/* GET /openapi.json: the document built into the binary, to anyone (it
+ * holds no secret and no tenant data). It changes only with the binary, so
+ * caches may keep it but must revalidate (cheap: 304 by ETag). CORS by the
+ * same allow-list as the API; the answer depends on no credential header. */
+static void s_handle_openapi(struct rest_frontend *fe, struct http_request *req, const char *cors)
+{
+    http_response_header(req, "Vary", "Origin");
+    if (cors) {
+        http_response_header(req, "Access-Control-Allow-Origin", cors);
+        if (fe->cfg->cors_allow_credentials && strcmp(cors, "*") != 0)
+            http_response_header(req, "Access-Control-Allow-Credentials", "true");
+        http_response_header(req, "Access-Control-Expose-Headers", S_EXPOSE_HEADERS);
+    }
+    http_response_header(req, "ETag", openapi_doc_etag);
+    const char *inm = http1_header(http_request_head(req), "If-None-Match");
+    if (cache_etag_list_match(inm, openapi_doc_etag)) {
+        s_send_json_cc(req, 304, NULL, 0, "public, no-cache");
+        return;
+    }
+    http_response_header(req, "Content-Type", "application/json");
+    http_response_header(req, "Cache-Control", "public, no-cache");
+    http_response_header(req, "X-Content-Type-Options", "nosniff");
+    http_response_send(req, 200, (const char *)openapi_doc_bytes, openapi_doc_len, NULL, NULL);
+}
+
 static void s_handle_preflight(struct rest_frontend *fe, struct http_request *req,
                                const char *origin, const char *cors)
 {
@@ -406,6 +433,18 @@ static void s_on_request(void *arg, struct http_request *req)
         http_response_header(req, "Cache-Control", "no-store");
         http_response_send(req, 200, b.data ? b.data : "", b.len, NULL, NULL);
         buf_clean_up(&b);
+        return;
+    }
+    if (strcmp(path, S_PATH_OPENAPI) == 0 && fe->cfg->http_openapi_enabled) {
+        if (get) {
+            s_handle_openapi(fe, req, cors);
+        } else if (m == HTTP1_M_OPTIONS) {
+            s_handle_preflight(fe, req, origin, cors);
+        } else {
+            http_response_header(req, "Allow", S_ALLOW);
+            s_send_simple_error(req, BGW_ERR_METHOD_NOT_ALLOWED,
+                                "method not allowed: use GET " S_PATH_OPENAPI);
+        }
         return;
     }
     if (strcmp(path, S_PATH_HEALTH) == 0 && get) {

@@ -10,6 +10,8 @@
  *   GET     /readyz                              {"status":"SERVING"} when ready (health.h), else
  * 503 NOT_SERVING + reason GET     /metrics                             Prometheus text (no API key
  * asked; off with http.metrics_enabled=false -> 404)
+ *   GET     /openapi.json                        docs/openapi.json as built in (openapi_doc.h; no
+ * API key asked; ETag, If-None-Match -> 304; off with http.openapi_enabled=false -> 404)
  *
  * Cached answers carry ETag, Cache-Control: private, max-age=<fresh s>, Age,
  * X-Cache and, when stale, Warning; If-None-Match matching the ETag -> 304.
