@@ -25,31 +25,6 @@ static uint32_t s_rand(void)
     return (uint32_t)(s_rng >> 11);
 }
 
-/* Appends the UTF-8 encoding of cp (any value, even invalid ones). */
-static size_t s_utf8(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18 & 0x07));
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 static void s_random_string(char *s, size_t cap)
 {
     size_t n = 0, want = s_rand() % 40;
@@ -62,7 +37,7 @@ static void s_random_string(char *s, size_t cap)
             s[n++] = "\x01\x08\t\n\x0b\x0c\r\x1f\"\\/\x7f"[s_rand() % 12];
             break;
         case 2: /* a code point anywhere, surrogates and past U+10FFFF included */
-            n += s_utf8(s + n, s_rand() % 0x120000);
+            n += json_write_utf8_put(s + n, s_rand() % 0x120000);
             break;
         case 3: /* overlong forms */
             s[n++] = (char)(0xC0 | (s_rand() & 1));

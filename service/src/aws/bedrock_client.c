@@ -849,13 +849,7 @@ int bedrock_render_list_response(const struct jobs_response *page, struct buf *o
     rc |= buf_append_fast(out, "]", 1);
     rc |= json_write_member_str(out, &first, "nextToken", page->next_token, false);
     rc |= buf_append_fast(out, "}", 1);
-    if (rc) {
-        out->len = start;
-        if (out->data)
-            out->data[start] = '\0';
-        return -1;
-    }
-    return 0;
+    return json_write_end(out, start, rc);
 }
 
 const char *bedrock_error_type(enum bgw_status st, int *http_status)

@@ -97,30 +97,6 @@ static int s_hex4(const char *p, uint32_t *out)
     return 0;
 }
 
-static size_t s_utf8_put(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12);
-        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | cp >> 18);
-    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* A string at p (on its opening quote). keep: unescaped into ps->scratch.
  * false when malformed (ps->bad set). */
 static bool s_string(struct s_parser *ps, bool keep)
@@ -194,7 +170,7 @@ static bool s_string(struct s_parser *ps, bool keep)
             if (cp == 0)
                 goto bad; /* jansson refuses NUL in strings */
             char u[4];
-            size_t n = s_utf8_put(u, cp);
+            size_t n = json_write_utf8_put(u, cp);
             if (keep && buf_append_fast(&ps->scratch, u, n) != 0)
                 goto nomem;
             continue;

@@ -470,13 +470,7 @@ static int s_render(const struct jobs_response *r, struct buf *out, bool bedrock
     rc |= buf_append_fast(out, "]", 1);
     rc |= json_write_member_str(out, &first, "nextToken", r->next_token, true);
     rc |= buf_append_fast(out, "}", 1);
-    if (rc) {
-        out->len = start; /* nothing half-written is left */
-        if (out->data)
-            out->data[start] = '\0';
-        return -1;
-    }
-    return 0;
+    return json_write_end(out, start, rc);
 }
 
 static int s_dump(json_t *root, struct buf *out)

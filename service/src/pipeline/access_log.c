@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "jobs.h"
+#include "json_write.h"
 #include "log.h"
 #include "status.h"
 #include "timeutil.h"
@@ -32,7 +33,7 @@ static int s_member(struct buf *b, bool *first, const char *key_json, size_t key
 static bool s_name_ok(const char *name, size_t *len)
 {
     *len = strnlen(name, 64);
-    return log_utf8_valid(name, *len);
+    return json_write_utf8_ok(name, *len);
 }
 
 static int s_params(struct buf *b, const struct jobs_request *q)
@@ -99,8 +100,8 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
     size_t rid_len = strlen(c->request_id), tenant_len = strlen(tenant), peer_len = strlen(c->peer);
     /* The jansson-built line (json_pack "s") was not written at all when one
      * of these was not UTF-8; keep it that way. */
-    if (!log_utf8_valid(c->request_id, rid_len) || !log_utf8_valid(tenant, tenant_len) ||
-        !log_utf8_valid(c->peer, peer_len))
+    if (!json_write_utf8_ok(c->request_id, rid_len) || !json_write_utf8_ok(tenant, tenant_len) ||
+        !json_write_utf8_ok(c->peer, peer_len))
         return 1;
     enum bgw_status st = err ? err->status : BGW_OK;
     int bad = S_KEY(b, "\"request_id\"") | log_put_str(b, c->request_id, rid_len) |
@@ -151,7 +152,7 @@ int access_log_append_fields(struct buf *b, const struct handler_call *c,
         bad |= S_KEY(b, "\"view\"") | buf_append_fast(b, "true", 4);
     if (err) {
         size_t n = strlen(err->message);
-        if (log_utf8_valid(err->message, n))
+        if (json_write_utf8_ok(err->message, n))
             bad |= S_KEY(b, "\"error\"") | log_put_str(b, err->message, n);
     }
     return bad ? -1 : 0;

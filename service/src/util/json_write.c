@@ -44,34 +44,82 @@ bool json_write_utf8_ok(const char *str, size_t len)
     return true;
 }
 
-int json_write_string(struct buf *b, const char *s)
+size_t json_write_utf8_put(char out[4], uint32_t cp)
 {
-    size_t len = strlen(s);
-    if (!json_write_utf8_ok(s, len))
-        return -1;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18 & 0x07));
+    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+int json_write_end(struct buf *out, size_t start, int rc)
+{
+    if (!rc)
+        return 0;
+    out->len = start;
+    if (out->data)
+        out->data[start] = '\0';
+    return -1;
+}
+
+/* Non-zero when one of the eight bytes of w may need escaping (< 0x20, '"',
+ * '\\'); zero means none does. The usual "has a zero byte" test: a borrow
+ * can flag a byte after a real match, never a chunk without one. */
+static inline uint64_t s_esc_mask(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t highs = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * (unsigned char)'"');
+    uint64_t bs = w ^ (ones * (unsigned char)'\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
+}
+
+int json_write_escaped(struct buf *b, const char *s, size_t n)
+{
     static const char hex[] = "0123456789ABCDEF";
-    int rc = buf_append_fast(b, "\"", 1);
-    const char *run = s, *end = s + len;
-    for (const char *p = s; p < end; p++) {
-        unsigned char c = (unsigned char)*p;
+    if (buf_append_fast(b, "\"", 1) != 0)
+        return -1;
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (i + 8 <= n) { /* skip clean 8-byte chunks */
+            uint64_t w;
+            memcpy(&w, s + i, sizeof(w));
+            if (s_esc_mask(w))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        rc |= buf_append_fast(b, run, (size_t)(p - run));
-        run = p + 1;
+        if (buf_append_fast(b, s + run, i - run) != 0)
+            return -1;
+        run = i + 1;
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
+        size_t len = 2;
         switch (c) {
         case '"':
             esc[1] = '"';
             break;
         case '\\':
             esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
             break;
         case '\n':
             esc[1] = 'n';
@@ -82,17 +130,34 @@ int json_write_string(struct buf *b, const char *s)
         case '\t':
             esc[1] = 't';
             break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
         default:
-            memcpy(esc + 1, "u00", 3);
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
-            n = 6;
+            len = 6;
         }
-        rc |= buf_append_fast(b, esc, n);
+        if (buf_append_fast(b, esc, len) != 0)
+            return -1;
     }
-    rc |= buf_append_fast(b, run, (size_t)(end - run));
-    rc |= buf_append_fast(b, "\"", 1);
-    return rc ? -1 : 0;
+    if (buf_append_fast(b, s + run, n - run) != 0)
+        return -1;
+    return buf_append_fast(b, "\"", 1);
+}
+
+int json_write_string(struct buf *b, const char *s)
+{
+    size_t len = strlen(s);
+    if (!json_write_utf8_ok(s, len))
+        return -1;
+    return json_write_escaped(b, s, len);
 }
 
 int json_write_key(struct buf *b, const char *key)

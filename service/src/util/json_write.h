@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "timeutil.h"
@@ -19,6 +20,19 @@
 /* Whether s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or
  * code points past U+10FFFF): what jansson accepts as a string. */
 bool json_write_utf8_ok(const char *s, size_t len);
+
+/* cp's UTF-8 bytes into out (1 to 4; any cp below 2^21, well-formed or
+ * not: callers check). Returns how many. */
+size_t json_write_utf8_put(char out[4], uint32_t cp);
+
+/* The end of a text written from start: rc 0 -> 0; else -1 with out cut
+ * back to start (nothing half-written is left). */
+int json_write_end(struct buf *out, size_t start, int rc);
+
+/* "s[0..n)" escaped, as it is (no UTF-8 check: for text already known to
+ * be well-formed, or logged as it came). Clean 8-byte chunks are skipped
+ * whole. 0 or -1 (out of memory). */
+int json_write_escaped(struct buf *b, const char *s, size_t n);
 
 /* "s" escaped. -1 when s is not well-formed UTF-8 (nothing appended) or
  * out of memory. */

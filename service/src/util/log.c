@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include "buf.h"
+#include "json_write.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -37,78 +38,9 @@ int log_level_parse(const char *s, enum log_level *out)
  * the same compact JSON, fields in insertion order. */
 #define S_LINE_MAX (1u << 20)
 
-/* Non-zero when one of the eight bytes of w may need escaping (< 0x20, '"',
- * '\\'); zero means none does. The usual "has a zero byte" test: a borrow
- * can flag a byte after a real match, never a chunk without one. */
-static inline uint64_t s_esc_mask(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ull;
-    const uint64_t highs = 0x8080808080808080ull;
-    uint64_t q = w ^ (ones * (unsigned char)'"');
-    uint64_t bs = w ^ (ones * (unsigned char)'\\');
-    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs;
-}
-
 static int s_put_str(struct buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    if (buf_append_fast(b, "\"", 1) != 0)
-        return -1;
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        while (i + 8 <= n) { /* skip clean 8-byte chunks */
-            uint64_t w;
-            memcpy(&w, s + i, sizeof(w));
-            if (s_esc_mask(w))
-                break;
-            i += 8;
-        }
-        if (i >= n)
-            break;
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (buf_append_fast(b, s + run, i - run) != 0)
-            return -1;
-        run = i + 1;
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t len = 2;
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            len = 6;
-        }
-        if (buf_append_fast(b, esc, len) != 0)
-            return -1;
-    }
-    if (buf_append_fast(b, s + run, n - run) != 0)
-        return -1;
-    return buf_append_fast(b, "\"", 1);
+    return json_write_escaped(b, s, n);
 }
 
 static int s_put_int(struct buf *b, json_int_t v)
@@ -329,47 +261,6 @@ void log_event_limited(enum log_level level, const char *event, json_t *fields)
         l->suppressed = 0;
     }
     log_event(level, event, fields);
-}
-
-/* jansson's UTF-8 rules (utf8.c): no overlong forms, no surrogates, nothing
- * above U+10FFFF. */
-bool log_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        unsigned char u = p[i];
-        if (u < 0x80) {
-            i++;
-            continue;
-        }
-        size_t count;
-        uint32_t v;
-        if (u >= 0xC2 && u <= 0xDF) {
-            count = 2;
-            v = u & 0x1F;
-        } else if (u >= 0xE0 && u <= 0xEF) {
-            count = 3;
-            v = u & 0x0F;
-        } else if (u >= 0xF0 && u <= 0xF4) {
-            count = 4;
-            v = u & 0x07;
-        } else {
-            return false; /* continuation byte, 0xC0/0xC1, >= 0xF5 */
-        }
-        if (count > n - i)
-            return false;
-        for (size_t k = 1; k < count; k++) {
-            unsigned char c = p[i + k];
-            if (c < 0x80 || c > 0xBF)
-                return false;
-            v = (v << 6) + (c & 0x3F);
-        }
-        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (count == 2 && v < 0x80) ||
-            (count == 3 && v < 0x800) || (count == 4 && v < 0x10000))
-            return false;
-        i += count;
-    }
-    return true;
 }
 
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)

@@ -55,8 +55,6 @@ int log_put_str(struct buf *b, const char *s, size_t n);
 int log_put_int(struct buf *b, long long v);
 /* What log_event writes for fields' members (",\"k\":v" each). */
 int log_append_fields(struct buf *b, json_t *fields);
-/* Whether jansson would accept s[0..n) as a string (json_stringn). */
-bool log_utf8_valid(const char *s, size_t n);
 
 /* Convenience: {"event":event,"msg":<formatted>} */
 void log_msg(enum log_level level, const char *event, const char *fmt, ...)
