@@ -194,28 +194,64 @@ def memory(env, args, fake_port):
     rest = rss_kb(gw.pid)
     for s in socks:
         s.close()
+    gw.terminate()
+    gw.wait(30)
+    # HTTP/2 in a fresh process: memory the REST connections freed would
+    # otherwise be reused and hide (or inflate) what these cost
+    gw, gw_http, gw_grpc = start_gateway(env, fake_port, name="gw-mem-h2")
     time.sleep(0.5)
+    idle_h2 = rss_kb(gw.pid)
     socks = []
     import h2.connection
     import h2.config
-    for _ in range(n):  # HTTP/2 connections past the SETTINGS exchange
-        s = socket.create_connection(("127.0.0.1", gw_grpc))
-        c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        c.initiate_connection()
-        s.sendall(c.data_to_send())
-        s.settimeout(5)
-        c.receive_data(s.recv(65536))
-        s.sendall(c.data_to_send())
-        socks.append(s)
+    import h2.events
+
+    def h2_conns(call):
+        """n HTTP/2 connections past the SETTINGS exchange (and, with call,
+        after one answered gRPC Health/Check: HPACK tables filled), then the
+        RSS they add."""
+        socks = []
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", gw_grpc))
+            c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            c.initiate_connection()
+            s.sendall(c.data_to_send())
+            s.settimeout(5)
+            c.receive_data(s.recv(65536))
+            if call:
+                c.send_headers(1, [(":method", "POST"), (":scheme", "http"),
+                                   (":path", "/grpc.health.v1.Health/Check"),
+                                   (":authority", "127.0.0.1:%d" % gw_grpc),
+                                   ("content-type", "application/grpc"), ("te", "trailers"),
+                                   ("user-agent", "grpc-python/1.51.1 grpc-c/29.0.0 (linux; chttp2)")])
+                c.send_data(1, b"\x00\x00\x00\x00\x00", end_stream=True)
+                s.sendall(c.data_to_send())
+                done = False
+                while not done:
+                    for ev in c.receive_data(s.recv(65536)):
+                        done |= isinstance(ev, h2.events.StreamEnded)
+            s.sendall(c.data_to_send())
+            socks.append(s)
+        time.sleep(2.0)  # idle past grpc_frontend's trim (1 s)
+        rss = rss_kb(gw.pid)
+        for s in socks:
+            s.close()
+        return rss
+
+    grpc_rss = h2_conns(False)
+    gw.terminate()
+    gw.wait(30)
+    gw, gw_http, gw_grpc = start_gateway(env, fake_port, name="gw-mem-h2-call")
     time.sleep(0.5)
-    grpc_rss = rss_kb(gw.pid)
-    for s in socks:
-        s.close()
+    idle_h2_call = rss_kb(gw.pid)
+    grpc_call_rss = h2_conns(True)
     out = {"connections": n, "idle_kb": idle, "rest_kb": rest, "grpc_kb": grpc_rss,
-           "rest_per_conn_kb": (rest - idle) / n, "grpc_per_conn_kb": (grpc_rss - idle) / n}
+           "rest_per_conn_kb": (rest - idle) / n, "grpc_per_conn_kb": (grpc_rss - idle_h2) / n,
+           "grpc_after_call_per_conn_kb": (grpc_call_rss - idle_h2_call) / n}
     print("memory: idle %.1f MB; +%d idle REST keep-alive %.1f MB (%.1f KB each); +%d idle HTTP/2 %.1f MB"
-          " (%.1f KB each)" % (idle / 1024, n, rest / 1024, out["rest_per_conn_kb"], n, grpc_rss / 1024,
-                               out["grpc_per_conn_kb"]), flush=True)
+          " (%.1f KB each; %.1f KB after one call each)"
+          % (idle / 1024, n, rest / 1024, out["rest_per_conn_kb"], n, grpc_rss / 1024,
+             out["grpc_per_conn_kb"], out["grpc_after_call_per_conn_kb"]), flush=True)
     gw.terminate()
     gw.wait(30)
     return out

@@ -81,6 +81,29 @@ class GrpcProtocol(GatewayTestCase):
         self.assertEqual(len(resp.model_import_job_summaries), 3)
         self.assertEqual(len(self.fake.api_requests()), 1)
 
+    def test_connection_idle_past_the_trim_then_busy_again(self):
+        """An idle connection gives nghttp2's frame buffer and empty stream
+        map pages back (after 1 s); the same connection then serves large
+        answers, in sequence and concurrently, byte-exact, and the HPACK
+        state survives (the client's indexed headers still decode)."""
+        ch = grpc.insecure_channel("127.0.0.1:%d" % self.gw.grpc_port)
+        self.addCleanup(ch.close)
+        rpc = ch.unary_unary("/bedrockgw.v1.ModelImportJobs/ListModelImportJobs",
+                             request_serializer=pb.ListModelImportJobsRequest.SerializeToString,
+                             response_deserializer=pb.ListModelImportJobsResponse.FromString)
+        md = [("x-api-key", "key-team-a-0123456789")]
+        want = rpc(pb.ListModelImportJobsRequest(max_results=40), metadata=md, timeout=10)
+        self.assertEqual(len(want.model_import_job_summaries), 40)
+        for _ in range(3):
+            time.sleep(1.4)  # past the 1 s trim, no stream open
+            got = rpc(pb.ListModelImportJobsRequest(max_results=40), metadata=md, timeout=10)
+            self.assertEqual(got, want)
+            futures = [rpc.future(pb.ListModelImportJobsRequest(max_results=n), metadata=md,
+                                  timeout=10) for n in (40, 7, 40, 1, 40)]
+            for n, f in zip((40, 7, 40, 1, 40), futures):
+                self.assertEqual(list(f.result().model_import_job_summaries),
+                                 list(want.model_import_job_summaries[:n]))
+
     def test_not_post_is_405_and_wrong_type_is_415(self):
         c = self.client()
         h = [(k, "GET" if k == ":method" else v) for k, v in grpc_headers(self.gw.grpc_port)]

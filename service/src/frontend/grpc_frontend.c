@@ -26,6 +26,9 @@
 #define S_METHOD_HEALTH "/grpc.health.v1.Health/Check"
 #define S_METHOD_REFLECTION "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
 #define S_METHOD_REFLECTION_ALPHA "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+/* An HTTP/2 connection idle this long gives back the pages nghttp2 only
+ * needs while frames flow (h2_server_options.idle_trim_ms). */
+#define S_IDLE_TRIM_MS 1000
 /* A reflection stream with no request for this long is ended (UNAVAILABLE:
  * clients reconnect), so an idle one cannot hold a connection forever. */
 #define S_REFLECTION_IDLE_MS 60000
@@ -612,6 +615,7 @@ struct grpc_frontend *grpc_frontend_new(const struct grpc_frontend_options *opts
         .idle_timeout_ms = cfg->grpc_idle_timeout_ms,
         .max_age_ms = cfg->grpc_max_connection_age_ms,
         .max_age_grace_ms = cfg->grpc_max_connection_age_grace_ms,
+        .idle_trim_ms = S_IDLE_TRIM_MS,
         .on_stream = s_on_stream,
         .wants_stream = s_wants_stream,
         .arg = fe,

@@ -16,11 +16,14 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "listener.h"
@@ -29,6 +32,13 @@
 #define S_HIGH_WATER (256u * 1024u) /* output queued before reading pauses */
 #define S_PING_BURST 4              /* PINGs allowed at once beyond the rate */
 #define S_LOG_EVERY_MS 5000
+/* nghttp2 blocks this large get pages of their own (s_mem_*), so that an
+ * idle connection can give them back (s_trim) */
+#define S_PAGE_BLOCK 4096
+#define S_MAX_PAGE_BLOCKS 8
+/* nghttp2 1.52's frame buffer: NGHTTP2_FRAMEBUF_CHUNKLEN (16 KiB) plus a
+ * frame header and a padding byte, malloc'ed once in session_new */
+#define S_FRAMEBUF_BYTES (16384 + 9 + 1)
 
 struct s_chunk {
     struct s_chunk *next;
@@ -119,8 +129,21 @@ struct h2_stream {
     char peer[64];
 };
 
+/* A block nghttp2 holds in pages of its own. */
+struct s_page_block {
+    void *p;
+    size_t len;        /* the mapping, whole pages */
+    bool frame_buffer; /* holds nothing between frames (see s_trim) */
+};
+
 struct s_conn {
     struct h2_server *s;
+    nghttp2_mem mem; /* nghttp2's allocator: this connection's */
+    struct s_page_block blocks[S_MAX_PAGE_BLOCKS];
+    size_t n_blocks;
+    bool creating;   /* inside nghttp2_session_server_new3 */
+    bool trimmed;    /* pages given back since the last activity */
+    int64_t busy_ms; /* last time a stream was open or output queued */
     struct s_conn *next, *prev;
     struct bufferevent *bev;
     nghttp2_session *ng;
@@ -159,6 +182,126 @@ struct h2_server {
 
 static void s_conn_close(struct s_conn *c);
 static void s_schedule(struct s_conn *c);
+
+/* -- nghttp2's memory ------------------------------------------------------- */
+
+/* Blocks of S_PAGE_BLOCK bytes or more (the frame buffer, the stream map,
+ * grown HPACK rings) are mapped on their own: pages nghttp2 never writes
+ * are never resident, and s_trim can hand written ones back. Smaller ones
+ * are malloc's. */
+static size_t s_page_size(void)
+{
+    static size_t ps;
+    if (!ps) {
+        long v = sysconf(_SC_PAGESIZE);
+        ps = v > 0 ? (size_t)v : 4096;
+    }
+    return ps;
+}
+
+static struct s_page_block *s_block_of(struct s_conn *c, void *p)
+{
+    for (size_t i = 0; p && i < c->n_blocks; i++)
+        if (c->blocks[i].p == p)
+            return &c->blocks[i];
+    return NULL;
+}
+
+static void *s_block_new(struct s_conn *c, size_t size)
+{
+    if (c->n_blocks == S_MAX_PAGE_BLOCKS)
+        return NULL;
+    size_t ps = s_page_size(), len = (size + ps - 1) / ps * ps;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    c->blocks[c->n_blocks++] = (struct s_page_block){
+        .p = p, .len = len, .frame_buffer = c->creating && size == S_FRAMEBUF_BYTES};
+    return p;
+}
+
+static void s_block_free(struct s_conn *c, struct s_page_block *b)
+{
+    munmap(b->p, b->len);
+    *b = c->blocks[--c->n_blocks];
+}
+
+static void *s_mem_malloc(size_t size, void *user)
+{
+    struct s_conn *c = user;
+    void *p = size >= S_PAGE_BLOCK ? s_block_new(c, size) : NULL;
+    return p ? p : malloc(size);
+}
+
+static void s_mem_free(void *p, void *user)
+{
+    struct s_page_block *b = s_block_of(user, p);
+    if (b)
+        s_block_free(user, b);
+    else
+        free(p);
+}
+
+static void *s_mem_calloc(size_t n, size_t size, void *user)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    struct s_conn *c = user;
+    void *p = n * size >= S_PAGE_BLOCK ? s_block_new(c, n * size) : NULL;
+    return p ? p : calloc(n, size); /* a fresh mapping is zeroed already */
+}
+
+static void *s_mem_realloc(void *p, size_t size, void *user)
+{
+    struct s_conn *c = user;
+    struct s_page_block *b = s_block_of(c, p);
+    if (!b && size < S_PAGE_BLOCK)
+        return realloc(p, size);
+    if (b && size <= b->len)
+        return p;
+    void *q = s_mem_malloc(size, c);
+    if (!q || !p)
+        return q;
+    size_t old = b ? b->len : malloc_usable_size(p);
+    memcpy(q, p, old < size ? old : size);
+    s_mem_free(p, c);
+    return q;
+}
+
+/* An idle connection (no stream, nothing to send) gives its pages back:
+ * the frame buffer's (nghttp2 writes each frame afresh, so between frames
+ * its bytes are dead) and, of any other block, the pages that hold only
+ * zeros (an empty stream map): a page dropped with MADV_DONTNEED reads as
+ * zeros again, so those are unchanged. */
+static void s_trim(struct s_conn *c)
+{
+    c->trimmed = true; /* until the next activity, whether or not it could */
+    if (c->n_open || nghttp2_session_want_write(c->ng) ||
+        evbuffer_get_length(bufferevent_get_output(c->bev)))
+        return;
+    size_t ps = s_page_size();
+    for (size_t i = 0; i < c->n_blocks; i++) {
+        struct s_page_block *b = &c->blocks[i];
+        if (b->frame_buffer) {
+            (void)madvise(b->p, b->len, MADV_DONTNEED);
+            continue;
+        }
+        unsigned char vec[64];
+        size_t pages = b->len / ps;
+        if (pages > sizeof(vec) || mincore(b->p, b->len, vec) != 0)
+            continue;
+        for (size_t k = 0; k < pages; k++) {
+            const uint64_t *w = (const uint64_t *)((char *)b->p + k * ps);
+            if (!(vec[k] & 1)) /* not resident: nothing to give back (and no read) */
+                continue;
+            size_t j = 0;
+            while (j < ps / sizeof(*w) && w[j] == 0)
+                j++;
+            if (j == ps / sizeof(*w))
+                (void)madvise((char *)b->p + k * ps, ps, MADV_DONTNEED);
+        }
+    }
+}
 
 /* -- streams -------------------------------------------------------------- */
 
@@ -512,6 +655,7 @@ static int s_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void 
         c->streams->prev = st;
     c->streams = st;
     c->n_open++;
+    c->trimmed = false;
     nghttp2_session_set_stream_user_data(ng, st->id, st);
     return 0;
 }
@@ -667,7 +811,7 @@ static int s_on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, voi
     nghttp2_session_set_stream_user_data(ng, id, NULL);
     s_stream_gone(st);
     if (c->n_open && --c->n_open == 0)
-        c->idle_since_ms = clock_mono_ms();
+        c->idle_since_ms = c->busy_ms = clock_mono_ms();
     return 0;
 }
 
@@ -678,6 +822,8 @@ static void s_conn_free(struct s_conn *c)
 {
     if (c->ng)
         nghttp2_session_del(c->ng);
+    while (c->n_blocks) /* none should be left: nghttp2 freed its own */
+        s_block_free(c, &c->blocks[0]);
     if (c->bev)
         bufferevent_free(c->bev); /* closes the socket, frees the SSL */
     if (c->timer)
@@ -730,6 +876,8 @@ static int64_t s_deadline(const struct s_conn *c)
         S_MIN(c->accepted_ms + o->max_age_ms);
     if (c->goaway && c->goaway_ms)
         S_MIN(c->goaway_ms + o->max_age_grace_ms);
+    if (c->established && o->idle_trim_ms > 0 && !c->trimmed && c->n_open == 0)
+        S_MIN(c->busy_ms + o->idle_trim_ms);
 #undef S_MIN
     return d;
 }
@@ -774,6 +922,8 @@ static void s_flush(struct s_conn *c)
         }
         if (n == 0)
             break;
+        c->trimmed = false;
+        c->busy_ms = clock_mono_ms();
         if (evbuffer_add(out, data, (size_t)n) != 0) {
             s_conn_close(c);
             return;
@@ -861,6 +1011,9 @@ static void s_on_timer(evutil_socket_t fd, short what, void *arg)
     const struct h2_server_options *o = &c->s->o;
     int64_t now = clock_mono_ms();
     c->armed_ms = 0;
+    if (c->established && o->idle_trim_ms > 0 && !c->trimmed && c->n_open == 0 &&
+        now >= c->busy_ms + o->idle_trim_ms)
+        s_trim(c);
     if (!c->established && now >= c->accepted_ms + o->handshake_timeout_ms) {
         s_conn_close(c); /* no TLS, preface or SETTINGS in time */
         return;
@@ -904,6 +1057,7 @@ static void s_on_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t 
         goto fail;
     c->s = s;
     c->accepted_ms = clock_mono_ms();
+    c->busy_ms = c->accepted_ms;
     c->ping_ms = c->accepted_ms;
     c->ping_tokens = s->o.max_pings_per_s + S_PING_BURST;
     s_peer_text(c->peer, sizeof(c->peer), sa);
@@ -922,7 +1076,17 @@ static void s_on_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t 
     ssl = NULL;
     c->timer = evtimer_new(s->base, s_on_timer, c);
     c->flush_ev = event_new(s->base, -1, 0, s_on_flush, c);
-    if (!c->timer || !c->flush_ev || nghttp2_session_server_new2(&c->ng, s->cbs, c, s->opt) != 0)
+    c->mem = (nghttp2_mem){.mem_user_data = c,
+                           .malloc = s_mem_malloc,
+                           .free = s_mem_free,
+                           .calloc = s_mem_calloc,
+                           .realloc = s_mem_realloc};
+    c->creating = true;
+    int ng_rc = c->timer && c->flush_ev
+                    ? nghttp2_session_server_new3(&c->ng, s->cbs, c, s->opt, &c->mem)
+                    : -1;
+    c->creating = false;
+    if (ng_rc != 0)
         goto fail;
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, s->o.max_concurrent_streams},
@@ -997,6 +1161,13 @@ struct h2_server *h2_server_new(const struct h2_server_options *o, struct buf *e
                                                    o->max_resets_per_s);
     nghttp2_option_set_max_outbound_ack(s->opt, 256);
     nghttp2_option_set_max_settings(s->opt, 32);
+    /* Memory per connection: closed streams are not kept around (no
+     * priority tree here), so an idle connection's stream map is empty
+     * (and its page is given back, s_trim); the answers' headers are not
+     * put in an HPACK table of ours (content-type and grpc-status cost ~30
+     * bytes more per answer, a table of entries less per connection). */
+    nghttp2_option_set_no_closed_streams(s->opt, 1);
+    nghttp2_option_set_max_deflate_dynamic_table_size(s->opt, 0);
     if (s->ssl_ctx)
         SSL_CTX_set_alpn_select_cb(s->ssl_ctx, s_alpn_select, NULL);
     struct listener_options lo = {

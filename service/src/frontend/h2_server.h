@@ -22,7 +22,8 @@
  * and the client's SETTINGS within handshake_timeout_ms), an idle timeout
  * (no open stream), a maximum connection age (GOAWAY, then a grace period)
  * and an output high-water mark (reading pauses while the peer does not
- * read what it asked for). Output is written once per loop turn.
+ * read what it asked for). Output is written once per loop turn. An idle
+ * connection's memory is trimmed after idle_trim_ms (see the option).
  *
  * Loop thread only.
  */
@@ -75,6 +76,10 @@ struct h2_server_options {
     int64_t idle_timeout_ms; /* 0 = none */
     int64_t max_age_ms;      /* 0 = none */
     int64_t max_age_grace_ms;
+    /* A connection with no stream and nothing to send for this long gives
+     * back the pages of nghttp2's frame buffer and of its empty stream map
+     * (nghttp2's large blocks are mapped per connection). 0 = never. */
+    int64_t idle_trim_ms;
     h2_server_stream_fn on_stream;
     h2_server_wants_stream_fn wants_stream; /* NULL: every stream at END_STREAM */
     void *arg;
