@@ -10,6 +10,7 @@ tests/bench/out/perf.json; RESULTS.md keeps dated tables):
    through the gateway minus the same request signed and sent straight to
    the emulator (the same client, so its own cost cancels);
 3. the miss path's instructions (callgrind, deterministic) and where they go;
+   a gRPC cache hit's syscalls and context switches per call;
 4. memory: RSS idle, with 1,000 idle keep-alive REST connections, with 1,000
    idle gRPC (HTTP/2) connections, per connection.
 
@@ -19,8 +20,10 @@ import datetime
 import json
 import os
 import re
+import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -141,17 +144,61 @@ def miss_callgrind(env, args, fake_port):
     drive(20)
     ir, dump = bench.callgrind_per_request(env, "miss", p.pid, gw_http, args.callgrind_misses, hdr,
                                            drive=lambda: drive(args.callgrind_misses))
-    top = sh(["callgrind_annotate", "--inclusive=yes", "--threshold=99", dump])
+    top = sh(["callgrind_annotate", "--threshold=100", dump])
     lines = []
-    for line in top.splitlines():
-        m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(\S+)", line)
-        if m and len(lines) < 25:
-            lines.append("%5s%% %s" % (m.group(2), m.group(3)))
-    print("callgrind miss: %.0f Ir per miss (%d misses); top inclusive:\n  %s"
+    for line in top.splitlines():  # self cost by function, the library named
+        m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(\S+)(?:\s+\[(\S+)\])?", line)
+        if m and float(m.group(2)) < 99 and len(lines) < 15:  # (frames live at the dump: 100%)
+            lib = os.path.basename(m.group(4) or "")
+            lines.append("%5s%% %s %s" % (m.group(2), m.group(3).split(":")[-1], lib))
+    print("callgrind miss: %.0f Ir per miss (%d misses); self cost:\n  %s"
           % (ir, args.callgrind_misses, "\n  ".join(lines)), flush=True)
     p.terminate()
     p.wait(60)
     return {"ir_per_miss": ir, "top_inclusive": lines}
+
+
+def grpc_syscalls(env, args, fake_port):
+    """Where a gRPC cache hit's time goes outside our instructions: syscalls
+    per call (strace -c on the gateway) and context switches per call
+    (/proc voluntary + involuntary), 8 connections x 8 streams, h2load."""
+    gw, _, gp = start_gateway(env, fake_port, name="gw-grpc-sys")
+    req, reply = bench.grpc_reply_bytes(gp)
+    body_file = os.path.join(env.tmp, "grpc-sys-request.bin")
+    with open(body_file, "wb") as f:
+        f.write(b"\x00" + len(req).to_bytes(4, "big") + req)
+    n = args.syscall_calls
+    bench.run_h2load_grpc(gp, None, body_file, KEY, conns=8, streams=8, n=2000)  # warm
+
+    def switches():
+        v = 0
+        for line in open("/proc/%d/status" % gw.pid):
+            if "ctxt_switches" in line:
+                v += int(line.split()[1])
+        return v
+    sw0 = switches()
+    o = bench.run_h2load_grpc(gp, None, body_file, KEY, conns=8, streams=8, n=n)
+    sw = (switches() - sw0) / n
+    trace = os.path.join(env.tmp, "grpc-sys.strace")
+    st = subprocess.Popen(["strace", "-f", "-c", "-o", trace, "-p", str(gw.pid)],
+                          stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    o2 = bench.run_h2load_grpc(gp, None, body_file, KEY, conns=8, streams=8, n=n)
+    st.send_signal(signal.SIGINT)
+    st.wait(30)
+    calls = {}
+    for line in open(trace):
+        parts = line.split()
+        if len(parts) >= 5 and parts[-1].isidentifier() and parts[3].isdigit() and parts[-1] != "total":
+            calls[parts[-1]] = int(parts[3])
+    per = {k: v / n for k, v in sorted(calls.items(), key=lambda kv: -kv[1]) if v / n >= 0.01}
+    total = sum(calls.values()) / n
+    print("gRPC hit, 8x8 streams, %d calls (%d and %d OK): %.2f syscalls per call (%s), %.3f context "
+          "switches per call" % (n, o["succeeded"], o2["succeeded"], total,
+                                 ", ".join("%s %.2f" % kv for kv in per.items()), sw), flush=True)
+    gw.terminate()
+    gw.wait(30)
+    return {"calls": n, "syscalls_per_call": total, "by_syscall": per, "context_switches_per_call": sw}
 
 
 def start_gateway_nocache(env, fake_port, wrapper=(), name="gw-nocache", timeout=15):
@@ -266,7 +313,8 @@ def main():
     ap.add_argument("--miss-requests", type=int, default=2000)
     ap.add_argument("--connections", type=int, default=1000)
     ap.add_argument("--callgrind-misses", type=int, default=300)
-    ap.add_argument("--parts", default="floor,miss,misscg,memory", help="which parts, comma-separated")
+    ap.add_argument("--syscall-calls", type=int, default=50000)
+    ap.add_argument("--parts", default="floor,miss,misscg,grpcsys,memory", help="which parts, comma-separated")
     args = ap.parse_args()
     os.environ.setdefault("BGW_PY_GEN", os.path.join(os.path.abspath(args.build), "gen", "py"))
     env = Env(args.build, tempfile.mkdtemp(prefix="bgw-perf-"))
@@ -281,6 +329,8 @@ def main():
             results["miss"] = miss_path(env, args, fake_port)
         if "misscg" in parts:
             results["miss_callgrind"] = miss_callgrind(env, args, fake_port)
+        if "grpcsys" in parts:
+            results["grpc_syscalls"] = grpc_syscalls(env, args, fake_port)
         if "memory" in parts:
             results["memory"] = memory(env, args, fake_port)
     finally:
