@@ -12,7 +12,8 @@ tests/bench/out/perf.json; RESULTS.md keeps dated tables):
 3. the miss path's instructions (callgrind, deterministic) and where they go;
    a gRPC cache hit's syscalls and context switches per call;
 4. memory: RSS idle, with 1,000 idle keep-alive REST connections, with 1,000
-   idle gRPC (HTTP/2) connections, per connection.
+   idle gRPC (HTTP/2) connections, per connection; the cache filled past
+   its budget.
 
 Run through tests/bench/run_perf_bench.sh."""
 import argparse
@@ -201,6 +202,62 @@ def grpc_syscalls(env, args, fake_port):
     return {"calls": n, "syscalls_per_call": total, "by_syscall": per, "context_switches_per_call": sw}
 
 
+def cache_fill(env, args, fake_port):
+    """The cache filled past its budget (cache.max_bytes = args.cache_mib MiB,
+    ttl long): distinct pages (every maxResults 1..1000 x status x sort
+    order) until evictions start; RSS growth against the budget and against
+    the bytes the cache says it holds."""
+    cfg_path = bench.gateway_config(env, fake_port, "gw-cachefill")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    cfg["cache"] = {"enabled": True, "max_bytes": args.cache_mib << 20, "ttl_ms": 3600000}
+    cfg["tenants"][0].pop("policy", None)
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    p, log = env.spawn("gw-cachefill", [os.path.join(env.bin, "bedrockgw"), "--config", cfg_path],
+                       env=bench.gw_env())
+    ready = wait_line(log, lambda o: o.get("event") == "ready", proc=p)
+    port = ready["http_port"]
+    time.sleep(0.3)
+    idle = rss_kb(p.pid)
+    hdr = {"x-api-key": KEY}
+
+    def metric(name):
+        _, _, body = http_get(port, "/metrics")
+        for line in body.decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return 0.0
+    n = 0
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for status in ("Completed", "InProgress", "Failed"):
+        for order in ("Ascending", "Descending"):
+            for m in range(1, 1001, 3):
+                c.request("GET", "/v1/model-import-jobs?maxResults=%d&statusEquals=%s&sortOrder=%s"
+                          % (m, status, order), headers=hdr)
+                r = c.getresponse()
+                r.read()
+                n += 1
+            if metric("bedrockgw_cache_evictions_total") > 0:
+                break
+        if metric("bedrockgw_cache_evictions_total") > 0:
+            break
+    c.close()
+    held = metric("bedrockgw_cache_bytes")
+    evictions = metric("bedrockgw_cache_evictions_total")
+    rss = rss_kb(p.pid)
+    out = {"budget_kb": args.cache_mib << 10, "requests": n, "cache_bytes_kb": held / 1024,
+           "evictions": evictions, "idle_kb": idle, "rss_kb": rss, "growth_kb": rss - idle}
+    print("cache filled: budget %d MiB, %d requests, %d evictions, cache holds %.1f MiB; RSS %.1f -> %.1f MB "
+          "(+%.1f MB, x%.2f of the budget)"
+          % (args.cache_mib, n, evictions, held / 2**20, idle / 1024, rss / 1024, (rss - idle) / 1024,
+             (rss - idle) / (args.cache_mib << 10)), flush=True)
+    p.terminate()
+    p.wait(30)
+    return out
+
+
 def start_gateway_nocache(env, fake_port, wrapper=(), name="gw-nocache", timeout=15):
     cfg_path = bench.gateway_config(env, fake_port, name)
     with open(cfg_path) as f:
@@ -314,7 +371,9 @@ def main():
     ap.add_argument("--connections", type=int, default=1000)
     ap.add_argument("--callgrind-misses", type=int, default=300)
     ap.add_argument("--syscall-calls", type=int, default=50000)
-    ap.add_argument("--parts", default="floor,miss,misscg,grpcsys,memory", help="which parts, comma-separated")
+    ap.add_argument("--cache-mib", type=int, default=16)
+    ap.add_argument("--parts", default="floor,miss,misscg,grpcsys,memory,cachefill",
+                    help="which parts, comma-separated")
     args = ap.parse_args()
     os.environ.setdefault("BGW_PY_GEN", os.path.join(os.path.abspath(args.build), "gen", "py"))
     env = Env(args.build, tempfile.mkdtemp(prefix="bgw-perf-"))
@@ -333,6 +392,8 @@ def main():
             results["grpc_syscalls"] = grpc_syscalls(env, args, fake_port)
         if "memory" in parts:
             results["memory"] = memory(env, args, fake_port)
+        if "cachefill" in parts:
+            results["cache_fill"] = cache_fill(env, args, fake_port)
     finally:
         env.stop_all()
     os.makedirs(os.path.join(bench.ROOT, "tests", "bench", "out"), exist_ok=True)
