@@ -307,6 +307,29 @@ def grpc_reply_bytes(grpc_port):
     return req.SerializeToString(), raw
 
 
+def grpc_request_file(path, req_bytes):
+    """Writes one framed gRPC request message (h2load -d) to path."""
+    with open(path, "wb") as f:
+        f.write(b"\x00" + len(req_bytes).to_bytes(4, "big") + req_bytes)
+    return path
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def save_results(name, results, indent=2):
+    """tests/bench/out/<name>.json (not committed; RESULTS.md keeps the tables)."""
+    out_dir = os.path.join(ROOT, "tests", "bench", "out")
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
+        json.dump(results, f, indent=indent)
+
+
 def callgrind_per_request(env, name, pid, port, n, headers, drive=None):
     """Zeroes the counters, sends n keep-alive requests (or calls drive()),
     dumps: Ir / n (all threads of the process)."""
@@ -465,9 +488,7 @@ def main():
 
         # --- gRPC ------------------------------------------------------------
         req_bytes, reply = grpc_reply_bytes(gw_grpc)
-        body_file = os.path.join(tmp, "grpc-request.bin")
-        with open(body_file, "wb") as f:
-            f.write(b"\x00" + len(req_bytes).to_bytes(4, "big") + req_bytes)
+        body_file = grpc_request_file(os.path.join(tmp, "grpc-request.bin"), req_bytes)
         reply_file = os.path.join(tmp, "grpc-reply.bin")
         with open(reply_file, "wb") as f:
             f.write(reply)
@@ -539,10 +560,7 @@ def main():
             run_callgrind(env, args, fake_port, gw_http, hdr, body_file, reply_file, frame, results)
     finally:
         env.stop_all()
-    out_dir = os.path.join(ROOT, "tests", "bench", "out")
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
+    save_results("results", results, indent=1)
     print(json.dumps({k: v for k, v in results.items() if k not in ("rest", "grpc")}, indent=1))
     if do_tput:
         print("REST median ratio %.3f, gRPC median ratio %.3f" % (results["rest"]["median_ratio"],

@@ -97,9 +97,8 @@ def callgrind_hits(env, fake_port, redis_port, n):
             assert st == 200
         rest_ir, _ = callgrind_per_request(env, name, p.pid, hp, n, hdr)
         req_bytes, reply = grpc_reply_bytes(gp)
-        body_file = os.path.join(env.tmp, "grpc-request-%s.bin" % label)
-        with open(body_file, "wb") as f:
-            f.write(b"\x00" + len(req_bytes).to_bytes(4, "big") + req_bytes)
+        body_file = bench.grpc_request_file(os.path.join(env.tmp, "grpc-request-%s.bin" % label),
+                                            req_bytes)
         frame = 5 + len(reply)
         grpc_callgrind_drive(gp, 20, body_file, KEY, frame)()
         grpc_ir, _ = callgrind_per_request(env, name, p.pid, None, n, None,
@@ -235,9 +234,7 @@ def main():
             results["callgrind"] = callgrind_hits(env, fake_port, redis_port, args.callgrind_requests)
     finally:
         env.stop_all()
-    os.makedirs(os.path.join(bench.ROOT, "tests", "bench", "out"), exist_ok=True)
-    with open(os.path.join(bench.ROOT, "tests", "bench", "out", "fleet.json"), "w") as f:
-        json.dump(results, f, indent=2)
+    bench.save_results("fleet", results)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import awssig  # noqa: E402
 import bench  # noqa: E402
 from bench import (AKID, CLK, KEY, QUERY, REGION, SECRET, Env, cpu_ticks, http_get,  # noqa: E402
-                   percentiles, run_h2load_h1, run_wrk, sh, start_fake, start_gateway, wait_line)
+                   percentiles, rss_kb, run_h2load_h1, run_wrk, sh, start_fake, start_gateway, wait_line)
 
 
 def raw_reply(port, headers):
@@ -165,9 +165,7 @@ def grpc_syscalls(env, args, fake_port):
     (/proc voluntary + involuntary), 8 connections x 8 streams, h2load."""
     gw, _, gp = start_gateway(env, fake_port, name="gw-grpc-sys")
     req, reply = bench.grpc_reply_bytes(gp)
-    body_file = os.path.join(env.tmp, "grpc-sys-request.bin")
-    with open(body_file, "wb") as f:
-        f.write(b"\x00" + len(req).to_bytes(4, "big") + req)
+    body_file = bench.grpc_request_file(os.path.join(env.tmp, "grpc-sys-request.bin"), req)
     n = args.syscall_calls
     bench.run_h2load_grpc(gp, None, body_file, KEY, conns=8, streams=8, n=2000)  # warm
 
@@ -270,14 +268,6 @@ def start_gateway_nocache(env, fake_port, wrapper=(), name="gw-nocache", timeout
                        env=bench.gw_env())
     ready = wait_line(log, lambda o: o.get("event") == "ready", proc=p, timeout=timeout)
     return p, ready["http_port"], ready["grpc_port"]
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def memory(env, args, fake_port):
@@ -396,9 +386,7 @@ def main():
             results["cache_fill"] = cache_fill(env, args, fake_port)
     finally:
         env.stop_all()
-    os.makedirs(os.path.join(bench.ROOT, "tests", "bench", "out"), exist_ok=True)
-    with open(os.path.join(bench.ROOT, "tests", "bench", "out", "perf.json"), "w") as f:
-        json.dump(results, f, indent=2)
+    bench.save_results("perf", results)
 
 
 if __name__ == "__main__":
