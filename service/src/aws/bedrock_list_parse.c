@@ -280,30 +280,54 @@ static bool s_literal(struct s_parser *ps, const char *word, enum s_kind kind, s
 
 static bool s_value(struct s_parser *ps, struct s_value *v, bool keep_string);
 
-/* The rest of an array or object after its opening bracket, checked and
- * dropped. */
-static bool s_skip_container(struct s_parser *ps, char close)
+/* Called for each element of a container, the parser on its value (for an
+ * object, its key is in ps->scratch). false stops the walk. */
+typedef bool (*s_item_fn)(struct s_parser *ps, size_t idx, void *arg);
+
+/* The object or array at p (on its bracket), counted in the depth like any
+ * value: each element handed to item. false when malformed, out of memory
+ * or item said so. */
+static bool s_container(struct s_parser *ps, s_item_fn item, void *arg)
 {
-    if (s_eat(ps, close))
-        return true;
-    for (;;) {
-        struct s_value v = {0};
-        if (close == '}') {
-            s_ws(ps);
-            if (ps->p >= ps->end || *ps->p != '"' || !s_string(ps, false) || !s_eat(ps, ':')) {
-                ps->bad = true;
-                return false;
-            }
-        }
-        if (!s_value(ps, &v, false))
-            return false;
-        if (s_eat(ps, ','))
-            continue;
-        if (s_eat(ps, close))
-            return true;
+    char open = *ps->p, close = open == '{' ? '}' : ']';
+    if (++ps->depth > S_MAX_DEPTH) {
         ps->bad = true;
         return false;
     }
+    ps->p++;
+    bool ok = true;
+    if (!s_eat(ps, close)) {
+        for (size_t idx = 0;; idx++) {
+            if (open == '{') {
+                s_ws(ps);
+                if (ps->p >= ps->end || *ps->p != '"' || !s_string(ps, true) || !s_eat(ps, ':')) {
+                    ps->bad = !ps->nomem;
+                    ok = false;
+                    break;
+                }
+            }
+            if (!(ok = item(ps, idx, arg)))
+                break;
+            if (s_eat(ps, ','))
+                continue;
+            if (!s_eat(ps, close)) {
+                ps->bad = true;
+                ok = false;
+            }
+            break;
+        }
+    }
+    ps->depth--;
+    return ok;
+}
+
+/* An element checked and dropped. */
+static bool s_skip_item(struct s_parser *ps, size_t idx, void *arg)
+{
+    (void)idx;
+    (void)arg;
+    struct s_value v = {0};
+    return s_value(ps, &v, false);
 }
 
 /* Any value at p. Strings are kept (heap, in v) only when keep_string;
@@ -311,20 +335,16 @@ static bool s_skip_container(struct s_parser *ps, char close)
 static bool s_value(struct s_parser *ps, struct s_value *v, bool keep_string)
 {
     s_ws(ps);
+    if (ps->p < ps->end && (*ps->p == '{' || *ps->p == '[')) {
+        v->kind = *ps->p == '{' ? K_OBJECT : K_ARRAY;
+        return s_container(ps, s_skip_item, NULL);
+    }
     if (ps->p >= ps->end || ++ps->depth > S_MAX_DEPTH) {
         ps->bad = true;
         return false;
     }
     bool ok;
     switch (*ps->p) {
-    case '{':
-    case '[': {
-        char close = *ps->p == '{' ? '}' : ']';
-        v->kind = close == '}' ? K_OBJECT : K_ARRAY;
-        ps->p++;
-        ok = s_skip_container(ps, close);
-        break;
-    }
     case '"':
         ok = s_string(ps, keep_string);
         v->kind = K_STRING;
@@ -454,125 +474,126 @@ static enum bgw_status s_summary(struct s_value *f, size_t idx, struct jobs_summ
     return BGW_OK;
 }
 
-/* One element of modelImportJobSummaries. Rows are judged only until the
- * first refusal (*failed); later ones are still checked as JSON. */
-static bool s_row(struct s_parser *ps, size_t idx, struct jobs_response *rows, size_t *cap,
-                  bool *failed, struct bgw_error *err)
+/* A summary's members: its fields (the last duplicate wins) and anything
+ * else, checked and dropped. Strings are kept only while no row has been
+ * refused. */
+struct s_row_ctx {
+    struct s_value f[F_COUNT];
+    bool keep;
+};
+
+static bool s_field(struct s_parser *ps, size_t idx, void *arg)
 {
+    (void)idx;
+    struct s_row_ctx *rc = arg;
+    /* (keys hold no NUL: s_string refuses \u0000) */
+    const char *key = ps->scratch.data ? ps->scratch.data : "";
+    int k = 0;
+    while (k < F_COUNT && strcmp(key, s_field_names[k]) != 0)
+        k++;
+    if (k == F_COUNT)
+        return s_skip_item(ps, idx, NULL);
+    s_value_clear(&rc->f[k]);
+    return s_value(ps, &rc->f[k], rc->keep);
+}
+
+/* The rows of one modelImportJobSummaries value. Rows are judged only until
+ * the first refusal (failed, its message in err); later ones are still
+ * checked as JSON. */
+struct s_rows_ctx {
+    struct jobs_response rows;
+    size_t cap;
+    bool failed;
+    struct bgw_error err;
+};
+
+/* One element of modelImportJobSummaries. */
+static bool s_row(struct s_parser *ps, size_t idx, void *arg)
+{
+    struct s_rows_ctx *rs = arg;
     s_ws(ps);
     if (ps->p >= ps->end || *ps->p != '{') {
-        struct s_value v = {0};
-        if (!s_value(ps, &v, false))
+        if (!s_skip_item(ps, idx, NULL))
             return false;
-        if (!*failed) {
-            *failed = true;
-            bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+        if (!rs->failed) {
+            rs->failed = true;
+            bgw_error_set(&rs->err, BGW_ERR_BAD_GATEWAY, NULL,
                           S_MALFORMED "modelImportJobSummaries[%zu] is not an object", idx);
         }
         return true;
     }
-    if (++ps->depth > S_MAX_DEPTH) {
-        ps->bad = true;
-        return false;
-    }
-    ps->p++;
-    struct s_value f[F_COUNT];
-    memset(f, 0, sizeof(f));
-    bool ok = true;
-    if (!s_eat(ps, '}')) {
-        for (;;) {
-            s_ws(ps);
-            if (ps->p >= ps->end || *ps->p != '"' || !s_string(ps, true) || !s_eat(ps, ':')) {
-                ps->bad = !ps->nomem;
-                ok = false;
-                break;
-            }
-            /* (keys hold no NUL: s_string refuses \u0000) */
-            const char *key = ps->scratch.data ? ps->scratch.data : "";
-            int k = 0;
-            while (k < F_COUNT && strcmp(key, s_field_names[k]) != 0)
-                k++;
-            if (k < F_COUNT) {
-                s_value_clear(&f[k]); /* the last duplicate wins */
-                ok = s_value(ps, &f[k], !*failed);
-            } else {
-                struct s_value v = {0};
-                ok = s_value(ps, &v, false);
-            }
-            if (!ok)
-                break;
-            if (s_eat(ps, ','))
-                continue;
-            if (!s_eat(ps, '}')) {
-                ps->bad = true;
-                ok = false;
-            }
-            break;
-        }
-    }
-    ps->depth--;
-    if (ok && !*failed) { /* every row before this one is stored: idx == n_summaries */
-        if (idx == *cap) {
-            size_t ncap = *cap ? 2 * *cap : 16;
-            struct jobs_summary *grown = realloc(rows->summaries, ncap * sizeof(*grown));
+    struct s_row_ctx rc;
+    memset(&rc, 0, sizeof(rc));
+    rc.keep = !rs->failed;
+    bool ok = s_container(ps, s_field, &rc);
+    if (ok && !rs->failed) { /* every row before this one is stored: idx == n_summaries */
+        if (idx == rs->cap) {
+            size_t ncap = rs->cap ? 2 * rs->cap : 16;
+            struct jobs_summary *grown = realloc(rs->rows.summaries, ncap * sizeof(*grown));
             if (!grown) {
                 ps->nomem = true;
                 ok = false;
             } else {
-                rows->summaries = grown;
-                *cap = ncap;
+                rs->rows.summaries = grown;
+                rs->cap = ncap;
             }
         }
         if (ok) {
-            memset(&rows->summaries[idx], 0, sizeof(rows->summaries[idx]));
-            rows->n_summaries++; /* counted first, so clean-up frees what it holds */
-            if (s_summary(f, idx, &rows->summaries[idx], err) != BGW_OK)
-                *failed = true;
+            struct jobs_summary *sum = &rs->rows.summaries[idx];
+            memset(sum, 0, sizeof(*sum));
+            rs->rows.n_summaries++; /* counted first, so clean-up frees what it holds */
+            if (s_summary(rc.f, idx, sum, &rs->err) != BGW_OK)
+                rs->failed = true;
         }
     }
     for (int k = 0; k < F_COUNT; k++)
-        s_value_clear(&f[k]);
+        s_value_clear(&rc.f[k]);
     return ok;
 }
 
-/* modelImportJobSummaries' value (the parser is on it). */
-static bool s_rows(struct s_parser *ps, struct jobs_response *rows, bool *failed,
-                   struct bgw_error *err)
+/* The body's members: modelImportJobSummaries and nextToken (the last
+ * duplicate of each wins), anything else checked and dropped. */
+struct s_root_ctx {
+    struct s_rows_ctx rows;
+    char *token;
+    bool token_failed;
+};
+
+static bool s_root_member(struct s_parser *ps, size_t idx, void *arg)
 {
-    s_ws(ps);
-    if (ps->p >= ps->end || *ps->p != '[') {
+    struct s_root_ctx *root = arg;
+    const char *key = ps->scratch.data ? ps->scratch.data : "";
+    if (strcmp(key, "modelImportJobSummaries") == 0) {
+        struct s_rows_ctx *rs = &root->rows;
+        jobs_response_clean_up(&rs->rows);
+        memset(rs, 0, sizeof(*rs));
+        s_ws(ps);
+        if (ps->p < ps->end && *ps->p == '[')
+            return s_container(ps, s_row, rs);
         struct s_value v = {0};
         if (!s_value(ps, &v, false))
             return false;
         if (v.kind != K_NULL) {
-            *failed = true;
-            bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL,
+            rs->failed = true;
+            bgw_error_set(&rs->err, BGW_ERR_BAD_GATEWAY, NULL,
                           S_MALFORMED "modelImportJobSummaries is not an array");
         }
         return true;
     }
-    if (++ps->depth > S_MAX_DEPTH) {
-        ps->bad = true;
-        return false;
-    }
-    ps->p++;
-    size_t cap = 0;
-    bool ok = true;
-    if (!s_eat(ps, ']')) {
-        for (size_t idx = 0;; idx++) {
-            if (!(ok = s_row(ps, idx, rows, &cap, failed, err)))
-                break;
-            if (s_eat(ps, ','))
-                continue;
-            if (!s_eat(ps, ']')) {
-                ps->bad = true;
-                ok = false;
-            }
-            break;
+    if (strcmp(key, "nextToken") == 0) {
+        struct s_value v = {0};
+        bool ok = s_value(ps, &v, true);
+        free(root->token);
+        root->token = NULL;
+        root->token_failed = ok && v.kind != K_NULL && v.kind != K_STRING;
+        if (ok && v.kind == K_STRING && v.str_len > 0) {
+            root->token = v.str;
+            v.str = NULL;
         }
+        s_value_clear(&v);
+        return ok;
     }
-    ps->depth--;
-    return ok;
+    return s_skip_item(ps, idx, NULL);
 }
 
 enum bgw_status bedrock_list_parse(const char *body, size_t len, struct jobs_response *out,
@@ -581,65 +602,16 @@ enum bgw_status bedrock_list_parse(const char *body, size_t len, struct jobs_res
     memset(out, 0, sizeof(*out));
     struct s_parser ps = {.p = body, .end = body + len};
     buf_init(&ps.scratch, 0);
-    struct jobs_response rows;
-    memset(&rows, 0, sizeof(rows));
-    struct bgw_error rows_err, token_err;
-    bgw_error_clear(&rows_err);
-    bgw_error_clear(&token_err);
-    bool rows_failed = false, token_failed = false, root_object = false;
-    char *token = NULL;
-    bool ok = true;
+    struct s_root_ctx root;
+    memset(&root, 0, sizeof(root));
+    bool ok, root_object = false;
 
     s_ws(&ps);
-    if (ps.p < ps.end && *ps.p == '[') {
-        struct s_value v = {0};
-        ok = s_value(&ps, &v, false);
-    } else if (ps.p < ps.end && *ps.p == '{') {
+    if (ps.p < ps.end && *ps.p == '{') {
         root_object = true;
-        ps.depth = 1;
-        ps.p++;
-        if (!s_eat(&ps, '}')) {
-            for (;;) {
-                s_ws(&ps);
-                if (ps.p >= ps.end || *ps.p != '"' || !s_string(&ps, true) || !s_eat(&ps, ':')) {
-                    ps.bad = !ps.nomem;
-                    ok = false;
-                    break;
-                }
-                const char *key = ps.scratch.data ? ps.scratch.data : "";
-                size_t key_len = ps.scratch.len;
-                if (key_len == 23 && memcmp(key, "modelImportJobSummaries", 23) == 0) {
-                    jobs_response_clean_up(&rows); /* the last duplicate wins */
-                    memset(&rows, 0, sizeof(rows));
-                    rows_failed = false;
-                    bgw_error_clear(&rows_err);
-                    ok = s_rows(&ps, &rows, &rows_failed, &rows_err);
-                } else if (key_len == 9 && memcmp(key, "nextToken", 9) == 0) {
-                    struct s_value v = {0};
-                    ok = s_value(&ps, &v, true);
-                    free(token);
-                    token = NULL;
-                    token_failed = ok && v.kind != K_NULL && v.kind != K_STRING;
-                    if (ok && v.kind == K_STRING && v.str_len > 0) {
-                        token = v.str;
-                        v.str = NULL;
-                    }
-                    s_value_clear(&v);
-                } else {
-                    struct s_value v = {0};
-                    ok = s_value(&ps, &v, false);
-                }
-                if (!ok)
-                    break;
-                if (s_eat(&ps, ','))
-                    continue;
-                if (!s_eat(&ps, '}')) {
-                    ps.bad = true;
-                    ok = false;
-                }
-                break;
-            }
-        }
+        ok = s_container(&ps, s_root_member, &root);
+    } else if (ps.p < ps.end && *ps.p == '[') {
+        ok = s_skip_item(&ps, 0, NULL);
     } else {
         ps.bad = true;
         ok = false;
@@ -656,18 +628,18 @@ enum bgw_status bedrock_list_parse(const char *body, size_t len, struct jobs_res
         rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL, S_MALFORMED "body is not JSON");
     else if (!root_object)
         rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL, S_MALFORMED "body is not a JSON object");
-    else if (rows_failed)
-        rc = bgw_error_set(err, rows_err.status, NULL, "%s", rows_err.message);
-    else if (token_failed)
+    else if (root.rows.failed)
+        rc = bgw_error_set(err, root.rows.err.status, NULL, "%s", root.rows.err.message);
+    else if (root.token_failed)
         rc = bgw_error_set(err, BGW_ERR_BAD_GATEWAY, NULL, S_MALFORMED "nextToken is not a string");
     else
         rc = BGW_OK;
     if (rc == BGW_OK) {
-        *out = rows;
-        out->next_token = token;
+        *out = root.rows.rows;
+        out->next_token = root.token;
     } else {
-        jobs_response_clean_up(&rows);
-        free(token);
+        jobs_response_clean_up(&root.rows.rows);
+        free(root.token);
     }
     buf_clean_up(&ps.scratch);
     return rc;
