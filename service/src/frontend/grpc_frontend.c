@@ -302,6 +302,21 @@ static void s_refl_idle(evutil_socket_t fd, short what, void *arg)
     s_refl_finish(arg, BGW_ERR_UNAVAILABLE, "reflection stream idle for 60 s");
 }
 
+/* (Re)starts the stream's idle clock. */
+static void s_refl_arm(struct s_refl *r)
+{
+    struct timeval tv = {S_REFLECTION_IDLE_MS / 1000, 0};
+    if (r->idle)
+        event_add(r->idle, &tv);
+}
+
+static void s_release_free(const void *data, size_t len, void *hold)
+{
+    (void)data;
+    (void)len;
+    free(hold);
+}
+
 /* Answers every whole request message in r->in. -1 when r is finished. */
 static int s_refl_drain(struct s_refl *r)
 {
@@ -310,7 +325,7 @@ static int s_refl_drain(struct s_refl *r)
     int rc = 0;
     while (r->in.len - off >= GRPC_WIRE_PREFIX) {
         const uint8_t *p = (const uint8_t *)r->in.data + off;
-        size_t len = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+        size_t len = grpc_wire_length(p);
         if (p[0] == 1) {
             s_refl_finish(r, BGW_ERR_UNIMPLEMENTED, "compressed messages are not supported");
             return -1;
@@ -347,9 +362,13 @@ static int s_refl_drain(struct s_refl *r)
                 rc = -1;
             r->responded = true;
         }
-        if (rc == 0 && h2_stream_write(r->st, out.data, out.len, NULL, NULL) != 0)
+        size_t out_len = out.len;
+        char *answer = buf_detach(&out); /* sent by reference, freed once out */
+        if (rc == 0 &&
+            (!answer || h2_stream_write(r->st, answer, out_len, s_release_free, answer) != 0))
             rc = -1;
-        buf_clean_up(&out);
+        else if (rc != 0)
+            free(answer);
         if (rc != 0) {
             h2_stream_abandon(r->st);
             s_refl_free(r);
@@ -378,12 +397,8 @@ static void s_refl_read(void *arg, struct h2_stream *st, enum h2_read what, cons
             s_refl_finish(r, BGW_ERR_RESOURCE_EXHAUSTED, "request too large");
             return;
         }
-        if (s_refl_drain(r) != 0)
-            return;
-        if (r->idle) {
-            struct timeval tv = {S_REFLECTION_IDLE_MS / 1000, 0};
-            event_add(r->idle, &tv);
-        }
+        if (s_refl_drain(r) == 0)
+            s_refl_arm(r);
         return;
     case H2_READ_END:
         if (r->in.len)
@@ -422,10 +437,7 @@ static void s_reflection(struct grpc_frontend *fe, struct h2_stream *st)
         return;
     }
     r->idle = event_new(fe->base, -1, 0, s_refl_idle, r);
-    if (r->idle) {
-        struct timeval tv = {S_REFLECTION_IDLE_MS / 1000, 0};
-        event_add(r->idle, &tv);
-    }
+    s_refl_arm(r);
     h2_stream_set_reader(st, s_refl_read, r);
 }
 

@@ -45,7 +45,7 @@ enum grpc_wire_frame grpc_wire_unframe(const uint8_t *body, size_t len, const ui
         return GRPC_WIRE_TRUNCATED;
     if (body[0] > 1)
         return GRPC_WIRE_BAD_FLAG;
-    size_t n = (size_t)body[1] << 24 | (size_t)body[2] << 16 | (size_t)body[3] << 8 | body[4];
+    size_t n = grpc_wire_length(body);
     if (n > len - GRPC_WIRE_PREFIX)
         return GRPC_WIRE_TRUNCATED;
     if (n < len - GRPC_WIRE_PREFIX)
@@ -55,6 +55,11 @@ enum grpc_wire_frame grpc_wire_unframe(const uint8_t *body, size_t len, const ui
     *msg = body + GRPC_WIRE_PREFIX;
     *msg_len = n;
     return GRPC_WIRE_ONE;
+}
+
+size_t grpc_wire_length(const uint8_t prefix[GRPC_WIRE_PREFIX])
+{
+    return (size_t)prefix[1] << 24 | (size_t)prefix[2] << 16 | (size_t)prefix[3] << 8 | prefix[4];
 }
 
 void grpc_wire_prefix(uint8_t out[GRPC_WIRE_PREFIX], size_t n)

@@ -34,6 +34,8 @@ enum grpc_wire_frame {
 enum grpc_wire_frame grpc_wire_unframe(const uint8_t *body, size_t len, const uint8_t **msg,
                                        size_t *msg_len);
 void grpc_wire_prefix(uint8_t out[GRPC_WIRE_PREFIX], size_t msg_len);
+/* The message length a prefix announces (its flag byte is not looked at). */
+size_t grpc_wire_length(const uint8_t prefix[GRPC_WIRE_PREFIX]);
 
 /* grpc-message: bytes outside 0x20..0x7E and '%' as %XX. 0 or -1. */
 int grpc_wire_percent_encode(struct buf *out, const char *text);
