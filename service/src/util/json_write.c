@@ -180,9 +180,10 @@ int json_write_member_str(struct buf *b, bool *first, const char *key, const cha
 {
     if (!value || (omit_empty && !*value))
         return 0;
-    if (!json_write_utf8_ok(value, strlen(value)))
+    size_t len = strlen(value);
+    if (!json_write_utf8_ok(value, len)) /* checked before the key goes out */
         return -1;
-    return s_member(b, first, key) | json_write_string(b, value);
+    return s_member(b, first, key) | json_write_escaped(b, value, len);
 }
 
 int json_write_member_time(struct buf *b, bool *first, const char *key, bool has, struct bgw_time t)
