@@ -97,7 +97,6 @@ struct s_conn {
     uint64_t body_left;  /* body bytes of the last request still to discard */
     size_t scan;         /* http1_head_length's resume point */
     struct s_area *area; /* NULL while idle */
-    char *in;            /* area->in */
     size_t in_len, in_cap;
 };
 
@@ -237,10 +236,8 @@ static int s_area_take(struct s_conn *c)
             return -1;
         buf_init(&a->reply, S_REPLY_MAX);
     }
-    memset(&a->req, 0, sizeof(a->req));
-    a->req.conn = c;
+    a->req.conn = c; /* (the rest is set per request: http1_parse, s_process) */
     c->area = a;
-    c->in = a->in;
     return 0;
 }
 
@@ -258,7 +255,6 @@ static void s_area_give_back(struct s_conn *c, bool force)
         return;
     struct http_server *s = c->s;
     c->area = NULL;
-    c->in = NULL;
     c->in_len = 0;
     c->scan = 0;
     if (s->n_spare < S_SPARE_AREAS && a->reply.cap <= 4096) {
@@ -356,7 +352,7 @@ static void s_on_timer(evutil_socket_t fd, short what, void *arg)
 static void s_consume(struct s_conn *c, size_t n)
 {
     if (n < c->in_len)
-        memmove(c->in, c->in + n, c->in_len - n);
+        memmove(c->area->in, c->area->in + n, c->in_len - n);
     c->in_len -= n;
     c->scan = c->scan > n ? c->scan - n : 0;
 }
@@ -377,8 +373,8 @@ static void s_tls_pull(struct s_conn *c)
         s_close(c);
         return;
     }
-    int n =
-        evbuffer_remove(bufferevent_get_input(c->bev), c->in + c->in_len, c->in_cap - c->in_len);
+    int n = evbuffer_remove(bufferevent_get_input(c->bev), c->area->in + c->in_len,
+                            c->in_cap - c->in_len);
     if (n > 0)
         c->in_len += (size_t)n;
 }
@@ -398,7 +394,7 @@ static void s_on_readable(evutil_socket_t fd, short what, void *arg)
         s_unref(c);
         return;
     }
-    ssize_t n = read(fd, c->in + c->in_len, c->in_cap - c->in_len);
+    ssize_t n = read(fd, c->area->in + c->in_len, c->in_cap - c->in_len);
     if (n > 0) {
         if (starts)
             s_deadline_from_now(c);
@@ -448,9 +444,9 @@ static void s_process(struct s_conn *c)
         /* Empty lines before a request are ignored (RFC 9112 2.2). */
         size_t k = 0;
         while (k < c->in_len) {
-            if (c->in[k] == '\n')
+            if (c->area->in[k] == '\n')
                 k++;
-            else if (c->in[k] == '\r' && k + 1 < c->in_len && c->in[k + 1] == '\n')
+            else if (c->area->in[k] == '\r' && k + 1 < c->in_len && c->area->in[k + 1] == '\n')
                 k += 2;
             else
                 break;
@@ -459,7 +455,7 @@ static void s_process(struct s_conn *c)
             s_consume(c, k);
         if (c->in_len == 0)
             break;
-        size_t hl = http1_head_length(c->in, c->in_len, &c->scan);
+        size_t hl = http1_head_length(c->area->in, c->in_len, &c->scan);
         enum http1_result err = HTTP1_OK;
         if (hl == 0) {
             if (c->in_len < s->max_header_bytes && c->in_len < c->in_cap)
@@ -470,7 +466,7 @@ static void s_process(struct s_conn *c)
             err = HTTP1_ERR_HEAD_TOO_LARGE;
         }
         struct http_request *req = &c->area->req;
-        enum http1_result pr = http1_parse(c->in, hl, &req->head);
+        enum http1_result pr = http1_parse(c->area->in, hl, &req->head);
         if (err == HTTP1_OK)
             err = pr;
         if (err == HTTP1_OK && req->head.content_length > s->max_body_bytes)
